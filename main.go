@@ -1,0 +1,30 @@
+// Command kaniko-ecr builds a Dockerfile with kaniko, in-process, and pushes
+// the image to Amazon ECR. Settings come from PLUGIN_* variables.
+package main
+
+import (
+	"fmt"
+	"os"
+
+	"github.com/kaniko-ecr/kaniko-ecr/builder"
+	"github.com/kaniko-ecr/kaniko-ecr/plugin"
+)
+
+var version = "dev"
+
+func main() {
+	if len(os.Args) > 1 {
+		switch os.Args[1] {
+		case "--help", "-h", "help":
+			fmt.Print(plugin.Usage())
+			return
+		case "--version", "version":
+			fmt.Println("kaniko-ecr", version)
+			return
+		}
+	}
+	ctx, stop := plugin.SignalContext()
+	err := plugin.Run(ctx, plugin.DefaultDeps(builder.Kaniko{}))
+	stop()
+	os.Exit(plugin.ExitCode(err))
+}

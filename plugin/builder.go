@@ -1,0 +1,50 @@
+package plugin
+
+import (
+	"context"
+	"time"
+)
+
+// BuildSpec is everything a Builder needs to build and push one image.
+// Paths are absolute; destinations are full references with a tag.
+type BuildSpec struct {
+	Dockerfile   string
+	Context      string
+	Destinations []string
+	BuildArgs    []string // NAME=value, already resolved
+	Labels       []string // key=value
+	Target       string
+	SnapshotMode string
+
+	Cache     bool
+	CacheRepo string
+	CacheTTL  time.Duration
+
+	PushRetry          int
+	ImageDownloadRetry int
+	NoPush             bool
+
+	// OnPhase, when set, is called as the build enters each phase
+	// ("build", "push", "verify"), so an interrupt can say where it hit.
+	OnPhase func(phase string)
+}
+
+// BuildResult describes what was built and pushed.
+type BuildResult struct {
+	Digest string // sha256:..., of the manifest
+	Size   int64  // compressed bytes: layers, config and manifest
+	Pushed []string
+	Phases []PhaseTime
+}
+
+// PhaseTime is the wall time one phase took.
+type PhaseTime struct {
+	Name string
+	Took time.Duration
+}
+
+// Builder builds and pushes an image. The kaniko implementation lives in
+// package builder; plugin never imports kaniko.
+type Builder interface {
+	Build(ctx context.Context, spec BuildSpec) (BuildResult, error)
+}

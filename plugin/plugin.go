@@ -1,0 +1,249 @@
+// Package plugin is the domain of kaniko-ecr: settings, validation, ECR
+// credentials and the order of a run. It never imports kaniko; the build
+// itself is behind the Builder interface.
+package plugin
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	awsconfig "github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/ecr"
+	"github.com/sirupsen/logrus"
+
+	"github.com/kaniko-ecr/kaniko-ecr/docker"
+)
+
+// Deps are the outside pieces a run uses; tests replace them.
+type Deps struct {
+	Builder Builder
+	Env     Env
+	Environ []string  // for the unknown-variable warning
+	Stdout  io.Writer // the dry-run plan
+	Stderr  io.Writer // logs
+	Exe     string    // path of the running binary, for the safety guard
+	EUID    int
+	// NewECR makes the ECR client; nil: the real one from the AWS config.
+	NewECR func(ctx context.Context, p *Plan) (ecrAPI, error)
+}
+
+// DefaultDeps are the real process's dependencies.
+func DefaultDeps(b Builder) Deps {
+	return Deps{Builder: b, Env: OSEnv(), Environ: os.Environ(), Stdout: os.Stdout, Stderr: os.Stderr, Exe: executable(), EUID: os.Geteuid()}
+}
+
+// run is one execution: its plan, its phases and their times.
+type run struct {
+	deps   Deps
+	plan   *Plan
+	hook   *redactHook
+	start  time.Time
+	phase  atomic.Value // string
+	phases []PhaseTime
+
+	phaseStart time.Time
+}
+
+// Run loads and validates the settings, then builds and pushes. Its error
+// maps to an exit status with ExitCode; it has been logged already.
+func Run(ctx context.Context, deps Deps) error {
+	r := &run{deps: deps, hook: &redactHook{}, start: time.Now()}
+	r.enter("settings")
+	err := r.exec(ctx)
+	if cause := context.Cause(ctx); cause != nil && ctx.Err() != nil {
+		var ie *InterruptedError
+		if errors.As(cause, &ie) {
+			logrus.Errorf("%v during the %s phase after %s; no tag was left half-pushed", ie, r.phase.Load(), time.Since(r.start).Round(time.Millisecond))
+			return cause
+		}
+	}
+	if err != nil {
+		var ve *ValidationError
+		if errors.As(err, &ve) {
+			// Logging may not be configured yet: write the report plainly.
+			fmt.Fprintln(deps.Stderr, err)
+		} else {
+			logrus.Error(err)
+		}
+	}
+	return err
+}
+
+func (r *run) exec(ctx context.Context) error {
+	s, warnings, err := Load()
+	if err != nil {
+		return &ValidationError{Problems: []string{err.Error()}}
+	}
+	plan, verr := s.Validate(r.deps.Env)
+	level, lerr := logLevel(s.Verbosity)
+	if lerr != nil {
+		level = logrus.InfoLevel
+	}
+	r.hook.add(s.AccessKey.Reveal(), s.SecretKey.Reveal(), s.SessionToken.Reveal())
+	configureLogging(r.deps.Stderr, level, strings.TrimSpace(s.LogFormat), r.hook)
+	for _, w := range warnings {
+		logrus.Warn(w)
+	}
+	if w := unknownWarning(r.deps.Environ); w != "" {
+		logrus.Warn(w)
+	}
+	if verr != nil {
+		return verr
+	}
+	r.plan = plan
+	if plan.DryRun {
+		return r.printPlan()
+	}
+	gw, err := guard(plan.Force, r.deps.Exe, r.deps.EUID)
+	if err != nil {
+		return err
+	}
+	for _, w := range gw {
+		logrus.Warn(w)
+	}
+	r.done("settings")
+
+	r.enter("auth")
+	if err := r.login(ctx); err != nil {
+		return err
+	}
+	r.done("auth")
+
+	spec := BuildSpec{
+		Dockerfile:         plan.Dockerfile,
+		Context:            plan.Context,
+		Destinations:       plan.Destinations(),
+		BuildArgs:          plan.BuildArgs,
+		Labels:             plan.Labels,
+		Target:             plan.Target,
+		SnapshotMode:       plan.Snapshot,
+		Cache:              plan.Cache,
+		CacheRepo:          plan.CacheRepo,
+		CacheTTL:           plan.CacheTTL,
+		PushRetry:          plan.PushRetry,
+		ImageDownloadRetry: plan.ImageDownloadRetry,
+		OnPhase:            r.enter,
+	}
+	logrus.Infof("building %s (%s) for %s", plan.Dockerfile, plan.Context, strings.Join(spec.Destinations, ", "))
+	res, err := r.deps.Builder.Build(ctx, spec)
+	r.phases = append(r.phases, res.Phases...)
+	if err != nil {
+		return err
+	}
+	r.summary(res)
+	return nil
+}
+
+func (r *run) enter(phase string) {
+	r.phase.Store(phase)
+	r.phaseStart = time.Now()
+}
+
+func (r *run) done(phase string) {
+	r.phases = append(r.phases, PhaseTime{Name: phase, Took: time.Since(r.phaseStart)})
+}
+
+// login gets an ECR token and writes it into $DOCKER_CONFIG/config.json,
+// where kaniko's keychain looks first.
+func (r *run) login(ctx context.Context) error {
+	newECR := r.deps.NewECR
+	if newECR == nil {
+		newECR = newECRClient
+	}
+	api, err := newECR(ctx, r.plan)
+	if err != nil {
+		return err
+	}
+	tok, err := getRegistryToken(ctx, api)
+	if err != nil {
+		return fmt.Errorf("getting ECR authorization token in %s: %w", r.plan.Region, err)
+	}
+	r.hook.add(tok.Password)
+	dir := docker.Dir()
+	cfg, err := docker.Load(dir)
+	if err != nil {
+		return fmt.Errorf("reading docker config in %s: %w", dir, err)
+	}
+	cfg.SetAuth(r.plan.Host, tok.User, tok.Password)
+	if err := cfg.Write(dir); err != nil {
+		return fmt.Errorf("writing docker config to %s: %w", dir, err)
+	}
+	logrus.Infof("logged in to %s (token valid until %s)", r.plan.Host, tok.ExpiresAt.UTC().Format(time.RFC3339))
+	return nil
+}
+
+// newECRClient makes the ECR client from one aws-sdk-go-v2 config: static
+// keys when given, else the SDK's default chain. AWS_ENDPOINT_URL_ECR is
+// honoured by the SDK itself.
+func newECRClient(ctx context.Context, p *Plan) (ecrAPI, error) {
+	opts := []func(*awsconfig.LoadOptions) error{awsconfig.WithRegion(p.Region)}
+	if p.AccessKey != "" {
+		opts = append(opts, awsconfig.WithCredentialsProvider(
+			credentials.NewStaticCredentialsProvider(p.AccessKey.Reveal(), p.SecretKey.Reveal(), p.SessionToken.Reveal())))
+	}
+	cfg, err := awsconfig.LoadDefaultConfig(ctx, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("loading AWS config: %w", err)
+	}
+	return ecr.NewFromConfig(cfg), nil
+}
+
+// printPlan writes the resolved plan as JSON; Secret fields print masked.
+func (r *run) printPlan() error {
+	out := struct {
+		*Plan
+		Destinations []string
+	}{r.plan, r.plan.Destinations()}
+	b, err := json.MarshalIndent(out, "", "  ")
+	if err != nil {
+		return err
+	}
+	logrus.Info("dry run: settings are valid; nothing was contacted, built or written")
+	_, err = fmt.Fprintf(r.deps.Stdout, "%s\n", b)
+	return err
+}
+
+func (r *run) summary(res BuildResult) {
+	var times []string
+	for _, p := range r.phases {
+		times = append(times, fmt.Sprintf("%s %s", p.Name, p.Took.Round(time.Millisecond)))
+	}
+	times = append(times, fmt.Sprintf("total %s", time.Since(r.start).Round(time.Millisecond)))
+	tags := r.plan.Tags
+	if len(res.Pushed) == 0 {
+		tags = nil
+	}
+	logrus.Infof("image: %s", r.plan.Image())
+	logrus.Infof("digest: %s", res.Digest)
+	logrus.Infof("tags pushed: %s", strings.Join(orNone(tags), ", "))
+	logrus.Infof("size: %s", humanBytes(res.Size))
+	logrus.Infof("time: %s", strings.Join(times, ", "))
+}
+
+func orNone(s []string) []string {
+	if len(s) == 0 {
+		return []string{"(none)"}
+	}
+	return s
+}
+
+func humanBytes(n int64) string {
+	const unit = 1024
+	if n < unit {
+		return fmt.Sprintf("%d B", n)
+	}
+	div, exp := int64(unit), 0
+	for m := n / unit; m >= unit; m /= unit {
+		div *= unit
+		exp++
+	}
+	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
+}

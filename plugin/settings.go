@@ -1,0 +1,251 @@
+package plugin
+
+//go:generate go run ../internal/regionsgen regions.go
+
+import (
+	"fmt"
+	"os"
+	"reflect"
+	"sort"
+	"strings"
+
+	"github.com/kelseyhightower/envconfig"
+	"github.com/sirupsen/logrus"
+)
+
+// Settings holds every PLUGIN_* variable the program reads, one field each.
+// The tags are the user contract: env is the variable name without the
+// PLUGIN_ prefix, default its default, seed the setting of the Harness step
+// (or "-" for plugin-only settings), desc one line for --help and README.md.
+type Settings struct {
+	Registry  string `envconfig:"REGISTRY" seed:"Account Id + Region" desc:"Registry host: <account>.dkr.ecr.<region>.amazonaws.com, or any host[:port] when an AWS endpoint override is set"`
+	AccountID string `envconfig:"ACCOUNT_ID" seed:"Account Id" desc:"12-digit AWS account; with PLUGIN_REGION forms the registry when PLUGIN_REGISTRY is unset"`
+	Region    string `envconfig:"REGION" seed:"Region" desc:"AWS region; when unset, read from an ECR registry host"`
+	Repo      string `envconfig:"REPO" seed:"Image Name" desc:"Repository name (ECR naming rules); a leading <registry>/ is stripped"`
+	Tags      List   `envconfig:"TAGS" default:"latest" seed:"Tags" desc:"Tags to push, comma-separated or a JSON array; duplicates dropped"`
+
+	Dockerfile   string    `envconfig:"DOCKERFILE" default:"Dockerfile" seed:"Dockerfile" desc:"Dockerfile path, relative to the workspace or else to the context"`
+	Context      string    `envconfig:"CONTEXT" default:"." seed:"Context" desc:"Build context directory, relative to the workspace"`
+	BuildArgs    List      `envconfig:"BUILD_ARGS" seed:"Build Arguments" desc:"Build args as k=v items; a bare k takes its value from the environment"`
+	CustomLabels KeyValues `envconfig:"CUSTOM_LABELS" seed:"Labels" desc:"Image labels as k=v items, or a JSON object"`
+	Target       string    `envconfig:"TARGET" seed:"Target" desc:"Dockerfile stage to build"`
+	SnapshotMode string    `envconfig:"SNAPSHOT_MODE" seed:"Optimize" desc:"kaniko snapshot mode: full, redo or time (default redo; full when PLUGIN_OPTIMIZE=false)"`
+	Optimize     Bool      `envconfig:"OPTIMIZE" seed:"Optimize" desc:"true selects snapshot mode redo, false full"`
+
+	EnableCache Bool   `envconfig:"ENABLE_CACHE" seed:"Remote Cache Image" desc:"Use the remote layer cache (implied by PLUGIN_CACHE_REPO unless set to false)"`
+	CacheRepo   string `envconfig:"CACHE_REPO" seed:"Remote Cache Image" desc:"Cache repository, relative to the registry (a full URI in the same registry is accepted)"`
+	CacheTTL    Hours  `envconfig:"CACHE_TTL" default:"336" seed:"Remote Cache Image" desc:"Cache entry lifetime in hours (or a duration such as 36h)"`
+
+	AccessKey    Secret `envconfig:"ACCESS_KEY" seed:"AWS Connector" desc:"AWS access key id; unset: the SDK's default credential chain"`
+	SecretKey    Secret `envconfig:"SECRET_KEY" seed:"AWS Connector" desc:"AWS secret access key (with PLUGIN_ACCESS_KEY)"`
+	SessionToken Secret `envconfig:"SESSION_TOKEN" seed:"AWS Connector" desc:"AWS session token for temporary static credentials"`
+
+	PushRetry          Int `envconfig:"PUSH_RETRY" default:"3" seed:"-" desc:"Retries of a failed push (kaniko --push-retry)"`
+	ImageDownloadRetry Int `envconfig:"IMAGE_DOWNLOAD_RETRY" default:"3" seed:"-" desc:"Retries of a failed base image download (kaniko --image-download-retry)"`
+
+	Verbosity string `envconfig:"VERBOSITY" default:"info" seed:"-" desc:"Log level: panic, fatal, error, warn, info, debug, trace"`
+	LogFormat string `envconfig:"LOG_FORMAT" default:"text" seed:"-" desc:"Log format: text or json"`
+	Force     Bool   `envconfig:"FORCE" seed:"Run as User" desc:"Build even outside /kaniko (a container) and as a non-root user: dangerous on a real host"`
+	DryRun    Bool   `envconfig:"DRY_RUN" seed:"-" desc:"Validate and print the resolved plan (secrets masked); contact and write nothing"`
+}
+
+// aliases maps a canonical variable to the older names that plugins/kaniko-ecr
+// and Harness also send. When both are set the canonical one wins.
+var aliases = map[string][]string{
+	"PLUGIN_CUSTOM_LABELS": {"PLUGIN_LABELS"},
+}
+
+const envPrefix = "PLUGIN"
+
+// Load reads the settings from the environment. Problems with single values
+// are kept in the fields and reported by Validate, all at once. The returned
+// warnings are for the log (alias conflicts, unknown variables).
+func Load() (*Settings, []string, error) {
+	var s Settings
+	if err := envconfig.Process(envPrefix, &s); err != nil {
+		return nil, nil, err
+	}
+	warnings := applyAliases(&s, os.LookupEnv)
+	return &s, warnings, nil
+}
+
+// applyAliases copies an alias's value into its canonical field when only
+// the alias is set.
+func applyAliases(s *Settings, lookup func(string) (string, bool)) []string {
+	var warnings []string
+	fields := fieldsByEnv(s)
+	canon := make([]string, 0, len(aliases))
+	for c := range aliases {
+		canon = append(canon, c)
+	}
+	sort.Strings(canon)
+	for _, c := range canon {
+		_, canonSet := lookup(c)
+		for _, a := range aliases[c] {
+			v, ok := lookup(a)
+			if !ok {
+				continue
+			}
+			if canonSet {
+				warnings = append(warnings, fmt.Sprintf("%s and %s are both set: using %s", c, a, c))
+				continue
+			}
+			setField(fields[c], v)
+			canonSet = true
+		}
+	}
+	return warnings
+}
+
+func setField(f reflect.Value, v string) {
+	if d, ok := f.Addr().Interface().(envconfig.Decoder); ok {
+		_ = d.Decode(v) // our decoders keep their error for Validate
+		return
+	}
+	f.SetString(v) // aliases exist only for string and Decoder fields (tested)
+}
+
+// fieldsByEnv maps each variable name to its field in s.
+func fieldsByEnv(s *Settings) map[string]reflect.Value {
+	out := map[string]reflect.Value{}
+	v := reflect.ValueOf(s).Elem()
+	for i, f := range reflect.VisibleFields(v.Type()) {
+		out[envName(f)] = v.Field(i)
+	}
+	return out
+}
+
+func envName(f reflect.StructField) string {
+	return envPrefix + "_" + f.Tag.Get("envconfig")
+}
+
+// SettingInfo describes one variable for --help and README.md.
+type SettingInfo struct {
+	Env, Aliases, Default, Seed, Desc string
+}
+
+// Infos lists every setting in declaration order.
+func Infos() []SettingInfo {
+	var out []SettingInfo
+	for _, f := range reflect.VisibleFields(reflect.TypeOf(Settings{})) {
+		env := envName(f)
+		out = append(out, SettingInfo{
+			Env:     env,
+			Aliases: strings.Join(aliases[env], ", "),
+			Default: f.Tag.Get("default"),
+			Seed:    f.Tag.Get("seed"),
+			Desc:    f.Tag.Get("desc"),
+		})
+	}
+	return out
+}
+
+// SettingsTable renders Infos as the Markdown table that README.md carries.
+func SettingsTable() string {
+	var b strings.Builder
+	b.WriteString("| Variable | Aliases | Default | Seed setting | Meaning |\n|---|---|---|---|---|\n")
+	for _, in := range Infos() {
+		seed := in.Seed
+		if seed == "-" {
+			seed = "(plugin)"
+		}
+		def := in.Default
+		if def != "" {
+			def = "`" + def + "`"
+		}
+		al := in.Aliases
+		if al != "" {
+			al = "`" + strings.ReplaceAll(al, ", ", "`, `") + "`"
+		}
+		fmt.Fprintf(&b, "| `%s` | %s | %s | %s | %s |\n", in.Env, al, def, seed, strings.ReplaceAll(in.Desc, "|", "\\|"))
+	}
+	return b.String()
+}
+
+// knownEnv reports whether name is a variable the program reads.
+func knownEnv(name string) bool {
+	for _, in := range Infos() {
+		if in.Env == name {
+			return true
+		}
+	}
+	for _, al := range aliases {
+		for _, a := range al {
+			if a == name {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// unknownWarning names every PLUGIN_* variable that no setting reads, with
+// the closest known name when one is near.
+func unknownWarning(environ []string) string {
+	var parts []string
+	for _, kv := range environ {
+		k, _, _ := strings.Cut(kv, "=")
+		if !strings.HasPrefix(k, envPrefix+"_") || knownEnv(k) {
+			continue
+		}
+		if near := closestEnv(k); near != "" {
+			parts = append(parts, fmt.Sprintf("%s (did you mean %s?)", k, near))
+		} else {
+			parts = append(parts, k)
+		}
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	sort.Strings(parts)
+	return "ignoring unknown settings: " + strings.Join(parts, ", ")
+}
+
+func closestEnv(name string) string {
+	best, bestD := "", 4
+	var names []string
+	for _, in := range Infos() {
+		names = append(names, in.Env)
+	}
+	for _, al := range aliases {
+		names = append(names, al...)
+	}
+	for _, n := range names {
+		if d := editDistance(name, n); d < bestD {
+			best, bestD = n, d
+		}
+	}
+	return best
+}
+
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
+}
+
+// logLevel parses PLUGIN_VERBOSITY.
+func logLevel(s string) (logrus.Level, error) {
+	return logrus.ParseLevel(strings.TrimSpace(s))
+}
+
+// Usage is the text of kaniko-ecr --help.
+func Usage() string {
+	return "kaniko-ecr builds a Dockerfile with kaniko and pushes the image to Amazon ECR.\n" +
+		"Every setting is an environment variable:\n\n" + SettingsTable() +
+		"\nExit status: 0 success, 1 build/AWS/push failure, 2 invalid settings, 3 unsafe place to build, 130/143 interrupted.\n"
+}
