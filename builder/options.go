@@ -6,7 +6,7 @@ package builder
 import (
 	"fmt"
 	"time"
-	
+
 	"github.com/chainguard-dev/kaniko/pkg/config"
 	"github.com/chainguard-dev/kaniko/pkg/constants"
 	"github.com/containerd/platforms"

@@ -415,4 +415,3 @@ func ExitCode(err error) int {
 		return 1
 	}
 }
-
