@@ -42,6 +42,9 @@ func Options(spec plugin.BuildSpec) (*config.KanikoOptions, error) {
 			CacheTTL: spec.CacheTTL,
 		},
 	}
+	if spec.Platform != "" {
+		o.CustomPlatform = spec.Platform
+	}
 	if o.SnapshotMode == "" {
 		o.SnapshotMode = "full"
 	}

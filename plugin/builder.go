@@ -15,6 +15,7 @@ type BuildSpec struct {
 	Labels       []string // key=value
 	Target       string
 	SnapshotMode string
+	Platform     string // empty: the host's
 
 	Cache     bool
 	CacheRepo string

@@ -125,6 +125,7 @@ func (r *run) exec(ctx context.Context) error {
 		Labels:             plan.Labels,
 		Target:             plan.Target,
 		SnapshotMode:       plan.Snapshot,
+		Platform:           plan.Platform,
 		Cache:              plan.Cache,
 		CacheRepo:          plan.CacheRepo,
 		CacheTTL:           plan.CacheTTL,

@@ -40,6 +40,8 @@ type Settings struct {
 	SecretKey    Secret `envconfig:"SECRET_KEY" seed:"AWS Connector" desc:"AWS secret access key (with PLUGIN_ACCESS_KEY)"`
 	SessionToken Secret `envconfig:"SESSION_TOKEN" seed:"AWS Connector" desc:"AWS session token for temporary static credentials"`
 
+	Platform string `envconfig:"PLATFORM" seed:"-" desc:"Target platform such as linux/arm64 (kaniko --custom-platform); default: the host's"`
+
 	PushRetry          Int `envconfig:"PUSH_RETRY" default:"3" seed:"-" desc:"Retries of a failed push (kaniko --push-retry)"`
 	ImageDownloadRetry Int `envconfig:"IMAGE_DOWNLOAD_RETRY" default:"3" seed:"-" desc:"Retries of a failed base image download (kaniko --image-download-retry)"`
 
@@ -53,6 +55,7 @@ type Settings struct {
 // and Harness also send. When both are set the canonical one wins.
 var aliases = map[string][]string{
 	"PLUGIN_CUSTOM_LABELS": {"PLUGIN_LABELS"},
+	"PLUGIN_PLATFORM":      {"PLUGIN_CUSTOM_PLATFORM"},
 }
 
 const envPrefix = "PLUGIN"

@@ -29,6 +29,7 @@ type Plan struct {
 	Labels     []string
 	Target     string
 	Snapshot   string
+	Platform   string // os/arch[/variant], empty: the host's
 
 	Cache     bool
 	CacheRepo string // full reference, empty: kaniko infers <repo>/cache
@@ -95,6 +96,7 @@ var (
 	accountRE    = regexp.MustCompile(`^\d{12}$`)
 	ecrRepoRE    = regexp.MustCompile(`^[a-z0-9]+(?:[._-][a-z0-9]+)*(?:/[a-z0-9]+(?:[._-][a-z0-9]+)*)*$`)
 	hostPortRE   = regexp.MustCompile(`^[A-Za-z0-9.-]+(?::\d{1,5})?$`)
+	platformRE   = regexp.MustCompile(`^[a-z0-9]+/[a-z0-9_]+(?:/[a-z0-9]+)?$`)
 	buildArgKeyR = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_.-]*$`)
 )
 
@@ -132,6 +134,13 @@ func (s *Settings) Validate(env Env) (*Plan, error) {
 	validateSnapshot(s, env, p, bad)
 	validateCache(s, env, p, bad)
 
+	if pl := strings.TrimSpace(s.Platform); pl != "" {
+		if !platformRE.MatchString(pl) {
+			bad("PLUGIN_PLATFORM: %q is not a platform (want os/arch or os/arch/variant, such as linux/arm64)", pl)
+		} else {
+			p.Platform = pl
+		}
+	}
 	if _, err := logLevel(s.Verbosity); err != nil {
 		bad("PLUGIN_VERBOSITY: %q is not a log level (want panic, fatal, error, warn, info, debug or trace)", s.Verbosity)
 	}
