@@ -252,3 +252,5 @@ func Usage() string {
 		"Every setting is an environment variable:\n\n" + SettingsTable() +
 		"\nExit status: 0 success, 1 build/AWS/push failure, 2 invalid settings, 3 unsafe place to build, 130/143 interrupted.\n"
 }
+
+var decoderType = reflect.TypeOf((*envconfig.Decoder)(nil)).Elem()

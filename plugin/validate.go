@@ -96,6 +96,7 @@ var (
 	accountRE    = regexp.MustCompile(`^\d{12}$`)
 	ecrRepoRE    = regexp.MustCompile(`^[a-z0-9]+(?:[._-][a-z0-9]+)*(?:/[a-z0-9]+(?:[._-][a-z0-9]+)*)*$`)
 	hostPortRE   = regexp.MustCompile(`^[A-Za-z0-9.-]+(?::\d{1,5})?$`)
+	tagRE        = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$`)
 	platformRE   = regexp.MustCompile(`^[a-z0-9]+/[a-z0-9_]+(?:/[a-z0-9]+)?$`)
 	buildArgKeyR = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_.-]*$`)
 )
@@ -267,7 +268,9 @@ func validateRepoAndTags(s *Settings, p *Plan, bad reporter) {
 			continue
 		}
 		seen[t] = true
-		if _, err := name.NewTag(image+":"+t, name.StrictValidation); err != nil {
+		// ggcr checks the characters; docker's grammar also wants a word
+		// character first.
+		if _, err := name.NewTag(image+":"+t, name.StrictValidation); err != nil || !tagRE.MatchString(t) {
 			bad("PLUGIN_TAGS: %q is not a valid tag (letters, digits, _ . -, at most 128, not starting with . or -)", t)
 			continue
 		}

@@ -12,8 +12,11 @@
 # (default: $TMPDIR). SANDBOX_NOPIDNS=1: skip the pid namespace (so
 # /usr/bin/time -v around this script sees the build's memory).
 # SANDBOX_BIND="host:guest ...": extra read-write binds (outputs under /addon).
+# SANDBOX_BIN_PATH: where the binary is mounted (default /kaniko/kaniko-ecr).
 set -euo pipefail
 BIN=$(realpath "$1")
+# Where the binary appears inside; only /kaniko/ passes the safety guard.
+BIN_AT=${SANDBOX_BIN_PATH:-/kaniko/kaniko-ecr}
 WS=$(realpath "$2")
 CA=${3:-/etc/ssl/certs/ca-certificates.crt}
 CA=$(realpath "$CA")
@@ -58,7 +61,7 @@ RESOLV=()
 bwrap \
   --bind "$ROOT" / \
   --proc /proc --dev /dev \
-  --ro-bind "$BIN" /kaniko/kaniko-ecr \
+  --ro-bind "$BIN" "$BIN_AT" \
   --ro-bind "$CA" /etc/ssl/certs/ca-certificates.crt \
   "${RESOLV[@]}" \
   --bind "$WS" /harness \
@@ -68,7 +71,7 @@ bwrap \
   "${CAPS[@]}" \
   "${ENVARGS[@]}" \
   --chdir /harness \
-  /kaniko/kaniko-ecr &
+  "$BIN_AT" &
 pid=$!
 forward() { pkill -"$1" -P "$pid" 2>/dev/null; kill -"$1" "$pid" 2>/dev/null || true; }
 trap 'forward TERM' TERM

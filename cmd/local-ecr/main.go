@@ -1,6 +1,7 @@
 // Command local-ecr runs the local ECR stand-in (registry and API) that the
 // demo and manual tests use, writes the environment a plugin run needs to
-// -env, and serves until SIGINT or SIGTERM.
+// -env, and serves until SIGINT or SIGTERM. "local-ecr verify REF..." reads
+// pushed images back and prints their digest.
 package main
 
 import (
@@ -15,6 +16,12 @@ import (
 )
 
 func main() {
+	if len(os.Args) > 1 && os.Args[1] == "verify" {
+		if err := verify(os.Args[2:]); err != nil {
+			log.Fatal(err)
+		}
+		return
+	}
 	dir := flag.String("dir", "", "directory for registry data, certificates and logs (required)")
 	envFile := flag.String("env", "", "write KEY=value lines for a plugin run here (required)")
 	base := flag.String("base", "base/busybox", "push a busybox base image to this repository (empty: none)")

@@ -1,0 +1,75 @@
+package builder
+
+import (
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/kaniko-ecr/kaniko-ecr/plugin"
+)
+
+func TestOptionsCarryTheSpecAndKanikoCLIDefaults(t *testing.T) {
+	spec := plugin.BuildSpec{
+		Dockerfile:         "/harness/Dockerfile",
+		Context:            "/harness",
+		Destinations:       []string{"r.example/app:v1", "r.example/app:latest"},
+		BuildArgs:          []string{"A=1,2", "B=x y"},
+		Labels:             []string{"team=core"},
+		Target:             "final",
+		SnapshotMode:       "redo",
+		Cache:              true,
+		CacheRepo:          "r.example/cache",
+		CacheTTL:           6 * time.Hour,
+		PushRetry:          3,
+		ImageDownloadRetry: 2,
+		Platform:           "linux/arm64",
+	}
+	o, err := Options(spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checks := []struct {
+		name      string
+		got, want any
+	}{
+		{"dockerfile", o.DockerfilePath, spec.Dockerfile},
+		{"context", o.SrcContext, spec.Context},
+		{"destinations", []string(o.Destinations), spec.Destinations},
+		{"build args", []string(o.BuildArgs), spec.BuildArgs},
+		{"labels", []string(o.Labels), spec.Labels},
+		{"target", o.Target, "final"},
+		{"snapshot", o.SnapshotMode, "redo"},
+		{"cache", o.Cache, true},
+		{"cache repo", o.CacheRepo, "r.example/cache"},
+		{"cache ttl", o.CacheTTL, 6 * time.Hour},
+		{"push retry", o.PushRetry, 3},
+		{"download retry", o.ImageDownloadRetry, 2},
+		{"platform", o.CustomPlatform, "linux/arm64"},
+		// kaniko CLI defaults that an empty KanikoOptions would lack.
+		{"cache run layers", o.CacheRunLayers, true},
+		{"compressed caching", o.CompressedCaching, true},
+		{"ignore /var/run", o.IgnoreVarRun, true},
+		{"cache dir", o.CacheDir, "/cache"},
+		{"kaniko dir", o.KanikoDir, "/kaniko"},
+		{"compression level", o.CompressionLevel, -1},
+	}
+	for _, c := range checks {
+		if d := cmp.Diff(c.want, c.got); d != "" {
+			t.Errorf("%s (-want +got):\n%s", c.name, d)
+		}
+	}
+	if o.RegistryMaps == nil || o.RegistriesCertificates == nil || o.Annotations == nil {
+		t.Error("maps kaniko writes into must not be nil")
+	}
+}
+
+func TestOptionsDefaultToFullSnapshotsTwoWeekTTLAndHostPlatform(t *testing.T) {
+	o, err := Options(plugin.BuildSpec{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o.SnapshotMode != "full" || o.CacheTTL != 336*time.Hour || o.CustomPlatform == "" {
+		t.Errorf("snapshot %q ttl %v platform %q", o.SnapshotMode, o.CacheTTL, o.CustomPlatform)
+	}
+}

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# The whole test suite: formatting, vet, unit and integration tests (the real
+# binary in the bubblewrap sandbox against a real registry), and a short run
+# of every fuzz target. Needs root and the packages of scripts/deps.sh.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))
+if [ -n "$unformatted" ]; then
+  echo "gofmt needed: $unformatted" >&2
+  exit 1
+fi
+go vet ./...
+go test -count=1 ./...
+# Fuzz targets, briefly: go test -fuzz takes one target per run.
+FUZZTIME=${FUZZTIME:-5s}
+for pkg in $(go list ./...); do
+  dir=$(go list -f '{{.Dir}}' "$pkg")
+  for target in $(grep -ho '^func Fuzz[A-Za-z0-9_]*' "$dir"/*_test.go 2>/dev/null | sed 's/^func //'); do
+    go test -run '^$' -fuzz "^${target}\$" -fuzztime "$FUZZTIME" "$pkg" >/dev/null
+    echo "fuzz $pkg $target: ok ($FUZZTIME)"
+  done
+done
