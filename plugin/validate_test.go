@@ -250,7 +250,14 @@ func TestREADMESettingsTableMatchesTheSettingsStruct(t *testing.T) {
 		t.Fatal("README.md lacks the settings markers")
 	}
 	if got := s[i+len(begin) : j]; got != SettingsTable() {
-		t.Errorf("README.md settings table is stale; replace it with:\n%s", SettingsTable())
+		if os.Getenv("UPDATE_README") == "1" {
+			s = s[:i+len(begin)] + SettingsTable() + s[j:]
+			if err := os.WriteFile("../README.md", []byte(s), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			return
+		}
+		t.Errorf("README.md settings table is stale: run UPDATE_README=1 go test ./plugin -run README")
 	}
 	for _, in := range Infos() {
 		if in.Seed == "" || in.Desc == "" {
