@@ -17,6 +17,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/google/go-containerregistry/pkg/v1/tarball"
 	"github.com/sirupsen/logrus"
 
 	"github.com/kaniko-ecr/kaniko-ecr/plugin"
@@ -54,6 +55,32 @@ func (Kaniko) Build(ctx context.Context, spec plugin.BuildSpec) (plugin.BuildRes
 	}
 	res.Phases = append(res.Phases, plugin.PhaseTime{Name: "build", Took: time.Since(start)})
 
+	return publish(ctx, img, spec, opts, res, phase)
+}
+
+// PushTarball pushes the image in a docker tarball (as written by
+// PLUGIN_TAR_PATH, kaniko --tar-path or docker save) to every destination.
+func (Kaniko) PushTarball(ctx context.Context, spec plugin.BuildSpec, path string) (plugin.BuildResult, error) {
+	var res plugin.BuildResult
+	opts, err := Options(spec)
+	if err != nil {
+		return res, err
+	}
+	img, err := tarball.ImageFromPath(path, nil)
+	if err != nil {
+		return res, fmt.Errorf("loading %s as an image tarball: %w", path, err)
+	}
+	spec.TarPath = "" // the tarball is the source, not an output
+	return publish(ctx, img, spec, opts, res, func(n string) {
+		if spec.OnPhase != nil {
+			spec.OnPhase(n)
+		}
+	})
+}
+
+// publish writes the tarball if asked, pushes to every destination and
+// reads every tag back.
+func publish(ctx context.Context, img v1.Image, spec plugin.BuildSpec, opts *config.KanikoOptions, res plugin.BuildResult, phase func(string)) (plugin.BuildResult, error) {
 	dig, err := img.Digest()
 	if err != nil {
 		return res, fmt.Errorf("computing image digest: %w", err)
@@ -62,16 +89,24 @@ func (Kaniko) Build(ctx context.Context, spec plugin.BuildSpec) (plugin.BuildRes
 	if res.Size, err = imageSize(img); err != nil {
 		return res, fmt.Errorf("computing image size: %w", err)
 	}
-	if spec.NoPush || len(spec.Destinations) == 0 {
-		return res, nil
-	}
-
-	phase("push")
-	start = time.Now()
 	tags, err := parseTags(spec.Destinations)
 	if err != nil {
 		return res, err
 	}
+	if spec.TarPath != "" {
+		start := time.Now()
+		if err := writeTarball(spec.TarPath, img, tags); err != nil {
+			return res, err
+		}
+		res.TarPath = spec.TarPath
+		res.Phases = append(res.Phases, plugin.PhaseTime{Name: "tar", Took: time.Since(start)})
+	}
+	if spec.NoPush || len(tags) == 0 {
+		return res, nil
+	}
+
+	phase("push")
+	start := time.Now()
 	ropts, err := remoteOptions(ctx, opts, tags[0])
 	if err != nil {
 		return res, err
@@ -89,6 +124,24 @@ func (Kaniko) Build(ctx context.Context, spec plugin.BuildSpec) (plugin.BuildRes
 	res.Phases = append(res.Phases, plugin.PhaseTime{Name: "verify", Took: time.Since(start)})
 	res.Pushed = spec.Destinations
 	return res, nil
+}
+
+// writeTarball writes a docker tarball with every tag, via a temporary
+// file so a failed write leaves no partial tarball behind.
+func writeTarball(path string, img v1.Image, tags []name.Tag) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return fmt.Errorf("creating the folder of %s: %w", path, err)
+	}
+	refs := make(map[name.Tag]v1.Image, len(tags))
+	for _, t := range tags {
+		refs[t] = img
+	}
+	tmp := path + ".partial"
+	if err := tarball.MultiWriteToFile(tmp, refs); err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("writing image tarball %s: %w", path, err)
+	}
+	return os.Rename(tmp, path)
 }
 
 // prepare does what kaniko's CLI does before DoBuild and a library caller

@@ -10,6 +10,7 @@ import (
 	"github.com/chainguard-dev/kaniko/pkg/config"
 	"github.com/chainguard-dev/kaniko/pkg/constants"
 	"github.com/containerd/platforms"
+	"github.com/google/go-containerregistry/pkg/name"
 
 	"github.com/kaniko-ecr/kaniko-ecr/plugin"
 )
@@ -31,12 +32,10 @@ func Options(spec plugin.BuildSpec) (*config.KanikoOptions, error) {
 		NoPush:         spec.NoPush,
 		KanikoDir:      config.KanikoDir,
 		// kaniko's CLI defaults that an empty KanikoOptions lacks.
-		CacheRunLayers:    true,
-		CompressedCaching: true,
-		IgnoreVarRun:      true,
-		CompressionLevel:  -1,
-		CustomPlatform:    hostPlatform(),
-		Annotations:       map[string]string{},
+		IgnoreVarRun:     true,
+		CompressionLevel: -1,
+		CustomPlatform:   hostPlatform(),
+		Annotations:      map[string]string{},
 		CacheOptions: config.CacheOptions{
 			CacheDir: "/cache",
 			CacheTTL: spec.CacheTTL,
@@ -59,6 +58,31 @@ func Options(spec plugin.BuildSpec) (*config.KanikoOptions, error) {
 	o.RegistriesClientCertificates = map[string]string{}
 	o.PushRetry = spec.PushRetry
 	o.ImageDownloadRetry = spec.ImageDownloadRetry
+	o.TarPath = spec.TarPath
+
+	f := spec.Flags
+	o.SkipTLSVerify = f.SkipTLSVerify
+	o.SkipUnusedStages = f.SkipUnusedStages
+	o.Reproducible = f.Reproducible
+	o.SingleSnapshot = f.SingleSnapshot
+	o.CacheCopyLayers = f.CacheCopyLayers
+	o.CacheRunLayers = f.CacheRunLayers
+	o.CompressedCaching = f.CompressedCaching
+	o.RunV2 = f.UseNewRun
+	for host, path := range f.RegistryCertificates {
+		o.RegistriesCertificates[host] = path
+	}
+	// The library reads only RegistryMaps; the CLI turns each mirror into
+	// an index.docker.io mapping, and so do we.
+	for _, m := range f.RegistryMirrors {
+		o.RegistryMirrors = append(o.RegistryMirrors, m)
+		o.RegistryMaps[name.DefaultRegistry] = append(o.RegistryMaps[name.DefaultRegistry], m)
+	}
+	for _, p := range f.IgnorePaths {
+		if err := o.IgnorePaths.Set(p); err != nil {
+			return nil, fmt.Errorf("ignore path %q: %w", p, err)
+		}
+	}
 
 	for _, d := range spec.Destinations {
 		if err := o.Destinations.Set(d); err != nil {

@@ -24,6 +24,12 @@ func TestOptionsCarryTheSpecAndKanikoCLIDefaults(t *testing.T) {
 		PushRetry:          3,
 		ImageDownloadRetry: 2,
 		Platform:           "linux/arm64",
+		Flags: plugin.KanikoFlags{
+			CacheRunLayers: true, CompressedCaching: true, Reproducible: true, SkipTLSVerify: true,
+			RegistryMirrors:      []string{"mirror.example"},
+			RegistryCertificates: map[string]string{"r.example": "/certs/r.pem"},
+			IgnorePaths:          []string{"/var/cache"},
+		},
 	}
 	o, err := Options(spec)
 	if err != nil {
@@ -46,9 +52,15 @@ func TestOptionsCarryTheSpecAndKanikoCLIDefaults(t *testing.T) {
 		{"push retry", o.PushRetry, 3},
 		{"download retry", o.ImageDownloadRetry, 2},
 		{"platform", o.CustomPlatform, "linux/arm64"},
-		// kaniko CLI defaults that an empty KanikoOptions would lack.
 		{"cache run layers", o.CacheRunLayers, true},
 		{"compressed caching", o.CompressedCaching, true},
+		{"reproducible", o.Reproducible, true},
+		{"skip tls verify", o.SkipTLSVerify, true},
+		// The library reads only RegistryMaps: mirrors must land there.
+		{"mirrors", o.RegistryMaps["index.docker.io"], []string{"mirror.example"}},
+		{"certificates", o.RegistriesCertificates["r.example"], "/certs/r.pem"},
+		{"ignore paths", []string(o.IgnorePaths), []string{"/var/cache"}},
+		// kaniko CLI defaults that an empty KanikoOptions would lack.
 		{"ignore /var/run", o.IgnoreVarRun, true},
 		{"cache dir", o.CacheDir, "/cache"},
 		{"kaniko dir", o.KanikoDir, "/kaniko"},

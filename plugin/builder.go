@@ -24,6 +24,9 @@ type BuildSpec struct {
 	PushRetry          int
 	ImageDownloadRetry int
 	NoPush             bool
+	TarPath            string // also write a docker tarball here
+
+	Flags KanikoFlags
 
 	// OnPhase, when set, is called as the build enters each phase
 	// ("build", "push", "verify"), so an interrupt can say where it hit.
@@ -36,6 +39,8 @@ type BuildResult struct {
 	Size   int64  // compressed bytes: layers, config and manifest
 	Pushed []string
 	Phases []PhaseTime
+	// TarPath is where a tarball was written, if one was.
+	TarPath string
 }
 
 // PhaseTime is the wall time one phase took.
@@ -48,4 +53,7 @@ type PhaseTime struct {
 // package builder; plugin never imports kaniko.
 type Builder interface {
 	Build(ctx context.Context, spec BuildSpec) (BuildResult, error)
+	// PushTarball pushes the image in a docker tarball to every destination
+	// of spec, without building.
+	PushTarball(ctx context.Context, spec BuildSpec, path string) (BuildResult, error)
 }

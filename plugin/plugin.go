@@ -87,7 +87,7 @@ func (r *run) exec(ctx context.Context) error {
 	if lerr != nil {
 		level = logrus.InfoLevel
 	}
-	r.hook.add(s.AccessKey.Reveal(), s.SecretKey.Reveal(), s.SessionToken.Reveal())
+	r.hook.add(s.AccessKey.Reveal(), s.SecretKey.Reveal(), s.SessionToken.Reveal(), s.BaseImagePassword.Reveal())
 	configureLogging(r.deps.Stderr, level, strings.TrimSpace(s.LogFormat), r.hook)
 	for _, w := range warnings {
 		logrus.Warn(w)
@@ -102,13 +102,21 @@ func (r *run) exec(ctx context.Context) error {
 	if plan.DryRun {
 		return r.printPlan()
 	}
-	gw, err := guard(plan.Force, r.deps.Exe, r.deps.EUID)
-	if err != nil {
-		return err
+	if plan.Skip != "" {
+		logrus.Warn(plan.Skip)
+		return nil
 	}
-	for _, w := range gw {
-		logrus.Warn(w)
+	// Pushing a tarball leaves "/" alone: it may run anywhere.
+	if !plan.PushOnly {
+		gw, err := guard(plan.Force, r.deps.Exe, r.deps.EUID)
+		if err != nil {
+			return err
+		}
+		for _, w := range gw {
+			logrus.Warn(w)
+		}
 	}
+	r.checkResources()
 	r.done("settings")
 
 	r.enter("auth")
@@ -117,30 +125,69 @@ func (r *run) exec(ctx context.Context) error {
 	}
 	r.done("auth")
 
-	spec := BuildSpec{
-		Dockerfile:         plan.Dockerfile,
-		Context:            plan.Context,
-		Destinations:       plan.Destinations(),
-		BuildArgs:          plan.BuildArgs,
-		Labels:             plan.Labels,
-		Target:             plan.Target,
-		SnapshotMode:       plan.Snapshot,
-		Platform:           plan.Platform,
-		Cache:              plan.Cache,
-		CacheRepo:          plan.CacheRepo,
-		CacheTTL:           plan.CacheTTL,
-		PushRetry:          plan.PushRetry,
-		ImageDownloadRetry: plan.ImageDownloadRetry,
-		OnPhase:            r.enter,
+	spec := r.buildSpec()
+	var res BuildResult
+	if plan.PushOnly {
+		logrus.Infof("pushing %s to %s", plan.SourceTar, strings.Join(spec.Destinations, ", "))
+		res, err = r.deps.Builder.PushTarball(ctx, spec, plan.SourceTar)
+	} else {
+		logrus.Infof("building %s (context %s) for %s", plan.Dockerfile, plan.Context, strings.Join(spec.Destinations, ", "))
+		res, err = r.deps.Builder.Build(ctx, spec)
 	}
-	logrus.Infof("building %s (%s) for %s", plan.Dockerfile, plan.Context, strings.Join(spec.Destinations, ", "))
-	res, err := r.deps.Builder.Build(ctx, spec)
 	r.phases = append(r.phases, res.Phases...)
 	if err != nil {
 		return err
 	}
+	r.enter("outputs")
+	if err := writeOutputs(plan, res); err != nil {
+		return err
+	}
+	r.done("outputs")
 	r.summary(res)
 	return nil
+}
+
+func (r *run) buildSpec() BuildSpec {
+	p := r.plan
+	return BuildSpec{
+		Dockerfile:         p.Dockerfile,
+		Context:            p.Context,
+		Destinations:       p.Destinations(),
+		BuildArgs:          p.BuildArgs,
+		Labels:             p.Labels,
+		Target:             p.Target,
+		SnapshotMode:       p.Snapshot,
+		Platform:           p.Platform,
+		Cache:              p.Cache,
+		CacheRepo:          p.CacheRepo,
+		CacheTTL:           p.CacheTTL,
+		PushRetry:          p.PushRetry,
+		ImageDownloadRetry: p.ImageDownloadRetry,
+		NoPush:             p.NoPush,
+		TarPath:            p.TarPath,
+		Flags:              p.Kaniko,
+		OnPhase:            r.enter,
+	}
+}
+
+// checkResources logs the pod's memory and CPU limits and, below 1 GiB of
+// memory, turns compressed caching off unless the user chose.
+func (r *run) checkResources() {
+	procs, cpus := parallelism()
+	logrus.Infof("parallelism: GOMAXPROCS %d (%d CPUs visible)", procs, cpus)
+	limit, src, ok := memoryLimit("/")
+	switch {
+	case !ok:
+		logrus.Info("memory limit: no cgroup memory file could be read; going on without one")
+	case limit == 0:
+		logrus.Infof("memory limit: none (%s)", src)
+	default:
+		logrus.Infof("memory limit: %s (%s)", humanBytes(limit), src)
+		if limit < lowMemory && !r.plan.Kaniko.CompressedCachingSet && r.plan.Kaniko.CompressedCaching {
+			r.plan.Kaniko.CompressedCaching = false
+			logrus.Warn("memory limit below 1 GiB: compressed caching turned off (set PLUGIN_COMPRESSED_CACHING to choose)")
+		}
+	}
 }
 
 func (r *run) enter(phase string) {
@@ -152,32 +199,51 @@ func (r *run) done(phase string) {
 	r.phases = append(r.phases, PhaseTime{Name: phase, Took: time.Since(r.phaseStart)})
 }
 
-// login gets an ECR token and writes it into $DOCKER_CONFIG/config.json,
+// login gets an ECR token when the run talks to ECR, and writes it, with
+// the Base Image Connector's credentials, into $DOCKER_CONFIG/config.json,
 // where kaniko's keychain looks first.
 func (r *run) login(ctx context.Context) error {
-	newECR := r.deps.NewECR
-	if newECR == nil {
-		newECR = newECRClient
+	p := r.plan
+	var tok *registryToken
+	if !p.NoPush || p.Cache {
+		newECR := r.deps.NewECR
+		if newECR == nil {
+			newECR = newECRClient
+		}
+		api, err := newECR(ctx, p)
+		if err != nil {
+			return err
+		}
+		t, err := getRegistryToken(ctx, api)
+		if err != nil {
+			return fmt.Errorf("getting ECR authorization token in %s: %w", p.Region, err)
+		}
+		r.hook.add(t.Password)
+		tok = &t
 	}
-	api, err := newECR(ctx, r.plan)
-	if err != nil {
-		return err
+	if tok == nil && p.BaseImage.Username == "" {
+		return nil
 	}
-	tok, err := getRegistryToken(ctx, api)
-	if err != nil {
-		return fmt.Errorf("getting ECR authorization token in %s: %w", r.plan.Region, err)
-	}
-	r.hook.add(tok.Password)
 	dir := docker.Dir()
 	cfg, err := docker.Load(dir)
 	if err != nil {
 		return fmt.Errorf("reading docker config in %s: %w", dir, err)
 	}
-	cfg.SetAuth(r.plan.Host, tok.User, tok.Password)
+	if p.BaseImage.Username != "" {
+		cfg.SetAuth(p.BaseImage.Registry, p.BaseImage.Username, p.BaseImage.Password.Reveal())
+	}
+	if tok != nil {
+		cfg.SetAuth(p.Host, tok.User, tok.Password)
+	}
 	if err := cfg.Write(dir); err != nil {
 		return fmt.Errorf("writing docker config to %s: %w", dir, err)
 	}
-	logrus.Infof("logged in to %s (token valid until %s)", r.plan.Host, tok.ExpiresAt.UTC().Format(time.RFC3339))
+	if p.BaseImage.Username != "" {
+		logrus.Infof("base images from %s are pulled as %s", p.BaseImage.Registry, p.BaseImage.Username)
+	}
+	if tok != nil {
+		logrus.Infof("logged in to %s (token valid until %s)", p.Host, tok.ExpiresAt.UTC().Format(time.RFC3339))
+	}
 	return nil
 }
 

@@ -24,9 +24,16 @@ type Settings struct {
 	Repo      string `envconfig:"REPO" seed:"Image Name" desc:"Repository name (ECR naming rules); a leading <registry>/ is stripped"`
 	Tags      List   `envconfig:"TAGS" default:"latest" seed:"Tags" desc:"Tags to push, comma-separated or a JSON array; duplicates dropped"`
 
+	AutoTag       Bool   `envconfig:"AUTO_TAG" seed:"Tags" desc:"Tags from DRONE_TAG (semver: 1, 1.2, 1.2.3) or, on the default branch, latest; other branches skip the build"`
+	AutoTagSuffix string `envconfig:"AUTO_TAG_SUFFIX" seed:"Tags" desc:"Suffix for automatic tags (1.2.3-suffix; latest becomes the suffix)"`
+	ExpandTag     Bool   `envconfig:"EXPAND_TAG" seed:"Tags" desc:"Expand semver tags in PLUGIN_TAGS: v1.2.3 gives 1, 1.2, 1.2.3"`
+
 	Dockerfile   string    `envconfig:"DOCKERFILE" default:"Dockerfile" seed:"Dockerfile" desc:"Dockerfile path, relative to the workspace or else to the context"`
 	Context      string    `envconfig:"CONTEXT" default:"." seed:"Context" desc:"Build context directory, relative to the workspace"`
+	ContextSub   string    `envconfig:"CONTEXT_SUB_PATH" seed:"Context" desc:"Sub-directory of the context to build from (kaniko --context-sub-path)"`
 	BuildArgs    List      `envconfig:"BUILD_ARGS" seed:"Build Arguments" desc:"Build args as k=v items; a bare k takes its value from the environment"`
+	BuildArgsNew SemiList  `envconfig:"BUILD_ARGS_NEW" seed:"Build Arguments" desc:"Build args separated by ; so values may hold commas"`
+	BuildArgsEnv List      `envconfig:"BUILD_ARGS_FROM_ENV" seed:"Build Arguments" desc:"Names of environment variables passed as build args"`
 	CustomLabels KeyValues `envconfig:"CUSTOM_LABELS" seed:"Labels" desc:"Image labels as k=v items, or a JSON object"`
 	Target       string    `envconfig:"TARGET" seed:"Target" desc:"Dockerfile stage to build"`
 	SnapshotMode string    `envconfig:"SNAPSHOT_MODE" seed:"Optimize" desc:"kaniko snapshot mode: full, redo or time (default redo; full when PLUGIN_OPTIMIZE=false)"`
@@ -39,6 +46,31 @@ type Settings struct {
 	AccessKey    Secret `envconfig:"ACCESS_KEY" seed:"AWS Connector" desc:"AWS access key id; unset: the SDK's default credential chain"`
 	SecretKey    Secret `envconfig:"SECRET_KEY" seed:"AWS Connector" desc:"AWS secret access key (with PLUGIN_ACCESS_KEY)"`
 	SessionToken Secret `envconfig:"SESSION_TOKEN" seed:"AWS Connector" desc:"AWS session token for temporary static credentials"`
+
+	BaseImageRegistry string `envconfig:"BASE_IMAGE_REGISTRY" seed:"Base Image Connector" desc:"Registry of the base images (Docker Hub URLs are normalised); default Docker Hub"`
+	BaseImageUsername string `envconfig:"BASE_IMAGE_USERNAME" seed:"Base Image Connector" desc:"User for pulling base images"`
+	BaseImagePassword Secret `envconfig:"BASE_IMAGE_PASSWORD" seed:"Base Image Connector" desc:"Password or token for pulling base images"`
+
+	NoPush        Bool   `envconfig:"NO_PUSH" seed:"-" desc:"Build only; do not push (outputs still give the digest)"`
+	TarPath       string `envconfig:"TAR_PATH" seed:"-" desc:"Also write the image as a docker tarball here (with PLUGIN_NO_PUSH: instead of pushing)"`
+	PushOnly      Bool   `envconfig:"PUSH_ONLY" seed:"-" desc:"Do not build: push the tarball PLUGIN_SOURCE_TAR_PATH under every tag"`
+	SourceTarPath string `envconfig:"SOURCE_TAR_PATH" seed:"-" desc:"Image tarball to push with PLUGIN_PUSH_ONLY"`
+
+	ArtifactFile        string `envconfig:"ARTIFACT_FILE" seed:"-" desc:"Write Harness's docker/v1 artifact JSON (registry, image:tag and digest per tag) here"`
+	DigestFile          string `envconfig:"DIGEST_FILE" seed:"-" desc:"Write the image digest here"`
+	ImageNameDigestFile string `envconfig:"IMAGE_NAME_WITH_DIGEST_FILE" seed:"-" desc:"Write <registry>/<repo>@<digest> here, one line per tag"`
+
+	SkipTLSVerify       Bool      `envconfig:"SKIP_TLS_VERIFY" seed:"-" desc:"Push without verifying the registry's TLS certificate (kaniko --skip-tls-verify)"`
+	RegistryCertificate KeyValues `envconfig:"REGISTRY_CERTIFICATE" seed:"-" desc:"host=path items: trust this certificate for that registry (kaniko --registry-certificate)"`
+	RegistryMirrors     List      `envconfig:"REGISTRY_MIRRORS" seed:"Base Image Connector" desc:"Pull-through mirrors for Docker Hub images (kaniko --registry-mirror)"`
+	SkipUnusedStages    Bool      `envconfig:"SKIP_UNUSED_STAGES" seed:"Target" desc:"Build only the stages the target needs (kaniko --skip-unused-stages)"`
+	Reproducible        Bool      `envconfig:"REPRODUCIBLE" seed:"-" desc:"Strip timestamps for reproducible images (kaniko --reproducible)"`
+	SingleSnapshot      Bool      `envconfig:"SINGLE_SNAPSHOT" seed:"Optimize" desc:"Take one snapshot at the end of the build (kaniko --single-snapshot)"`
+	CacheCopyLayers     Bool      `envconfig:"CACHE_COPY_LAYERS" seed:"Remote Cache Image" desc:"Cache COPY layers too (kaniko --cache-copy-layers)"`
+	CacheRunLayers      Bool      `envconfig:"CACHE_RUN_LAYERS" default:"true" seed:"Remote Cache Image" desc:"Cache RUN layers (kaniko --cache-run-layers)"`
+	CompressedCaching   Bool      `envconfig:"COMPRESSED_CACHING" default:"true" seed:"Limit Memory" desc:"Compress cached layers; off by default below 1 GiB of memory (kaniko --compressed-caching)"`
+	UseNewRun           Bool      `envconfig:"USE_NEW_RUN" seed:"Optimize" desc:"kaniko's experimental RUN implementation (kaniko --use-new-run)"`
+	IgnorePaths         List      `envconfig:"IGNORE_PATHS" seed:"-" desc:"Paths left out of snapshots (kaniko --ignore-path)"`
 
 	Platform string `envconfig:"PLATFORM" seed:"-" desc:"Target platform such as linux/arm64 (kaniko --custom-platform); default: the host's"`
 
@@ -56,6 +88,11 @@ type Settings struct {
 var aliases = map[string][]string{
 	"PLUGIN_CUSTOM_LABELS": {"PLUGIN_LABELS"},
 	"PLUGIN_PLATFORM":      {"PLUGIN_CUSTOM_PLATFORM"},
+	"PLUGIN_TAR_PATH":      {"PLUGIN_DESTINATION_TAR_PATH"},
+	// Harness's Base Image Connector sends the PLUGIN_DOCKER_* names.
+	"PLUGIN_BASE_IMAGE_REGISTRY": {"PLUGIN_DOCKER_REGISTRY"},
+	"PLUGIN_BASE_IMAGE_USERNAME": {"PLUGIN_DOCKER_USERNAME"},
+	"PLUGIN_BASE_IMAGE_PASSWORD": {"PLUGIN_DOCKER_PASSWORD"},
 }
 
 const envPrefix = "PLUGIN"

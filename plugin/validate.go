@@ -16,12 +16,13 @@ import (
 
 // Plan is the validated, resolved form of Settings: what the run will do.
 type Plan struct {
-	Registry  string // as the user gave it (or built from account and region)
-	Host      string // registry host[:port] used in image references
-	AccountID string
-	Region    string
-	Repo      string
-	Tags      []string
+	Registry    string // host, or public.ecr.aws/<alias>
+	RegistryURL string // as PLUGIN_REGISTRY gave it (or built from account and region)
+	Host        string // registry host[:port] used in image references
+	AccountID   string
+	Region      string
+	Repo        string
+	Tags        []string
 
 	Dockerfile string // absolute
 	Context    string // absolute
@@ -40,8 +41,50 @@ type Plan struct {
 
 	AccessKey, SecretKey, SessionToken Secret
 
+	// Skip, when set, says why the run builds nothing (auto tag on a
+	// branch that is not the default one).
+	Skip string
+
+	BaseImage BaseImageAuth
+
+	NoPush    bool
+	TarPath   string // absolute
+	PushOnly  bool
+	SourceTar string // absolute
+
+	ArtifactFile        string // absolute
+	DigestFile          string // absolute
+	ImageNameDigestFile string // absolute
+	DroneOutput         string // absolute; from DRONE_OUTPUT
+
+	Kaniko KanikoFlags
+
 	DryRun bool
 	Force  bool
+}
+
+// BaseImageAuth is the Base Image Connector: credentials for pulls.
+type BaseImageAuth struct {
+	Registry string // docker config key
+	Username string
+	Password Secret
+}
+
+// KanikoFlags are settings passed through to kaniko with kaniko's meaning.
+type KanikoFlags struct {
+	SkipTLSVerify        bool
+	RegistryCertificates map[string]string // host -> absolute path
+	RegistryMirrors      []string
+	SkipUnusedStages     bool
+	Reproducible         bool
+	SingleSnapshot       bool
+	CacheCopyLayers      bool
+	CacheRunLayers       bool
+	CompressedCaching    bool
+	// CompressedCachingSet: the user chose; the memory rule leaves it alone.
+	CompressedCachingSet bool
+	UseNewRun            bool
+	IgnorePaths          []string
 }
 
 // Destinations returns <host>/<repo>:<tag> for every tag.
@@ -67,12 +110,19 @@ func (e *ValidationError) Error() string {
 type Env struct {
 	Lookup func(string) (string, bool)
 	Dir    string // working directory (the workspace)
+	// MountPoint returns the mount point a path lives on. Set only inside
+	// a container, where outputs must not land on the container's "/".
+	MountPoint func(path string) string
 }
 
 // OSEnv is the process environment.
 func OSEnv() Env {
 	wd, _ := os.Getwd()
-	return Env{Lookup: os.LookupEnv, Dir: wd}
+	e := Env{Lookup: os.LookupEnv, Dir: wd}
+	if filepath.Dir(executable()) == kanikoDir {
+		e.MountPoint = mountPointOf
+	}
+	return e
 }
 
 func (e Env) get(k string) string {
@@ -115,7 +165,6 @@ func (s *Settings) Validate(env Env) (*Plan, error) {
 	}
 
 	p := &Plan{
-		Tags:               s.Tags.V,
 		Target:             strings.TrimSpace(s.Target),
 		CacheTTL:           s.CacheTTL.V,
 		PushRetry:          s.PushRetry.V,
@@ -129,11 +178,15 @@ func (s *Settings) Validate(env Env) (*Plan, error) {
 	}
 
 	validateRegistry(s, env, p, bad)
+	p.Tags = resolveTags(s, env, p, bad)
 	validateRepoAndTags(s, p, bad)
 	validateBuildFiles(s, env, p, bad)
 	validateBuildArgs(s, env, p, bad)
 	validateSnapshot(s, env, p, bad)
 	validateCache(s, env, p, bad)
+	validateModes(s, env, p, bad)
+	validateBaseImage(s, p, bad)
+	validateKanikoFlags(s, env, p, bad)
 
 	if pl := strings.TrimSpace(s.Platform); pl != "" {
 		if !platformRE.MatchString(pl) {
@@ -213,6 +266,7 @@ func validateRegistry(s *Settings, env Env, p *Plan, bad reporter) {
 		bad("PLUGIN_REGISTRY: %q is not a registry host (want <account>.dkr.ecr.<region>.amazonaws.com)", reg)
 	}
 	p.Registry, p.Host, p.AccountID, p.Region = reg, reg, account, region
+	p.RegistryURL = firstNonEmpty(strings.TrimSpace(s.Registry), reg)
 }
 
 func firstNonEmpty(vs ...string) string {
@@ -257,9 +311,6 @@ func validateRepoAndTags(s *Settings, p *Plan, bad reporter) {
 	if _, err := name.NewRepository(image, name.StrictValidation); err != nil {
 		bad("PLUGIN_REPO: %q is not a valid repository: %v", repo, err)
 		return
-	}
-	if len(p.Tags) == 0 {
-		p.Tags = []string{"latest"}
 	}
 	seen := map[string]bool{}
 	var tags []string
@@ -354,21 +405,35 @@ func stageNames(path string) ([]string, error) {
 }
 
 func validateBuildArgs(s *Settings, env Env, p *Plan, bad reporter) {
-	for _, a := range s.BuildArgs.V {
-		k, v, hasValue := strings.Cut(a, "=")
+	// Later sources win for the same name: PLUGIN_BUILD_ARGS, then
+	// PLUGIN_BUILD_ARGS_NEW, then PLUGIN_BUILD_ARGS_FROM_ENV.
+	index := map[string]int{}
+	add := func(envVar, item string, fromEnv bool) {
+		k, v, hasValue := strings.Cut(item, "=")
 		k = strings.TrimSpace(k)
-		if !buildArgKeyR.MatchString(k) {
-			bad("PLUGIN_BUILD_ARGS: %q has no valid name before = (want NAME=value)", a)
-			continue
+		if !buildArgKeyR.MatchString(k) || (fromEnv && hasValue) {
+			bad("%s: %q is not a build arg name (want NAME=value%s)", envVar, item, map[bool]string{true: " or NAME", false: ""}[!fromEnv])
+			return
 		}
-		if !hasValue {
+		if !hasValue || fromEnv {
 			// A bare name takes its value from the environment, as docker build does.
-			v = env.get(k)
-			if raw, ok := env.Lookup(k); ok {
-				v = raw
-			}
+			v, _ = env.Lookup(k)
 		}
+		if i, ok := index[k]; ok {
+			p.BuildArgs[i] = k + "=" + v
+			return
+		}
+		index[k] = len(p.BuildArgs)
 		p.BuildArgs = append(p.BuildArgs, k+"="+v)
+	}
+	for _, a := range s.BuildArgs.V {
+		add("PLUGIN_BUILD_ARGS", a, false)
+	}
+	for _, a := range s.BuildArgsNew.V {
+		add("PLUGIN_BUILD_ARGS_NEW", a, false)
+	}
+	for _, a := range s.BuildArgsEnv.V {
+		add("PLUGIN_BUILD_ARGS_FROM_ENV", a, true)
 	}
 }
 

@@ -33,7 +33,7 @@ func workspace(t *testing.T) string {
 func validate(t *testing.T, dir string, env map[string]string) (*Plan, error) {
 	t.Helper()
 	for _, kv := range os.Environ() {
-		if k, _, _ := strings.Cut(kv, "="); strings.HasPrefix(k, "PLUGIN_") || strings.HasPrefix(k, "AWS_") {
+		if k, _, _ := strings.Cut(kv, "="); strings.HasPrefix(k, "PLUGIN_") || strings.HasPrefix(k, "AWS_") || strings.HasPrefix(k, "DRONE_") {
 			t.Setenv(k, "")
 			os.Unsetenv(k)
 		}
@@ -96,10 +96,45 @@ func TestValidateResolvesThePlan(t *testing.T) {
 			},
 		},
 		{
+			name: "build args from every source, later ones winning; expanded tags",
+			env: map[string]string{
+				"PLUGIN_REGISTRY": testRegistry, "PLUGIN_REPO": "team/app",
+				"PLUGIN_BUILD_ARGS": "A=1,B=2", "PLUGIN_BUILD_ARGS_NEW": "B=x,y;C=\"q\" = 'r'",
+				"PLUGIN_BUILD_ARGS_FROM_ENV": "GIT_SHA", "GIT_SHA": "abc123",
+				"PLUGIN_TAGS": "v1.2.3,latest", "PLUGIN_EXPAND_TAG": "true",
+			},
+			want: func(p *Plan) {
+				p.BuildArgs = []string{"A=1", "B=x,y", "C=\"q\" = 'r'", "GIT_SHA=abc123"}
+				p.Tags = []string{"1", "1.2", "1.2.3", "latest"}
+			},
+		},
+		{
+			name: "auto tag on a feature branch skips the build",
+			env: map[string]string{
+				"PLUGIN_REGISTRY": testRegistry, "PLUGIN_REPO": "team/app", "PLUGIN_AUTO_TAG": "true",
+				"DRONE_COMMIT_BRANCH": "feature/x", "DRONE_REPO_BRANCH": "main",
+			},
+			want: func(p *Plan) {
+				p.Tags = nil
+				p.Skip = `PLUGIN_AUTO_TAG: branch "feature/x" is not the default branch "main": no tags, build skipped`
+			},
+		},
+		{
+			name: "base image connector from Harness's PLUGIN_DOCKER_* names",
+			env: map[string]string{
+				"PLUGIN_REGISTRY": testRegistry, "PLUGIN_REPO": "team/app",
+				"PLUGIN_DOCKER_REGISTRY": "https://index.docker.io/v2/", "PLUGIN_DOCKER_USERNAME": "hub", "PLUGIN_DOCKER_PASSWORD": "pw",
+			},
+			want: func(p *Plan) {
+				p.BaseImage = BaseImageAuth{Registry: "https://index.docker.io/v1/", Username: "hub", Password: "pw"}
+			},
+		},
+		{
 			name: "other host with an endpoint override",
 			env:  map[string]string{"PLUGIN_REGISTRY": "127.0.0.1:5443", "AWS_ENDPOINT_URL_ECR": "http://127.0.0.1:1", "AWS_REGION": "us-east-2", "PLUGIN_REPO": "app"},
 			want: func(p *Plan) {
 				p.Registry, p.Host, p.AccountID, p.Region, p.Repo = "127.0.0.1:5443", "127.0.0.1:5443", "", "us-east-2", "app"
+				p.RegistryURL = "127.0.0.1:5443"
 			},
 		},
 	} {
@@ -113,6 +148,11 @@ func TestValidateResolvesThePlan(t *testing.T) {
 				Repo: "team/app", Tags: []string{"latest"},
 				Dockerfile: filepath.Join(dir, "Dockerfile"), Context: dir,
 				Snapshot: "redo", CacheTTL: 336 * time.Hour, PushRetry: 3, ImageDownloadRetry: 3,
+				Kaniko: KanikoFlags{CacheRunLayers: true, CompressedCaching: true},
+			}
+			want.RegistryURL = tc.env["PLUGIN_REGISTRY"]
+			if want.RegistryURL == "" {
+				want.RegistryURL = testRegistry
 			}
 			tc.want(want)
 			if d := cmp.Diff(want, got); d != "" {
@@ -146,9 +186,22 @@ func TestValidateNamesTheVariableOfEveryProblem(t *testing.T) {
 		{"cache elsewhere", map[string]string{"PLUGIN_CACHE_REPO": "other.example.com/cache"}, []string{"PLUGIN_CACHE_REPO: \"other.example.com/cache\" is in another registry"}},
 		{"cache ttl", map[string]string{"PLUGIN_CACHE_TTL": "0"}, []string{"PLUGIN_CACHE_TTL: \"0\" must be more than zero"}},
 		{"half static keys", map[string]string{"PLUGIN_ACCESS_KEY": "AKIA1"}, []string{"PLUGIN_ACCESS_KEY and PLUGIN_SECRET_KEY must be set together"}},
-		{"bad build arg", map[string]string{"PLUGIN_BUILD_ARGS": "1X=2"}, []string{"PLUGIN_BUILD_ARGS: \"1X=2\" has no valid name"}},
+		{"bad build arg", map[string]string{"PLUGIN_BUILD_ARGS": "1X=2"}, []string{"PLUGIN_BUILD_ARGS: \"1X=2\" is not a build arg name"}},
 		{"log settings", map[string]string{"PLUGIN_VERBOSITY": "loud", "PLUGIN_LOG_FORMAT": "xml"}, []string{"PLUGIN_VERBOSITY: \"loud\"", "PLUGIN_LOG_FORMAT: \"xml\""}},
 		{"platform", map[string]string{"PLUGIN_PLATFORM": "arm64"}, []string{"PLUGIN_PLATFORM: \"arm64\" is not a platform"}},
+		{"auto tag conflicts", map[string]string{"PLUGIN_AUTO_TAG": "true", "PLUGIN_TAGS": "v1", "PLUGIN_EXPAND_TAG": "true", "DRONE_TAG": "v1.0.0"}, []string{"PLUGIN_AUTO_TAG and PLUGIN_TAGS are both set", "PLUGIN_AUTO_TAG and PLUGIN_EXPAND_TAG are both set"}},
+		{"suffix alone", map[string]string{"PLUGIN_AUTO_TAG_SUFFIX": "alpine"}, []string{"PLUGIN_AUTO_TAG_SUFFIX needs PLUGIN_AUTO_TAG=true"}},
+		{"push only without tarball", map[string]string{"PLUGIN_PUSH_ONLY": "true"}, []string{"PLUGIN_PUSH_ONLY needs PLUGIN_SOURCE_TAR_PATH"}},
+		{"push only and no push", map[string]string{"PLUGIN_PUSH_ONLY": "yes", "PLUGIN_NO_PUSH": "yes", "PLUGIN_SOURCE_TAR_PATH": "Dockerfile"}, []string{"PLUGIN_PUSH_ONLY and PLUGIN_NO_PUSH are both set"}},
+		{"source tarball without push only", map[string]string{"PLUGIN_SOURCE_TAR_PATH": "img.tar"}, []string{"PLUGIN_SOURCE_TAR_PATH is only used with PLUGIN_PUSH_ONLY=true"}},
+		{"missing source tarball", map[string]string{"PLUGIN_PUSH_ONLY": "1", "PLUGIN_SOURCE_TAR_PATH": "img.tar"}, []string{"PLUGIN_SOURCE_TAR_PATH: \"img.tar\" is not a file"}},
+		{"artifact without push", map[string]string{"PLUGIN_NO_PUSH": "true", "PLUGIN_ARTIFACT_FILE": "a.json"}, []string{"PLUGIN_ARTIFACT_FILE lists pushed images"}},
+		{"output is a folder", map[string]string{"PLUGIN_DIGEST_FILE": "sub"}, []string{"PLUGIN_DIGEST_FILE: \"sub\" is a directory"}},
+		{"half base image credentials", map[string]string{"PLUGIN_DOCKER_USERNAME": "u"}, []string{"PLUGIN_BASE_IMAGE_USERNAME and PLUGIN_BASE_IMAGE_PASSWORD must be set together"}},
+		{"certificate missing", map[string]string{"PLUGIN_REGISTRY_CERTIFICATE": "r.example=certs/r.pem"}, []string{"PLUGIN_REGISTRY_CERTIFICATE: certificate \"certs/r.pem\" for r.example not found"}},
+		{"relative ignore path", map[string]string{"PLUGIN_IGNORE_PATHS": "var/cache"}, []string{"PLUGIN_IGNORE_PATHS: \"var/cache\" is not an absolute path"}},
+		{"context sub path escapes", map[string]string{"PLUGIN_CONTEXT_SUB_PATH": "../x"}, []string{"PLUGIN_CONTEXT_SUB_PATH: \"../x\" must be a relative path inside the context"}},
+		{"bad build arg sources", map[string]string{"PLUGIN_BUILD_ARGS_NEW": "A=1;2B=x", "PLUGIN_BUILD_ARGS_FROM_ENV": "C=1"}, []string{"PLUGIN_BUILD_ARGS_NEW: \"2B=x\"", "PLUGIN_BUILD_ARGS_FROM_ENV: \"C=1\""}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			env := map[string]string{}

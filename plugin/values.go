@@ -128,6 +128,25 @@ func parseList(s string) ([]string, error) {
 	return out, nil
 }
 
+// SemiList is a list separated by semicolons, so items may hold commas.
+type SemiList struct {
+	V   []string
+	err error
+}
+
+// Decode implements envconfig.Decoder.
+func (l *SemiList) Decode(s string) error {
+	l.V = nil
+	for _, it := range strings.Split(s, ";") {
+		if it = strings.TrimSpace(it); it != "" {
+			l.V = append(l.V, it)
+		}
+	}
+	return nil
+}
+
+func (l SemiList) decodeErr() error { return l.err }
+
 // KeyValues is a list of key=value items (see List), or a JSON object when
 // the value starts with "{". The order of the input is kept; JSON objects are
 // sorted by key.

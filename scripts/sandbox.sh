@@ -73,7 +73,22 @@ bwrap \
   --chdir /harness \
   "$BIN_AT" &
 pid=$!
-forward() { pkill -"$1" -P "$pid" 2>/dev/null; kill -"$1" "$pid" 2>/dev/null || true; }
+# The plugin is a grandchild (bwrap forks into the namespaces): find it
+# among bwrap's descendants and signal it directly.
+descendants() {
+  local kid
+  for kid in $(grep -ls "^PPid:[[:space:]]*$1\$" /proc/[0-9]*/status 2>/dev/null | cut -d/ -f3); do
+    echo "$kid"
+    descendants "$kid"
+  done
+}
+forward() {
+  local p
+  for p in $(descendants "$pid"); do
+    [ "$(cat "/proc/$p/comm" 2>/dev/null)" = "$(basename "$BIN_AT")" ] && kill -"$1" "$p" 2>/dev/null
+  done
+  return 0
+}
 trap 'forward TERM' TERM
 trap 'forward INT' INT
 status=0
