@@ -199,31 +199,25 @@ func (r *run) done(phase string) {
 	r.phases = append(r.phases, PhaseTime{Name: phase, Took: time.Since(r.phaseStart)})
 }
 
-// login gets an ECR token when the run talks to ECR, and writes it, with
-// the Base Image Connector's credentials, into $DOCKER_CONFIG/config.json,
-// where kaniko's keychain looks first.
+// login gets an ECR token and writes it, with the Base Image Connector's
+// credentials, into $DOCKER_CONFIG/config.json, where kaniko's keychain
+// looks first. Builds that push nothing log in too: base images and the
+// cache may live in ECR.
 func (r *run) login(ctx context.Context) error {
 	p := r.plan
-	var tok *registryToken
-	if !p.NoPush || p.Cache {
-		newECR := r.deps.NewECR
-		if newECR == nil {
-			newECR = newECRClient
-		}
-		api, err := newECR(ctx, p)
-		if err != nil {
-			return err
-		}
-		t, err := getRegistryToken(ctx, api)
-		if err != nil {
-			return fmt.Errorf("getting ECR authorization token in %s: %w", p.Region, err)
-		}
-		r.hook.add(t.Password)
-		tok = &t
+	newECR := r.deps.NewECR
+	if newECR == nil {
+		newECR = newECRClient
 	}
-	if tok == nil && p.BaseImage.Username == "" {
-		return nil
+	api, err := newECR(ctx, p)
+	if err != nil {
+		return err
 	}
+	tok, err := getRegistryToken(ctx, api)
+	if err != nil {
+		return fmt.Errorf("getting ECR authorization token in %s: %w", p.Region, err)
+	}
+	r.hook.add(tok.Password)
 	dir := docker.Dir()
 	cfg, err := docker.Load(dir)
 	if err != nil {
@@ -232,18 +226,14 @@ func (r *run) login(ctx context.Context) error {
 	if p.BaseImage.Username != "" {
 		cfg.SetAuth(p.BaseImage.Registry, p.BaseImage.Username, p.BaseImage.Password.Reveal())
 	}
-	if tok != nil {
-		cfg.SetAuth(p.Host, tok.User, tok.Password)
-	}
+	cfg.SetAuth(p.Host, tok.User, tok.Password)
 	if err := cfg.Write(dir); err != nil {
 		return fmt.Errorf("writing docker config to %s: %w", dir, err)
 	}
 	if p.BaseImage.Username != "" {
 		logrus.Infof("base images from %s are pulled as %s", p.BaseImage.Registry, p.BaseImage.Username)
 	}
-	if tok != nil {
-		logrus.Infof("logged in to %s (token valid until %s)", p.Host, tok.ExpiresAt.UTC().Format(time.RFC3339))
-	}
+	logrus.Infof("logged in to %s (token valid until %s)", p.Host, tok.ExpiresAt.UTC().Format(time.RFC3339))
 	return nil
 }
 

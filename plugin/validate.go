@@ -341,6 +341,9 @@ func validateBuildFiles(s *Settings, env Env, p *Plan, bad reporter) {
 		return
 	}
 	p.Context = ctx
+	if s.PushOnly.V {
+		return // nothing is built
+	}
 
 	df := strings.TrimSpace(s.Dockerfile)
 	if df == "" {

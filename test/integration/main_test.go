@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -100,6 +101,39 @@ func runPlugin(t *testing.T, ws string, env map[string]string) result {
 
 func runSandbox(t *testing.T, ws string, env map[string]string, extra []string) result {
 	t.Helper()
+	p := startSandbox(t, ws, env, extra)
+	return p.wait(t, 5*time.Minute)
+}
+
+// syncBuffer is a bytes.Buffer safe to read while a process writes it.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// running is a plugin run in progress.
+type running struct {
+	cmd            *exec.Cmd
+	stdout, stderr *syncBuffer
+	done           chan error
+}
+
+// startSandbox starts the plugin in the sandbox. extra holds further
+// KEY=value pairs for scripts/sandbox.sh itself (SANDBOX_*).
+func startSandbox(t *testing.T, ws string, env map[string]string, extra []string) *running {
+	t.Helper()
 	vars := map[string]string{"PATH": os.Getenv("PATH"), "TMPDIR": os.TempDir(), "PLUGIN_VERBOSITY": "debug"}
 	for k, v := range stack.Env() {
 		vars[k] = v
@@ -107,35 +141,44 @@ func runSandbox(t *testing.T, ws string, env map[string]string, extra []string) 
 	for k, v := range env {
 		vars[k] = v
 	}
-	cmd := exec.Command(filepath.Join(repoRoot, "scripts", "sandbox.sh"), binary, ws, stack.CABundle)
+	ca := stack.CABundle
+	if v, ok := vars["SANDBOX_CA"]; ok {
+		ca = v
+		delete(vars, "SANDBOX_CA")
+	}
+	cmd := exec.Command(filepath.Join(repoRoot, "scripts", "sandbox.sh"), binary, ws, ca)
 	for k, v := range vars {
 		if v != "" {
 			cmd.Env = append(cmd.Env, k+"="+v)
 		}
 	}
 	cmd.Env = append(cmd.Env, extra...)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	done := make(chan error, 1)
+	r := &running{cmd: cmd, stdout: &syncBuffer{}, stderr: &syncBuffer{}, done: make(chan error, 1)}
+	cmd.Stdout, cmd.Stderr = r.stdout, r.stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	go func() { done <- cmd.Wait() }()
+	go func() { r.done <- cmd.Wait() }()
+	return r
+}
+
+func (r *running) wait(t *testing.T, limit time.Duration) result {
+	t.Helper()
 	var err error
 	select {
-	case err = <-done:
-	case <-time.After(5 * time.Minute):
-		_ = cmd.Process.Kill()
-		t.Fatalf("plugin did not finish in 5 minutes; stderr:\n%s", stderr.String())
+	case err = <-r.done:
+	case <-time.After(limit):
+		_ = r.cmd.Process.Kill()
+		t.Fatalf("plugin did not finish in %s; stderr:\n%s", limit, r.stderr.String())
 	}
-	r := result{stdout: stdout.String(), stderr: stderr.String()}
+	res := result{stdout: r.stdout.String(), stderr: r.stderr.String()}
 	var ee *exec.ExitError
 	if errors.As(err, &ee) {
-		r.code = ee.ExitCode()
+		res.code = ee.ExitCode()
 	} else if err != nil {
 		t.Fatal(err)
 	}
-	return r
+	return res
 }
 
 // writeFiles makes a workspace with the given files.
