@@ -183,11 +183,20 @@ func (r *run) checkResources() {
 		logrus.Infof("memory limit: none (%s)", src)
 	default:
 		logrus.Infof("memory limit: %s (%s)", humanBytes(limit), src)
-		if limit < lowMemory && !r.plan.Kaniko.CompressedCachingSet && r.plan.Kaniko.CompressedCaching {
-			r.plan.Kaniko.CompressedCaching = false
-			logrus.Warn("memory limit below 1 GiB: compressed caching turned off (set PLUGIN_COMPRESSED_CACHING to choose)")
-		}
 	}
+	if lowMemoryRule(&r.plan.Kaniko, limit) {
+		logrus.Warn("memory limit below 1 GiB: compressed caching turned off (set PLUGIN_COMPRESSED_CACHING to choose)")
+	}
+}
+
+// lowMemoryRule turns compressed caching off under a memory limit below
+// 1 GiB, unless the user set it. It reports whether it changed anything.
+func lowMemoryRule(f *KanikoFlags, limit int64) bool {
+	if limit <= 0 || limit >= lowMemory || f.CompressedCachingSet || !f.CompressedCaching {
+		return false
+	}
+	f.CompressedCaching = false
+	return true
 }
 
 func (r *run) enter(phase string) {
