@@ -1,7 +1,6 @@
 package localecr
 
 import (
-	"crypto/tls"
 	"encoding/base64"
 	"encoding/json"
 	"encoding/xml"
@@ -14,7 +13,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 )
@@ -302,14 +300,11 @@ func (a *API) describeImages(w http.ResponseWriter, in ecrRequest) {
 		writeECRError(w, 400, "ImageNotFoundException", "no registry")
 		return
 	}
-	pool, err := a.Registry.CertPool()
+	opts, err := a.Registry.Options()
 	if err != nil {
 		writeECRError(w, 500, "ServerException", err.Error())
 		return
 	}
-	tr := http.DefaultTransport.(*http.Transport).Clone()
-	tr.TLSClientConfig = &tls.Config{RootCAs: pool}
-	auth := authn.FromConfig(authn.AuthConfig{Username: a.Registry.User, Password: a.Registry.Password})
 	var details []map[string]any
 	for _, id := range in.ImageIDs {
 		ref, err := name.NewTag(a.Registry.Addr + "/" + in.RepositoryName + ":" + id.ImageTag)
@@ -317,7 +312,7 @@ func (a *API) describeImages(w http.ResponseWriter, in ecrRequest) {
 			writeECRError(w, 400, "InvalidParameterException", err.Error())
 			return
 		}
-		d, err := remote.Head(ref, remote.WithAuth(auth), remote.WithTransport(tr))
+		d, err := remote.Head(ref, opts...)
 		if err != nil {
 			writeECRError(w, 400, "ImageNotFoundException",
 				fmt.Sprintf("The image with imageId {imageDigest:'null', imageTag:'%s'} does not exist within the repository with name '%s'", id.ImageTag, in.RepositoryName))
