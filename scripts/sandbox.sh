@@ -16,8 +16,9 @@
 # Variants:
 # SANDBOX_ROOTFS=DIR: use DIR (an image's filesystem, say) as "/" instead of
 #   a fresh directory. It is not deleted, nothing is bound into /kaniko, and
-#   BINARY is the program to run inside DIR (the image's entrypoint). The
-#   CA bundle is bound only when given.
+#   BINARY is the path of the program inside the sandbox (the image's
+#   entrypoint, or one under /harness). The CA bundle is bound only when
+#   given.
 # SANDBOX_KANIKO_DIR=DIR (default /kaniko): bind the binary at DIR/kaniko-ecr
 #   and make DIR kaniko's directory (KANIKO_DIR, DOCKER_CONFIG, and the CA
 #   bundle in DIR/ssl/certs via SSL_CERT_DIR). For building the plugin's own
@@ -35,7 +36,6 @@ command -v bwrap >/dev/null || { echo "sandbox.sh: bwrap not found (apt-get inst
 if [ -n "$ROOTFS" ]; then
   [ "$KDIR" = /kaniko ] || { echo "sandbox.sh: SANDBOX_ROOTFS and SANDBOX_KANIKO_DIR do not mix" >&2; exit 2; }
   ROOT=$(realpath "$ROOTFS")
-  [ -x "$ROOT/${BIN#/}" ] || { echo "sandbox.sh: $BIN is not an executable in $ROOT" >&2; exit 127; }
   BINARGS=()
 else
   BIN=$(realpath "$BIN")
