@@ -7,27 +7,51 @@
 #   BINARY     static kaniko-ecr binary; bound read-only at /kaniko/kaniko-ecr
 #   WORKSPACE  bound read-write at /harness and used as the working directory
 #   CA_BUNDLE  bound at /etc/ssl/certs/ca-certificates.crt (default: the host's)
-# Passed in: every PLUGIN_*, AWS_*, DRONE_* variable, DRONE_OUTPUT, and the
+# Passed in: every PLUGIN_*, AWS_*, DRONE_* variable but AWS_CA_BUNDLE, and the
 # names listed in SANDBOX_ENV. SANDBOX_ROOTS: where throwaway roots are made
 # (default: $TMPDIR). SANDBOX_NOPIDNS=1: skip the pid namespace (so
 # /usr/bin/time -v around this script sees the build's memory).
 # SANDBOX_BIND="host:guest ...": extra read-write binds (outputs under /addon).
-# SANDBOX_BIN_PATH: where the binary is mounted (default /kaniko/kaniko-ecr).
+# SANDBOX_BIN_PATH: where the binary is mounted (default /kaniko/kaniko-ecr;
+# only /kaniko/ passes the plugin's safety guard).
+#
+# Variants:
+# SANDBOX_ROOTFS=DIR: use DIR (an image's filesystem, say) as "/" instead of
+#   a fresh directory. It is not deleted, nothing is bound into /kaniko, and
+#   BINARY is the path of the program inside the sandbox (the image's
+#   entrypoint, or one under /harness). The CA bundle is bound only when
+#   given.
+# SANDBOX_KANIKO_DIR=DIR (default /kaniko): bind the binary at DIR/kaniko-ecr
+#   and make DIR kaniko's directory (KANIKO_DIR, DOCKER_CONFIG, and the CA
+#   bundle in DIR/ssl/certs via SSL_CERT_DIR). For building the plugin's own
+#   image: kaniko never snapshots its own directory, and a file it must write
+#   cannot be a mount, so /kaniko and /etc/ssl/certs have to stay free.
+# SANDBOX_ENV_FILE=FILE: KEY=value lines set last (an image's environment).
 set -euo pipefail
-BIN=$(realpath "$1")
-# Where the binary appears inside; only /kaniko/ passes the safety guard.
-BIN_AT=${SANDBOX_BIN_PATH:-/kaniko/kaniko-ecr}
+BIN=$1
 WS=$(realpath "$2")
-CA=${3:-/etc/ssl/certs/ca-certificates.crt}
-CA=$(realpath "$CA")
+CA=${3:-}
+ROOTFS=${SANDBOX_ROOTFS:-}
+KDIR=${SANDBOX_KANIKO_DIR:-/kaniko}
 command -v bwrap >/dev/null || { echo "sandbox.sh: bwrap not found (apt-get install bubblewrap)" >&2; exit 127; }
 
-ROOT=$(mktemp -d "${SANDBOX_ROOTS:-${TMPDIR:-/tmp}}/kaniko-ecr-root.XXXXXX")
-cleanup() { rm -rf "$ROOT"; }
-trap cleanup EXIT
-mkdir -p "$ROOT/kaniko" "$ROOT/etc/ssl/certs" "$ROOT/harness"
-: >"$ROOT/etc/resolv.conf"
-chmod 0755 "$ROOT"
+if [ -n "$ROOTFS" ]; then
+  [ "$KDIR" = /kaniko ] || { echo "sandbox.sh: SANDBOX_ROOTFS and SANDBOX_KANIKO_DIR do not mix" >&2; exit 2; }
+  ROOT=$(realpath "$ROOTFS")
+  BINARGS=()
+else
+  BIN=$(realpath "$BIN")
+  CA=$(realpath "${CA:-/etc/ssl/certs/ca-certificates.crt}")
+  ROOT=$(mktemp -d "${SANDBOX_ROOTS:-${TMPDIR:-/tmp}}/kaniko-ecr-root.XXXXXX")
+  cleanup() { rm -rf "$ROOT"; }
+  trap cleanup EXIT
+  mkdir -p "$ROOT$KDIR" "$ROOT/etc" "$ROOT/harness"
+  : >"$ROOT/etc/resolv.conf"
+  chmod 0755 "$ROOT"
+  BIN_AT=${SANDBOX_BIN_PATH:-$KDIR/kaniko-ecr}
+  BINARGS=(--ro-bind "$BIN" "$BIN_AT")
+  BIN=$BIN_AT
+fi
 
 # Docker's default capability set: enough for RUN steps that chown, setuid
 # and mknod; no CAP_SYS_ADMIN.
@@ -39,13 +63,26 @@ done
 ENVARGS=(--clearenv
   --setenv PATH /usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:/kaniko
   --setenv HOME /root
-  --setenv DOCKER_CONFIG /kaniko/.docker)
+  --setenv DOCKER_CONFIG "$KDIR/.docker")
+CAARGS=()
+if [ "$KDIR" != /kaniko ]; then
+  ENVARGS+=(--setenv KANIKO_DIR "$KDIR" --setenv SSL_CERT_DIR "$KDIR/ssl/certs")
+  CAARGS=(--ro-bind "$CA" "$KDIR/ssl/certs/ca-certificates.crt")
+elif [ -n "$CA" ]; then
+  CAARGS=(--ro-bind "$(realpath "$CA")" /etc/ssl/certs/ca-certificates.crt)
+fi
+# AWS_CA_BUNDLE names a host file: inside, the CA bundle is where it is bound.
 while IFS= read -r name; do
   ENVARGS+=(--setenv "$name" "${!name}")
-done < <(compgen -e | grep -E '^(PLUGIN|AWS|DRONE)_' || true)
+done < <(compgen -e | grep -E '^(PLUGIN|AWS|DRONE)_' | grep -vx AWS_CA_BUNDLE || true)
 for name in ${SANDBOX_ENV:-}; do
   [ -n "${!name+x}" ] && ENVARGS+=(--setenv "$name" "${!name}")
 done
+if [ -n "${SANDBOX_ENV_FILE:-}" ]; then
+  while IFS= read -r line; do
+    [ -n "$line" ] && ENVARGS+=(--setenv "${line%%=*}" "${line#*=}")
+  done <"$SANDBOX_ENV_FILE"
+fi
 
 BINDS=()
 for pair in ${SANDBOX_BIND:-}; do
@@ -61,8 +98,8 @@ RESOLV=()
 bwrap \
   --bind "$ROOT" / \
   --proc /proc --dev /dev \
-  --ro-bind "$BIN" "$BIN_AT" \
-  --ro-bind "$CA" /etc/ssl/certs/ca-certificates.crt \
+  "${BINARGS[@]}" \
+  "${CAARGS[@]}" \
   "${RESOLV[@]}" \
   --bind "$WS" /harness \
   "${BINDS[@]}" \
@@ -71,7 +108,7 @@ bwrap \
   "${CAPS[@]}" \
   "${ENVARGS[@]}" \
   --chdir /harness \
-  "$BIN_AT" &
+  "$BIN" &
 pid=$!
 # The plugin is a grandchild (bwrap forks into the namespaces): find it
 # among bwrap's descendants and signal it directly.
@@ -85,7 +122,7 @@ descendants() {
 forward() {
   local p
   for p in $(descendants "$pid"); do
-    [ "$(cat "/proc/$p/comm" 2>/dev/null)" = "$(basename "$BIN_AT")" ] && kill -"$1" "$p" 2>/dev/null
+    [ "$(cat "/proc/$p/comm" 2>/dev/null)" = "$(basename "$BIN" | cut -c1-15)" ] && kill -"$1" "$p" 2>/dev/null
   done
   return 0
 }
