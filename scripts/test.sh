@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # The whole test suite: formatting, vet, unit and integration tests (the real
 # binary in the bubblewrap sandbox against a real registry), and a short run
-# of every fuzz target. Needs root and the packages of scripts/deps.sh.
+# of every fuzz target. Needs root; installs the Debian packages it needs
+# (scripts/deps.sh) when they are missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+scripts/deps.sh
 unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))
 if [ -n "$unformatted" ]; then
   echo "gofmt needed: $unformatted" >&2
