@@ -14,12 +14,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	awsconfig "github.com/aws/aws-sdk-go-v2/config"
-	"github.com/aws/aws-sdk-go-v2/credentials"
-	"github.com/aws/aws-sdk-go-v2/service/ecr"
 	"github.com/sirupsen/logrus"
-
-	"github.com/kaniko-ecr/kaniko-ecr/docker"
 )
 
 // Deps are the outside pieces a run uses; tests replace them.
@@ -31,8 +26,8 @@ type Deps struct {
 	Stderr  io.Writer // logs
 	Exe     string    // path of the running binary, for the safety guard
 	EUID    int
-	// NewECR makes the ECR client; nil: the real one from the AWS config.
-	NewECR func(ctx context.Context, p *Plan) (ecrAPI, error)
+	// NewAWS makes the AWS clients; nil: the real ones from the AWS config.
+	NewAWS func(ctx context.Context, p *Plan) (*awsClients, error)
 }
 
 // DefaultDeps are the real process's dependencies.
@@ -50,6 +45,7 @@ type run struct {
 	phases []PhaseTime
 
 	phaseStart time.Time
+	aws        *awsSession // set by login
 }
 
 // Run loads and validates the settings, then builds and pushes. Its error
@@ -133,6 +129,7 @@ func (r *run) exec(ctx context.Context) error {
 		ImageDownloadRetry: plan.ImageDownloadRetry,
 		OnPhase:            r.enter,
 	}
+	r.withAWS(&spec)
 	logrus.Infof("building %s (%s) for %s", plan.Dockerfile, plan.Context, strings.Join(spec.Destinations, ", "))
 	res, err := r.deps.Builder.Build(ctx, spec)
 	r.phases = append(r.phases, res.Phases...)
@@ -150,51 +147,6 @@ func (r *run) enter(phase string) {
 
 func (r *run) done(phase string) {
 	r.phases = append(r.phases, PhaseTime{Name: phase, Took: time.Since(r.phaseStart)})
-}
-
-// login gets an ECR token and writes it into $DOCKER_CONFIG/config.json,
-// where kaniko's keychain looks first.
-func (r *run) login(ctx context.Context) error {
-	newECR := r.deps.NewECR
-	if newECR == nil {
-		newECR = newECRClient
-	}
-	api, err := newECR(ctx, r.plan)
-	if err != nil {
-		return err
-	}
-	tok, err := getRegistryToken(ctx, api)
-	if err != nil {
-		return fmt.Errorf("getting ECR authorization token in %s: %w", r.plan.Region, err)
-	}
-	r.hook.add(tok.Password)
-	dir := docker.Dir()
-	cfg, err := docker.Load(dir)
-	if err != nil {
-		return fmt.Errorf("reading docker config in %s: %w", dir, err)
-	}
-	cfg.SetAuth(r.plan.Host, tok.User, tok.Password)
-	if err := cfg.Write(dir); err != nil {
-		return fmt.Errorf("writing docker config to %s: %w", dir, err)
-	}
-	logrus.Infof("logged in to %s (token valid until %s)", r.plan.Host, tok.ExpiresAt.UTC().Format(time.RFC3339))
-	return nil
-}
-
-// newECRClient makes the ECR client from one aws-sdk-go-v2 config: static
-// keys when given, else the SDK's default chain. AWS_ENDPOINT_URL_ECR is
-// honoured by the SDK itself.
-func newECRClient(ctx context.Context, p *Plan) (ecrAPI, error) {
-	opts := []func(*awsconfig.LoadOptions) error{awsconfig.WithRegion(p.Region)}
-	if p.AccessKey != "" {
-		opts = append(opts, awsconfig.WithCredentialsProvider(
-			credentials.NewStaticCredentialsProvider(p.AccessKey.Reveal(), p.SecretKey.Reveal(), p.SessionToken.Reveal())))
-	}
-	cfg, err := awsconfig.LoadDefaultConfig(ctx, opts...)
-	if err != nil {
-		return nil, fmt.Errorf("loading AWS config: %w", err)
-	}
-	return ecr.NewFromConfig(cfg), nil
 }
 
 // printPlan writes the resolved plan as JSON; Secret fields print masked.
