@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"time"
 
@@ -105,14 +106,24 @@ func publish(ctx context.Context, img v1.Image, spec plugin.BuildSpec, opts *con
 		return res, nil
 	}
 
+	var skip []string
+	if spec.BeforePush != nil {
+		// Before resolving credentials: the hook may refresh them.
+		if skip, err = spec.BeforePush(ctx, res.Digest); err != nil {
+			return res, err
+		}
+	}
+
 	phase("push")
 	start := time.Now()
 	ropts, err := remoteOptions(ctx, opts, tags[0])
 	if err != nil {
 		return res, err
 	}
-	if err := push(ctx, img, tags, ropts, opts.PushRetry); err != nil {
-		return res, err
+	if pushTags := without(tags, spec.Destinations, skip); len(pushTags) > 0 {
+		if err := push(ctx, img, pushTags, ropts, opts.PushRetry); err != nil {
+			return res, err
+		}
 	}
 	res.Phases = append(res.Phases, plugin.PhaseTime{Name: "push", Took: time.Since(start)})
 
@@ -199,6 +210,17 @@ func runCancellable(ctx context.Context, f func() (v1.Image, error)) (v1.Image, 
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
+}
+
+// without returns the tags whose destination is not in skip, in order.
+func without(tags []name.Tag, dests, skip []string) []name.Tag {
+	out := make([]name.Tag, 0, len(tags))
+	for i, t := range tags {
+		if !slices.Contains(skip, dests[i]) {
+			out = append(out, t)
+		}
+	}
+	return out
 }
 
 func parseTags(dests []string) ([]name.Tag, error) {

@@ -31,6 +31,14 @@ type BuildSpec struct {
 	// OnPhase, when set, is called as the build enters each phase
 	// ("build", "push", "verify"), so an interrupt can say where it hit.
 	OnPhase func(phase string)
+
+	// BeforePush, when set, is called after the build and before anything
+	// is pushed, with the manifest digest. It may refresh the registry
+	// credentials in the docker config. It returns the destinations that
+	// already hold that digest, which are not pushed again (ECR refuses
+	// even an identical push to an immutable tag) but still read back, or
+	// an error that ends the run with nothing pushed.
+	BeforePush func(ctx context.Context, digest string) (skip []string, err error)
 }
 
 // BuildResult describes what was built and pushed.

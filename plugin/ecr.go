@@ -36,7 +36,12 @@ func getRegistryToken(ctx context.Context, api ecrAPI) (registryToken, error) {
 		return registryToken{}, errNoToken
 	}
 	d := out.AuthorizationData[0]
-	raw, err := base64.StdEncoding.DecodeString(*d.AuthorizationToken)
+	return decodeToken(*d.AuthorizationToken, d.ProxyEndpoint, d.ExpiresAt)
+}
+
+// decodeToken decodes a base64 user:password token of ECR or ECR Public.
+func decodeToken(token string, proxyEndpoint *string, expiresAt *time.Time) (registryToken, error) {
+	raw, err := base64.StdEncoding.DecodeString(token)
 	if err != nil {
 		return registryToken{}, fmt.Errorf("decoding ECR authorization token: not base64")
 	}
@@ -45,11 +50,11 @@ func getRegistryToken(ctx context.Context, api ecrAPI) (registryToken, error) {
 		return registryToken{}, fmt.Errorf("decoding ECR authorization token: want user:password")
 	}
 	t := registryToken{User: user, Password: pass}
-	if d.ProxyEndpoint != nil {
-		t.Endpoint = strings.TrimPrefix(strings.TrimPrefix(*d.ProxyEndpoint, "https://"), "http://")
+	if proxyEndpoint != nil {
+		t.Endpoint = strings.TrimPrefix(strings.TrimPrefix(*proxyEndpoint, "https://"), "http://")
 	}
-	if d.ExpiresAt != nil {
-		t.ExpiresAt = *d.ExpiresAt
+	if expiresAt != nil {
+		t.ExpiresAt = *expiresAt
 	}
 	return t, nil
 }

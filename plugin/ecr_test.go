@@ -71,11 +71,11 @@ func TestTokenFromLocalECREndpointWithTheRealSDK(t *testing.T) {
 	t.Setenv("AWS_CONFIG_FILE", "/dev/null")
 	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
 
-	client, err := newECRClient(context.Background(), &Plan{Region: "eu-west-1", AccessKey: "AKIASTATIC", SecretKey: "s3cret"})
+	clients, err := newAWSClients(context.Background(), &Plan{Region: "eu-west-1", AccessKey: "AKIASTATIC", SecretKey: "s3cret"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	tok, err := getRegistryToken(context.Background(), client)
+	tok, err := clients.Registry.token(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -94,11 +94,11 @@ func TestAccessDeniedFromECRIsAnAPIError(t *testing.T) {
 	srv := httptest.NewServer(api)
 	defer srv.Close()
 	t.Setenv("AWS_ENDPOINT_URL_ECR", srv.URL)
-	client, err := newECRClient(context.Background(), &Plan{Region: "eu-west-1", AccessKey: "AKIA", SecretKey: "s"})
+	clients, err := newAWSClients(context.Background(), &Plan{Region: "eu-west-1", AccessKey: "AKIA", SecretKey: "s"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = getRegistryToken(context.Background(), client)
+	_, err = clients.Registry.token(context.Background())
 	var ae smithy.APIError
 	if !errors.As(err, &ae) || ae.ErrorCode() != "AccessDeniedException" {
 		t.Fatalf("err = %v, want an AccessDeniedException", err)

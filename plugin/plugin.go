@@ -14,12 +14,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	awsconfig "github.com/aws/aws-sdk-go-v2/config"
-	"github.com/aws/aws-sdk-go-v2/credentials"
-	"github.com/aws/aws-sdk-go-v2/service/ecr"
 	"github.com/sirupsen/logrus"
-
-	"github.com/kaniko-ecr/kaniko-ecr/docker"
 )
 
 // Deps are the outside pieces a run uses; tests replace them.
@@ -31,8 +26,8 @@ type Deps struct {
 	Stderr  io.Writer // logs
 	Exe     string    // path of the running binary, for the safety guard
 	EUID    int
-	// NewECR makes the ECR client; nil: the real one from the AWS config.
-	NewECR func(ctx context.Context, p *Plan) (ecrAPI, error)
+	// NewAWS makes the AWS clients; nil: the real ones from the AWS config.
+	NewAWS func(ctx context.Context, p *Plan) (*awsClients, error)
 }
 
 // DefaultDeps are the real process's dependencies.
@@ -50,6 +45,7 @@ type run struct {
 	phases []PhaseTime
 
 	phaseStart time.Time
+	aws        *awsSession // set by login
 }
 
 // Run loads and validates the settings, then builds and pushes. Its error
@@ -126,6 +122,7 @@ func (r *run) exec(ctx context.Context) error {
 	r.done("auth")
 
 	spec := r.buildSpec()
+	r.withAWS(&spec)
 	var res BuildResult
 	if plan.PushOnly {
 		logrus.Infof("pushing %s to %s", plan.SourceTar, strings.Join(spec.Destinations, ", "))
@@ -206,60 +203,6 @@ func (r *run) enter(phase string) {
 
 func (r *run) done(phase string) {
 	r.phases = append(r.phases, PhaseTime{Name: phase, Took: time.Since(r.phaseStart)})
-}
-
-// login gets an ECR token and writes it, with the Base Image Connector's
-// credentials, into $DOCKER_CONFIG/config.json, where kaniko's keychain
-// looks first. Builds that push nothing log in too: base images and the
-// cache may live in ECR.
-func (r *run) login(ctx context.Context) error {
-	p := r.plan
-	newECR := r.deps.NewECR
-	if newECR == nil {
-		newECR = newECRClient
-	}
-	api, err := newECR(ctx, p)
-	if err != nil {
-		return err
-	}
-	tok, err := getRegistryToken(ctx, api)
-	if err != nil {
-		return fmt.Errorf("getting ECR authorization token in %s: %w", p.Region, err)
-	}
-	r.hook.add(tok.Password)
-	dir := docker.Dir()
-	cfg, err := docker.Load(dir)
-	if err != nil {
-		return fmt.Errorf("reading docker config in %s: %w", dir, err)
-	}
-	if p.BaseImage.Username != "" {
-		cfg.SetAuth(p.BaseImage.Registry, p.BaseImage.Username, p.BaseImage.Password.Reveal())
-	}
-	cfg.SetAuth(p.Host, tok.User, tok.Password)
-	if err := cfg.Write(dir); err != nil {
-		return fmt.Errorf("writing docker config to %s: %w", dir, err)
-	}
-	if p.BaseImage.Username != "" {
-		logrus.Infof("base images from %s are pulled as %s", p.BaseImage.Registry, p.BaseImage.Username)
-	}
-	logrus.Infof("logged in to %s (token valid until %s)", p.Host, tok.ExpiresAt.UTC().Format(time.RFC3339))
-	return nil
-}
-
-// newECRClient makes the ECR client from one aws-sdk-go-v2 config: static
-// keys when given, else the SDK's default chain. AWS_ENDPOINT_URL_ECR is
-// honoured by the SDK itself.
-func newECRClient(ctx context.Context, p *Plan) (ecrAPI, error) {
-	opts := []func(*awsconfig.LoadOptions) error{awsconfig.WithRegion(p.Region)}
-	if p.AccessKey != "" {
-		opts = append(opts, awsconfig.WithCredentialsProvider(
-			credentials.NewStaticCredentialsProvider(p.AccessKey.Reveal(), p.SecretKey.Reveal(), p.SessionToken.Reveal())))
-	}
-	cfg, err := awsconfig.LoadDefaultConfig(ctx, opts...)
-	if err != nil {
-		return nil, fmt.Errorf("loading AWS config: %w", err)
-	}
-	return ecr.NewFromConfig(cfg), nil
 }
 
 // printPlan writes the resolved plan as JSON; Secret fields print masked.

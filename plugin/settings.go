@@ -18,7 +18,7 @@ import (
 // PLUGIN_ prefix, default its default, seed the setting of the Harness step
 // (or "-" for plugin-only settings), desc one line for --help and README.md.
 type Settings struct {
-	Registry  string `envconfig:"REGISTRY" seed:"Account Id + Region" desc:"Registry host: <account>.dkr.ecr.<region>.amazonaws.com, or any host[:port] when an AWS endpoint override is set"`
+	Registry  string `envconfig:"REGISTRY" seed:"Account Id + Region" desc:"Registry: <account>.dkr.ecr.<region>.amazonaws.com; public.ecr.aws/<alias> for ECR Public; any host[:port] when an AWS endpoint override is set"`
 	AccountID string `envconfig:"ACCOUNT_ID" seed:"Account Id" desc:"12-digit AWS account; with PLUGIN_REGION forms the registry when PLUGIN_REGISTRY is unset"`
 	Region    string `envconfig:"REGION" seed:"Region" desc:"AWS region; when unset, read from an ECR registry host"`
 	Repo      string `envconfig:"REPO" seed:"Image Name" desc:"Repository name (ECR naming rules); a leading <registry>/ is stripped"`
@@ -81,6 +81,16 @@ type Settings struct {
 	LogFormat string `envconfig:"LOG_FORMAT" default:"text" seed:"-" desc:"Log format: text or json"`
 	Force     Bool   `envconfig:"FORCE" seed:"Run as User" desc:"Build even outside /kaniko (a container) and as a non-root user: dangerous on a real host"`
 	DryRun    Bool   `envconfig:"DRY_RUN" seed:"-" desc:"Validate and print the resolved plan (secrets masked); contact and write nothing"`
+
+	// AWS connector modes and repository management (aws.go, repository.go).
+	AssumeRole       string `envconfig:"ASSUME_ROLE" seed:"AWS Connector" desc:"IAM role ARN to assume on top of the credentials above (STS AssumeRole), such as arn:aws:iam::123456789012:role/ci-push"`
+	ExternalID       Secret `envconfig:"EXTERNAL_ID" seed:"AWS Connector" desc:"External id that the trust policy of PLUGIN_ASSUME_ROLE asks for"`
+	OIDCTokenID      Secret `envconfig:"OIDC_TOKEN_ID" seed:"AWS Connector" desc:"OIDC web identity token (the JWT itself); with PLUGIN_ASSUME_ROLE: STS AssumeRoleWithWebIdentity, no keys needed"`
+	CreateRepository Bool   `envconfig:"CREATE_REPOSITORY" seed:"-" desc:"Create the repository, and the cache repository, when missing"`
+	ScanOnPush       Bool   `envconfig:"SCAN_ON_PUSH" seed:"-" desc:"Turn on image scanning on push for a repository that PLUGIN_CREATE_REPOSITORY creates"`
+	TagImmutability  string `envconfig:"TAG_IMMUTABILITY" seed:"-" desc:"MUTABLE or IMMUTABLE, for a repository that PLUGIN_CREATE_REPOSITORY creates (default MUTABLE)"`
+	LifecyclePolicy  string `envconfig:"LIFECYCLE_POLICY" seed:"-" desc:"Lifecycle policy to apply to the repository: a JSON file, relative to the workspace (or the JSON itself)"`
+	RepositoryPolicy string `envconfig:"REPOSITORY_POLICY" seed:"-" desc:"Repository (permissions) policy to apply to the repository: a JSON file, relative to the workspace (or the JSON itself)"`
 }
 
 // aliases maps a canonical variable to the older names that plugins/kaniko-ecr
@@ -93,6 +103,8 @@ var aliases = map[string][]string{
 	"PLUGIN_BASE_IMAGE_REGISTRY": {"PLUGIN_DOCKER_REGISTRY"},
 	"PLUGIN_BASE_IMAGE_USERNAME": {"PLUGIN_DOCKER_USERNAME"},
 	"PLUGIN_BASE_IMAGE_PASSWORD": {"PLUGIN_DOCKER_PASSWORD"},
+	"PLUGIN_ASSUME_ROLE":         {"PLUGIN_USER_ROLE_ARN"},
+	"PLUGIN_EXTERNAL_ID":         {"PLUGIN_USER_ROLE_EXTERNAL_ID"},
 }
 
 const envPrefix = "PLUGIN"

@@ -61,6 +61,8 @@ type Plan struct {
 
 	DryRun bool
 	Force  bool
+
+	AWS AWSPlan // credentials beyond static keys, repository management, ECR Public
 }
 
 // BaseImageAuth is the Base Image Connector: credentials for pulls.
@@ -96,8 +98,8 @@ func (p *Plan) Destinations() []string {
 	return out
 }
 
-// Image returns <host>/<repo>.
-func (p *Plan) Image() string { return p.Host + "/" + p.Repo }
+// Image returns <host>/<repo> (<host>/<alias>/<repo> for ECR Public).
+func (p *Plan) Image() string { return p.registryPath() + "/" + p.Repo }
 
 // ValidationError lists every problem found in the settings.
 type ValidationError struct{ Problems []string }
@@ -187,6 +189,7 @@ func (s *Settings) Validate(env Env) (*Plan, error) {
 	validateModes(s, env, p, bad)
 	validateBaseImage(s, p, bad)
 	validateKanikoFlags(s, env, p, bad)
+	validateAWS(s, env, p, bad)
 
 	if pl := strings.TrimSpace(s.Platform); pl != "" {
 		if !platformRE.MatchString(pl) {
@@ -233,6 +236,9 @@ func validateRegistry(s *Settings, env Env, p *Plan, bad reporter) {
 	}
 
 	switch m := ecrHostRE.FindStringSubmatch(reg); {
+	case isPublicRegistry(reg, env):
+		validatePublicRegistry(reg, account, region, p, bad)
+		return
 	case reg == "":
 		if account == "" || region == "" {
 			bad("PLUGIN_REGISTRY is required, or PLUGIN_ACCOUNT_ID and PLUGIN_REGION to form it")
@@ -294,7 +300,7 @@ func checkECRRepo(envVar, repo string, bad reporter) bool {
 func validateRepoAndTags(s *Settings, p *Plan, bad reporter) {
 	repo := strings.TrimSpace(s.Repo)
 	if p.Host != "" {
-		repo = strings.TrimPrefix(repo, p.Host+"/")
+		repo = strings.TrimPrefix(repo, p.registryPath()+"/")
 	}
 	if repo == "" {
 		bad("PLUGIN_REPO is required")
@@ -466,14 +472,14 @@ func validateCache(s *Settings, env Env, p *Plan, bad reporter) {
 		return
 	}
 	repo = strings.TrimPrefix(strings.TrimPrefix(repo, "https://"), "http://")
-	if strings.HasPrefix(repo, p.Host+"/") {
-		repo = strings.TrimPrefix(repo, p.Host+"/")
+	if strings.HasPrefix(repo, p.registryPath()+"/") {
+		repo = strings.TrimPrefix(repo, p.registryPath()+"/")
 	} else if first, _, ok := strings.Cut(repo, "/"); ok && strings.ContainsAny(first, ".:") {
-		bad("PLUGIN_CACHE_REPO: %q is in another registry; the cache must live in %s", s.CacheRepo, p.Host)
+		bad("PLUGIN_CACHE_REPO: %q is in another registry; the cache must live in %s", s.CacheRepo, p.registryPath())
 		return
 	}
 	if checkECRRepo("PLUGIN_CACHE_REPO", repo, bad) {
-		p.CacheRepo = p.Host + "/" + repo
+		p.CacheRepo = p.registryPath() + "/" + repo
 	}
 }
 

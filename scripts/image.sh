@@ -41,6 +41,8 @@ echo "context ready: Dockerfile, dist/image, dist/kaniko-ecr-* ($VERSION)" >&2
 
 : "${PLUGIN_REGISTRY:?PLUGIN_REGISTRY is required}"
 export PLUGIN_REPO=${PLUGIN_REPO:-kaniko-ecr}
+# Publishing makes the repository on first use.
+export PLUGIN_CREATE_REPOSITORY=${PLUGIN_CREATE_REPOSITORY:-true}
 HOST_BIN=dist/kaniko-ecr-$(go env GOOS)-$(go env GOARCH)
 [ -x "$HOST_BIN" ] || HOST_BIN=$(GOOS='' GOARCH='' scripts/build.sh)
 

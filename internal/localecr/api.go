@@ -20,7 +20,17 @@ import (
 // AccountID is the account the stand-in claims to be.
 const AccountID = "123456789012"
 
-const ecrTargetPrefix = "AmazonEC2ContainerRegistry_V20150921."
+const (
+	ecrTargetPrefix       = "AmazonEC2ContainerRegistry_V20150921."
+	ecrPublicTargetPrefix = "SpencerFrontendService."
+)
+
+// The services a Call can be for.
+const (
+	ServiceECR       = "ecr"
+	ServiceECRPublic = "ecr-public"
+	ServiceSTS       = "sts"
+)
 
 // Repository is one ECR repository known to the stand-in.
 type Repository struct {
@@ -34,7 +44,8 @@ type Repository struct {
 
 // Call is one API request the stand-in received.
 type Call struct {
-	Op        string // ECR operation or STS action
+	Service   string // ServiceECR, ServiceECRPublic or ServiceSTS
+	Op        string // operation (ECR, ECR Public) or action (STS)
 	AccessKey string // from the SigV4 Authorization header
 	Body      string
 }
@@ -43,26 +54,55 @@ type Call struct {
 type Fault struct {
 	Op, Code, Message string
 	Times             int
-	Status            int // default 400
+	Status            int    // default 400
+	Service           string // empty: any service
+	Match             string // empty: any request; else only requests whose body contains it
 }
 
-// API serves the ECR JSON protocol and the STS query protocol on one
-// handler: ECR calls carry X-Amz-Target, STS calls a form Action.
+// API serves the ECR and ECR Public JSON protocols and the STS query
+// protocol on one handler: ECR calls carry X-Amz-Target, STS calls a form
+// Action.
 type API struct {
 	Registry *Registry // nil: tokens are issued, images are not looked up
 
 	// TokenTTL is how long issued tokens claim to live (default 12h).
 	TokenTTL time.Duration
 
-	mu     sync.Mutex
-	repos  map[string]*Repository
-	calls  []Call
-	faults []*Fault
+	mu          sync.Mutex
+	repos       map[string]*Repository
+	publicRepos map[string]*Repository
+	calls       []Call
+	faults      []*Fault
 }
 
 // NewAPI returns an API in front of reg, with no repositories.
 func NewAPI(reg *Registry) *API {
-	return &API{Registry: reg, repos: map[string]*Repository{}}
+	return &API{Registry: reg, repos: map[string]*Repository{}, publicRepos: map[string]*Repository{}}
+}
+
+// SetTokenTTL sets how long the tokens issued from now on claim to live.
+func (a *API) SetTokenTTL(d time.Duration) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.TokenTTL = d
+}
+
+// AddPublicRepository creates an ECR Public repository directly (test setup).
+func (a *API) AddPublicRepository(name string) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.publicRepos[name] = &Repository{Name: name, Mutability: "MUTABLE", CreatedAt: time.Now()}
+}
+
+// PublicRepository returns a copy of the named ECR Public repository.
+func (a *API) PublicRepository(name string) (Repository, bool) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	r, ok := a.publicRepos[name]
+	if !ok {
+		return Repository{}, false
+	}
+	return *r, true
 }
 
 // AddRepository creates a repository directly (test setup).
@@ -120,14 +160,16 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
 	}
-	var op string
-	isECR := false
-	if t := r.Header.Get("X-Amz-Target"); strings.HasPrefix(t, ecrTargetPrefix) {
-		op, isECR = strings.TrimPrefix(t, ecrTargetPrefix), true
-	} else {
-		op = formValue(string(body), "Action")
+	var op, service string
+	switch t := r.Header.Get("X-Amz-Target"); {
+	case strings.HasPrefix(t, ecrTargetPrefix):
+		op, service = strings.TrimPrefix(t, ecrTargetPrefix), ServiceECR
+	case strings.HasPrefix(t, ecrPublicTargetPrefix):
+		op, service = strings.TrimPrefix(t, ecrPublicTargetPrefix), ServiceECRPublic
+	default:
+		op, service = formValue(string(body), "Action"), ServiceSTS
 	}
-	call := Call{Op: op, Body: string(body)}
+	call := Call{Service: service, Op: op, Body: string(body)}
 	if m := credentialRE.FindStringSubmatch(r.Header.Get("Authorization")); m != nil {
 		call.AccessKey = m[1]
 	}
@@ -135,7 +177,7 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	a.calls = append(a.calls, call)
 	var fault *Fault
 	for _, f := range a.faults {
-		if f.Op == op && f.Times > 0 {
+		if f.Op == op && f.Times > 0 && (f.Service == "" || f.Service == service) && strings.Contains(string(body), f.Match) {
 			f.Times--
 			fault = f
 			break
@@ -148,18 +190,21 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if status == 0 {
 			status = http.StatusBadRequest
 		}
-		if isECR {
-			writeECRError(w, status, fault.Code, fault.Message)
-		} else {
+		if service == ServiceSTS {
 			writeSTSError(w, status, fault.Code, fault.Message)
+		} else {
+			writeECRError(w, status, fault.Code, fault.Message)
 		}
 		return
 	}
-	if isECR {
+	switch service {
+	case ServiceECR:
 		a.serveECR(w, op, body)
-		return
+	case ServiceECRPublic:
+		a.serveECRPublic(w, op, body)
+	default:
+		a.serveSTS(w, op, call.AccessKey)
 	}
-	a.serveSTS(w, op)
 }
 
 func writeECRError(w http.ResponseWriter, status int, code, msg string) {
@@ -220,19 +265,9 @@ func (a *API) serveECR(w http.ResponseWriter, op string, body []byte) {
 	defer a.mu.Unlock()
 	switch op {
 	case "GetAuthorizationToken":
-		ttl := a.TokenTTL
-		if ttl == 0 {
-			ttl = 12 * time.Hour
-		}
-		user, pass := "AWS", "not-a-registry"
-		if a.Registry != nil {
-			user, pass = a.Registry.User, a.Registry.Password
-		}
-		writeJSON(w, map[string]any{"authorizationData": []map[string]any{{
-			"authorizationToken": base64.StdEncoding.EncodeToString([]byte(user + ":" + pass)),
-			"expiresAt":          float64(time.Now().Add(ttl).Unix()),
-			"proxyEndpoint":      "https://" + a.registryHost(),
-		}}})
+		auth := a.authorizationData()
+		auth["proxyEndpoint"] = "https://" + a.registryHost()
+		writeJSON(w, map[string]any{"authorizationData": []map[string]any{auth}})
 	case "DescribeRepositories":
 		names := in.RepositoryNames
 		if len(names) == 0 {
@@ -286,6 +321,82 @@ func (a *API) serveECR(w http.ResponseWriter, op string, body []byte) {
 		a.describeImages(w, in)
 	default:
 		writeECRError(w, 400, "UnknownOperationException", "local ECR does not implement "+op)
+	}
+}
+
+// authorizationData is a token for the registry, valid for TokenTTL.
+// It is called with a.mu held.
+func (a *API) authorizationData() map[string]any {
+	ttl := a.TokenTTL
+	if ttl == 0 {
+		ttl = 12 * time.Hour
+	}
+	user, pass := "AWS", "not-a-registry"
+	if a.Registry != nil {
+		user, pass = a.Registry.User, a.Registry.Password
+	}
+	return map[string]any{
+		"authorizationToken": base64.StdEncoding.EncodeToString([]byte(user + ":" + pass)),
+		"expiresAt":          float64(time.Now().Add(ttl).Unix()),
+	}
+}
+
+func (a *API) publicRepoJSON(r *Repository) map[string]any {
+	return map[string]any{
+		"repositoryArn":  "arn:aws:ecr-public::" + AccountID + ":repository/" + r.Name,
+		"registryId":     AccountID,
+		"repositoryName": r.Name,
+		"repositoryUri":  a.registryHost() + "/local/" + r.Name,
+		"createdAt":      float64(r.CreatedAt.Unix()),
+	}
+}
+
+// serveECRPublic answers the ECR Public operations the plugin uses. ECR
+// Public repositories live apart from the private ones.
+func (a *API) serveECRPublic(w http.ResponseWriter, op string, body []byte) {
+	var in ecrRequest
+	if len(body) > 0 {
+		if err := json.Unmarshal(body, &in); err != nil {
+			writeECRError(w, 400, "SerializationException", err.Error())
+			return
+		}
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	switch op {
+	case "GetAuthorizationToken":
+		writeJSON(w, map[string]any{"authorizationData": a.authorizationData()})
+	case "DescribeRepositories":
+		var out []map[string]any
+		for _, n := range in.RepositoryNames {
+			r, ok := a.publicRepos[n]
+			if !ok {
+				writeECRError(w, 400, "RepositoryNotFoundException",
+					fmt.Sprintf("The repository with name '%s' does not exist in the registry with id '%s'", n, AccountID))
+				return
+			}
+			out = append(out, a.publicRepoJSON(r))
+		}
+		writeJSON(w, map[string]any{"repositories": out})
+	case "CreateRepository":
+		if _, ok := a.publicRepos[in.RepositoryName]; ok {
+			writeECRError(w, 400, "RepositoryAlreadyExistsException",
+				fmt.Sprintf("The repository with name '%s' already exists in the registry with id '%s'", in.RepositoryName, AccountID))
+			return
+		}
+		r := &Repository{Name: in.RepositoryName, Mutability: "MUTABLE", CreatedAt: time.Now()}
+		a.publicRepos[r.Name] = r
+		writeJSON(w, map[string]any{"repository": a.publicRepoJSON(r)})
+	case "SetRepositoryPolicy":
+		r, ok := a.publicRepos[in.RepositoryName]
+		if !ok {
+			writeECRError(w, 400, "RepositoryNotFoundException", "The repository with name '"+in.RepositoryName+"' does not exist")
+			return
+		}
+		r.RepositoryPolicy = in.PolicyText
+		writeJSON(w, map[string]any{"registryId": AccountID, "repositoryName": r.Name, "policyText": in.PolicyText})
+	default:
+		writeECRError(w, 400, "UnknownOperationException", "local ECR Public does not implement "+op)
 	}
 }
 
@@ -355,7 +466,19 @@ func writeSTSError(w http.ResponseWriter, status int, code, msg string) {
 	_ = xml.NewEncoder(w).Encode(e)
 }
 
-func (a *API) serveSTS(w http.ResponseWriter, action string) {
+// identityARN is who GetCallerIdentity says the caller is: the role for
+// the stand-in's role credentials, a user for anything else.
+func identityARN(accessKey string) string {
+	switch {
+	case strings.HasPrefix(accessKey, "ROLE"):
+		return "arn:aws:sts::" + AccountID + ":assumed-role/local/session"
+	case strings.HasPrefix(accessKey, "WEB"):
+		return "arn:aws:sts::" + AccountID + ":assumed-role/local/web"
+	}
+	return "arn:aws:iam::" + AccountID + ":user/local"
+}
+
+func (a *API) serveSTS(w http.ResponseWriter, action, accessKey string) {
 	const ns = "https://sts.amazonaws.com/doc/2011-06-15/"
 	w.Header().Set("Content-Type", "text/xml")
 	exp := time.Now().Add(time.Hour).UTC().Format(time.RFC3339)
@@ -364,7 +487,7 @@ func (a *API) serveSTS(w http.ResponseWriter, action string) {
 	}
 	switch action {
 	case "GetCallerIdentity":
-		fmt.Fprintf(w, `<GetCallerIdentityResponse xmlns="%s"><GetCallerIdentityResult><Arn>arn:aws:iam::%s:user/local</Arn><UserId>AIDALOCAL</UserId><Account>%s</Account></GetCallerIdentityResult><ResponseMetadata><RequestId>local</RequestId></ResponseMetadata></GetCallerIdentityResponse>`, ns, AccountID, AccountID)
+		fmt.Fprintf(w, `<GetCallerIdentityResponse xmlns="%s"><GetCallerIdentityResult><Arn>%s</Arn><UserId>AIDALOCAL</UserId><Account>%s</Account></GetCallerIdentityResult><ResponseMetadata><RequestId>local</RequestId></ResponseMetadata></GetCallerIdentityResponse>`, ns, identityARN(accessKey), AccountID)
 	case "AssumeRole":
 		fmt.Fprintf(w, `<AssumeRoleResponse xmlns="%s"><AssumeRoleResult>%s<AssumedRoleUser><Arn>arn:aws:sts::%s:assumed-role/local/session</Arn><AssumedRoleId>AROALOCAL:session</AssumedRoleId></AssumedRoleUser></AssumeRoleResult><ResponseMetadata><RequestId>local</RequestId></ResponseMetadata></AssumeRoleResponse>`, ns, creds("ROLE"), AccountID)
 	case "AssumeRoleWithWebIdentity":

@@ -1,7 +1,7 @@
 // Package localecr is a local stand-in for Amazon ECR that tests and the
 // demo share: a real registry server (Debian's docker-registry, with TLS and
 // basic auth, the way ECR answers) behind a small HTTP server that speaks
-// the ECR JSON and STS query APIs the plugin calls.
+// the ECR and ECR Public JSON and STS query APIs the plugin calls.
 package localecr
 
 import (

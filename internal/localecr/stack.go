@@ -78,14 +78,15 @@ func (s *Stack) Stop() {
 // registry as PLUGIN_REGISTRY.
 func (s *Stack) Env() map[string]string {
 	return map[string]string{
-		"AWS_ENDPOINT_URL_ECR":      s.Endpoint,
-		"AWS_ENDPOINT_URL_STS":      s.Endpoint,
-		"AWS_ACCESS_KEY_ID":         "AKIALOCALDEFAULT",
-		"AWS_SECRET_ACCESS_KEY":     "local-default-secret",
-		"AWS_REGION":                "us-east-1",
-		"AWS_EC2_METADATA_DISABLED": "true",
-		"PLUGIN_REGISTRY":           s.Registry.Addr,
-		"PLUGIN_REGION":             "us-east-1",
+		"AWS_ENDPOINT_URL_ECR":        s.Endpoint,
+		"AWS_ENDPOINT_URL_STS":        s.Endpoint,
+		"AWS_ENDPOINT_URL_ECR_PUBLIC": s.Endpoint,
+		"AWS_ACCESS_KEY_ID":           "AKIALOCALDEFAULT",
+		"AWS_SECRET_ACCESS_KEY":       "local-default-secret",
+		"AWS_REGION":                  "us-east-1",
+		"AWS_EC2_METADATA_DISABLED":   "true",
+		"PLUGIN_REGISTRY":             s.Registry.Addr,
+		"PLUGIN_REGION":               "us-east-1",
 	}
 }
 

@@ -139,6 +139,7 @@ func TestImage(t *testing.T) {
 	if err := os.WriteFile(envFile, []byte(strings.Join(cf.Config.Env, "\n")+"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	stack.API.AddRepository(localecr.Repository{Name: "demo/hello"})
 	env = stack.Env()
 	env["PLUGIN_REPO"] = "demo/hello"
 	env["PLUGIN_TAGS"] = "from-image"

@@ -74,6 +74,7 @@ func digestOf(t *testing.T, ref string) string {
 }
 
 func TestMultiStageBuildIsPushedUnderTwoTagsAndReadsBack(t *testing.T) {
+	addRepos("team/app")
 	ws := writeFiles(t, map[string]string{"Dockerfile": multiStage, "src/app.txt": "app file\n"})
 	r := runPlugin(t, ws, map[string]string{
 		"PLUGIN_REPO":          "team/app",
@@ -125,6 +126,7 @@ func TestMultiStageBuildIsPushedUnderTwoTagsAndReadsBack(t *testing.T) {
 }
 
 func TestSecondBuildReusesCachedLayers(t *testing.T) {
+	addRepos("team/cached", "team/cache")
 	ws := writeFiles(t, map[string]string{"Dockerfile": "ARG BASE\nFROM ${BASE}\nRUN echo cached > /c.txt\nCOPY f.txt /f.txt\n", "f.txt": "f\n"})
 	env := map[string]string{
 		"PLUGIN_REPO":       "team/cached",
@@ -197,6 +199,7 @@ func TestBinaryOutsideKanikoDirRefusesToBuild(t *testing.T) {
 }
 
 func TestSecretsNeverReachTheLogAtTraceLevel(t *testing.T) {
+	addRepos("team/secret")
 	ws := writeFiles(t, map[string]string{"Dockerfile": "ARG BASE\nFROM ${BASE}\nRUN true\n"})
 	const secret = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYSECRETKEY"
 	r := runPlugin(t, ws, map[string]string{

@@ -40,6 +40,7 @@ func readFile(t *testing.T, path string) string {
 }
 
 func TestNoPushWritesATarballAndOutputsButPushesNothing(t *testing.T) {
+	addRepos("team/nopush")
 	ws := simpleBuild(t)
 	r := runPlugin(t, ws, map[string]string{
 		"PLUGIN_REPO":        "team/nopush",
@@ -76,6 +77,7 @@ func TestNoPushWritesATarballAndOutputsButPushesNothing(t *testing.T) {
 }
 
 func TestPushOnlyPushesATarballUnderEveryTagWithOutputs(t *testing.T) {
+	addRepos("team/pushonly")
 	ws := t.TempDir()
 	img, err := random.Image(2048, 2)
 	if err != nil {
@@ -149,6 +151,7 @@ func TestDryRunPrintsThePlanMaskedAndTouchesNothing(t *testing.T) {
 }
 
 func TestOutputsAfterAPushNameThePushedDigest(t *testing.T) {
+	addRepos("team/outputs")
 	ws := simpleBuild(t)
 	r := runPlugin(t, ws, map[string]string{
 		"PLUGIN_REPO":                        "team/outputs",
@@ -178,6 +181,7 @@ func TestOutputsAfterAPushNameThePushedDigest(t *testing.T) {
 }
 
 func TestFailedBuildWritesNoOutputs(t *testing.T) {
+	addRepos("team/fails")
 	ws := writeFiles(t, map[string]string{"Dockerfile": "ARG BASE\nFROM ${BASE}\nRUN exit 7\n"})
 	r := runPlugin(t, ws, map[string]string{
 		"PLUGIN_REPO":          "team/fails",
@@ -197,6 +201,7 @@ func TestFailedBuildWritesNoOutputs(t *testing.T) {
 }
 
 func TestBaseImageIsPulledFromASecondRegistryWithItsOwnCredentials(t *testing.T) {
+	addRepos("team/private-base")
 	second, err := localecr.StartRegistry(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
@@ -238,6 +243,7 @@ func TestBaseImageIsPulledFromASecondRegistryWithItsOwnCredentials(t *testing.T)
 }
 
 func TestBuildArgValuesReachTheDockerfileUnchanged(t *testing.T) {
+	addRepos("team/args")
 	ws := writeFiles(t, map[string]string{"Dockerfile": "ARG BASE\nFROM ${BASE}\nARG A\nARG B\nARG C\n" +
 		`RUN printf '%s|%s|%s' "$A" "$B" "$C" > /args.txt` + "\n"})
 	const a = `x, y = "z" 'w'`
@@ -258,6 +264,7 @@ func TestBuildArgValuesReachTheDockerfileUnchanged(t *testing.T) {
 }
 
 func TestSIGTERMDuringALongRunStopsWithin5sAndPushesNothing(t *testing.T) {
+	addRepos("team/interrupted")
 	ws := writeFiles(t, map[string]string{"Dockerfile": "ARG BASE\nFROM ${BASE}\nRUN sleep 120\n"})
 	p := startSandbox(t, ws, map[string]string{
 		"PLUGIN_REPO":       "team/interrupted",
@@ -265,7 +272,7 @@ func TestSIGTERMDuringALongRunStopsWithin5sAndPushesNothing(t *testing.T) {
 	}, nil)
 	deadline := time.Now().Add(60 * time.Second)
 	for !strings.Contains(p.stderr.String(), "Running: [/bin/sh -c sleep 120]") {
-		if time.Now().After(deadline) {
+		if p.cmd.ProcessState != nil || time.Now().After(deadline) || strings.Contains(p.stderr.String(), "level=error") {
 			_ = p.cmd.Process.Kill()
 			t.Fatalf("the RUN step never started:\n%s", p.stderr.String())
 		}
