@@ -395,10 +395,13 @@ func (s *awsSession) checkTags(ctx context.Context, info repoInfo, tokReady <-ch
 	switch {
 	case err != nil:
 		n.warn("%s already %s %s in the immutable repository %s, and that image cannot be read (%v): comparing digests after the build", quoteTags(held), holds(held), digest, p.Repo, err)
-	case !facts.rebuildable():
+	case !facts.rebuildable() || !p.Kaniko.Reproducible:
 		what := "built at " + facts.Created.UTC().Format(time.RFC3339)
-		if facts.Index {
+		switch {
+		case facts.Index:
 			what = "an image index, which kaniko does not build"
+		case facts.rebuildable():
+			what = "built reproducibly, but PLUGIN_REPRODUCIBLE is not set, so this build stamps the time"
 		}
 		return &TagConflictError{Repo: p.Repo, Conflicts: []string{fmt.Sprintf("%s already %s %s (%s), which no new build can reproduce", quoteTags(held), holds(held), digest, what)}}
 	default:

@@ -137,6 +137,8 @@ func TestImmutableTagsBeforeTheBuild(t *testing.T) {
 		pending  map[string]string
 		log      string
 		wantLook int
+		// notReproducible: the run lacks PLUGIN_REPRODUCIBLE.
+		notReproducible bool
 	}{
 		{
 			name:     "mutable repository: no lookups",
@@ -174,6 +176,13 @@ func TestImmutableTagsBeforeTheBuild(t *testing.T) {
 			log:     `already hold ` + digestA + ` in the immutable repository team/app, built reproducibly`,
 		},
 		{
+			name:            "immutable, a reproducible image but this run stamps the time: fails before the build",
+			reg:             &fakeRegistry{describeFn: immutableRepo, tagDigestFn: digestsOf(map[string]string{"v1": digestA})},
+			facts:           builtAt(epoch),
+			notReproducible: true,
+			wantErr:         []string{`tag "v1" already holds ` + digestA + ` (built reproducibly, but PLUGIN_REPRODUCIBLE is not set`},
+		},
+		{
 			name: "immutable, the image cannot be read: compared after the build",
 			reg:  &fakeRegistry{describeFn: immutableRepo, tagDigestFn: digestsOf(map[string]string{"v1": digestA})},
 			facts: func(context.Context, string, registryToken) (imageFacts, error) {
@@ -209,6 +218,7 @@ func TestImmutableTagsBeforeTheBuild(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			log := captureLog(t)
 			s := fakeSession(t, tc.reg, tc.facts)
+			s.plan.Kaniko.Reproducible = !tc.notReproducible
 			err := s.check(context.Background())
 			if len(tc.wantErr) > 0 {
 				var ce *TagConflictError

@@ -139,7 +139,7 @@ func TestRunComparesReproducibleTagsAfterTheBuild(t *testing.T) {
 	reproducible := func(context.Context, string, registryToken) (imageFacts, error) { return imageFacts{}, nil }
 
 	// The build gives the digest v1 holds: success, v1 is not pushed again.
-	b, log, err := runWithFakes(t, map[string]string{"PLUGIN_TAGS": "v1,v2"}, reg, reproducible)
+	b, log, err := runWithFakes(t, map[string]string{"PLUGIN_TAGS": "v1,v2", "PLUGIN_REPRODUCIBLE": "true"}, reg, reproducible)
 	if err != nil {
 		t.Fatalf("%v\n%s", err, log)
 	}
@@ -149,7 +149,7 @@ func TestRunComparesReproducibleTagsAfterTheBuild(t *testing.T) {
 
 	// Another digest: the run fails after the build, with nothing pushed.
 	reg.tagDigestFn = digestsOf(map[string]string{"v1": digestB})
-	b, log, err = runWithFakes(t, map[string]string{"PLUGIN_TAGS": "v1,v2"}, reg, reproducible)
+	b, log, err = runWithFakes(t, map[string]string{"PLUGIN_TAGS": "v1,v2", "PLUGIN_REPRODUCIBLE": "true"}, reg, reproducible)
 	var ce *TagConflictError
 	if !errors.As(err, &ce) || !ce.Built || ExitCode(err) != 1 {
 		t.Fatalf("err = %v\n%s", err, log)

@@ -158,7 +158,7 @@ func TestReproducibleImmutableTagIsComparedAfterTheBuild(t *testing.T) {
 	d := digestOf(t, ref.String())
 
 	r := runPlugin(t, writeFiles(t, map[string]string{"Dockerfile": "ARG BASE\nFROM ${BASE}\nRUN echo new > /new.txt\n"}), map[string]string{
-		"PLUGIN_REPO": "it/repro", "PLUGIN_TAGS": "v1,v2", "PLUGIN_BUILD_ARGS": "BASE=" + baseImage,
+		"PLUGIN_REPO": "it/repro", "PLUGIN_TAGS": "v1,v2", "PLUGIN_BUILD_ARGS": "BASE=" + baseImage, "PLUGIN_REPRODUCIBLE": "true",
 	})
 	if r.code != 1 {
 		t.Fatalf("exit %d, want 1\n%s", r.code, r.stderr)
@@ -273,5 +273,26 @@ func TestECRPublicCreatesAndPushes(t *testing.T) {
 	d := digestOf(t, stack.Registry.Addr+"/it-alias/tools/app:v1")
 	if !strings.Contains(r.stderr, "digest: "+d) || !strings.Contains(r.stderr, "image: "+stack.Registry.Addr+"/it-alias/tools/app") {
 		t.Errorf("summary:\n%s", r.stderr)
+	}
+}
+
+// Re-running a reproducible build into an IMMUTABLE repository is
+// idempotent: the tag already holds the same digest, and the run succeeds
+// without pushing it again.
+func TestReproducibleRerunIntoImmutableTagSucceeds(t *testing.T) {
+	stack.API.AddRepository(localecr.Repository{Name: "it/rerun", Mutability: "IMMUTABLE"})
+	ws := writeFiles(t, map[string]string{"Dockerfile": "ARG BASE\nFROM ${BASE}\nCOPY f.txt /f.txt\nRUN echo same > /same.txt\n", "f.txt": "f\n"})
+	env := map[string]string{"PLUGIN_REPO": "it/rerun", "PLUGIN_TAGS": "1.0.0", "PLUGIN_BUILD_ARGS": "BASE=" + baseImage, "PLUGIN_REPRODUCIBLE": "true"}
+	first := runPlugin(t, ws, env)
+	if first.code != 0 {
+		t.Fatalf("first run: exit %d\n%s", first.code, first.stderr)
+	}
+	d := digestOf(t, stack.Registry.Addr+"/it/rerun:1.0.0")
+	second := runPlugin(t, ws, env)
+	if second.code != 0 {
+		t.Fatalf("second run: exit %d\n%s", second.code, second.stderr)
+	}
+	if !strings.Contains(second.stderr, "already holds "+d) || !strings.Contains(second.stderr, "not pushing it again") {
+		t.Errorf("second run did not recognise its own image:\n%s", second.stderr)
 	}
 }
