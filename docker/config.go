@@ -163,3 +163,17 @@ func (c *Config) Write(dir string) error {
 	}
 	return os.Rename(tmp.Name(), filepath.Join(dir, "config.json"))
 }
+
+// DecodeAuth splits a base64 "user:password" value, the encoding of an
+// "auths" entry and of an ECR authorization token. Both parts must be set.
+func DecodeAuth(auth string) (user, password string, err error) {
+	raw, err := base64.StdEncoding.DecodeString(auth)
+	if err != nil {
+		return "", "", errors.New("not base64")
+	}
+	user, password, ok := strings.Cut(string(raw), ":")
+	if !ok || user == "" || password == "" {
+		return "", "", errors.New("want user:password")
+	}
+	return user, password, nil
+}

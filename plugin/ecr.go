@@ -2,13 +2,14 @@ package plugin
 
 import (
 	"context"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/ecr"
+
+	"github.com/kaniko-ecr/kaniko-ecr/docker"
 )
 
 // ecrAPI is the part of the ECR client the plugin uses; *ecr.Client
@@ -41,13 +42,9 @@ func getRegistryToken(ctx context.Context, api ecrAPI) (registryToken, error) {
 
 // decodeToken decodes a base64 user:password token of ECR or ECR Public.
 func decodeToken(token string, proxyEndpoint *string, expiresAt *time.Time) (registryToken, error) {
-	raw, err := base64.StdEncoding.DecodeString(token)
+	user, pass, err := docker.DecodeAuth(token)
 	if err != nil {
-		return registryToken{}, fmt.Errorf("decoding ECR authorization token: not base64")
-	}
-	user, pass, ok := strings.Cut(string(raw), ":")
-	if !ok || user == "" || pass == "" {
-		return registryToken{}, fmt.Errorf("decoding ECR authorization token: want user:password")
+		return registryToken{}, fmt.Errorf("decoding ECR authorization token: %w", err)
 	}
 	t := registryToken{User: user, Password: pass}
 	if proxyEndpoint != nil {

@@ -4,17 +4,14 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
-	"encoding/base64"
 	"fmt"
 	"net/http"
 	"os"
-	"strings"
 
-	"github.com/aws/aws-sdk-go-v2/config"
-	"github.com/aws/aws-sdk-go-v2/service/ecr"
-	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
+
+	"github.com/kaniko-ecr/kaniko-ecr/internal/publish"
 )
 
 // verify reads every reference back from the registry, the way a user
@@ -25,20 +22,10 @@ func verify(refs []string) error {
 	if len(refs) == 0 {
 		return fmt.Errorf("usage: local-ecr verify REF...")
 	}
-	ctx := context.Background()
-	cfg, err := config.LoadDefaultConfig(ctx)
-	if err != nil {
-		return fmt.Errorf("loading AWS config: %w", err)
-	}
-	out, err := ecr.NewFromConfig(cfg).GetAuthorizationToken(ctx, &ecr.GetAuthorizationTokenInput{})
-	if err != nil {
-		return fmt.Errorf("getting ECR token: %w", err)
-	}
-	raw, err := base64.StdEncoding.DecodeString(*out.AuthorizationData[0].AuthorizationToken)
+	auth, err := publish.ECRAuth(context.Background(), "")
 	if err != nil {
 		return err
 	}
-	user, pass, _ := strings.Cut(string(raw), ":")
 	pool, err := x509.SystemCertPool()
 	if err != nil {
 		return err
@@ -52,7 +39,7 @@ func verify(refs []string) error {
 	}
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.TLSClientConfig = &tls.Config{RootCAs: pool}
-	opts := []remote.Option{remote.WithAuth(authn.FromConfig(authn.AuthConfig{Username: user, Password: pass})), remote.WithTransport(tr)}
+	opts := []remote.Option{remote.WithAuth(auth), remote.WithTransport(tr)}
 
 	var digest string
 	for _, r := range refs {

@@ -2,7 +2,6 @@ package publish
 
 import (
 	"context"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"strings"
@@ -10,6 +9,8 @@ import (
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/ecr"
 	"github.com/google/go-containerregistry/pkg/authn"
+
+	"github.com/kaniko-ecr/kaniko-ecr/docker"
 )
 
 // ECRAuth asks ECR for a registry token with the SDK's default credential
@@ -31,13 +32,9 @@ func ECRAuth(ctx context.Context, region string) (authn.Authenticator, error) {
 	if len(out.AuthorizationData) == 0 || out.AuthorizationData[0].AuthorizationToken == nil {
 		return nil, errors.New("getting ECR authorization token: ECR returned none")
 	}
-	raw, err := base64.StdEncoding.DecodeString(*out.AuthorizationData[0].AuthorizationToken)
+	user, pass, err := docker.DecodeAuth(*out.AuthorizationData[0].AuthorizationToken)
 	if err != nil {
-		return nil, errors.New("decoding ECR authorization token: not base64")
-	}
-	user, pass, ok := strings.Cut(string(raw), ":")
-	if !ok || user == "" || pass == "" {
-		return nil, errors.New("decoding ECR authorization token: want user:password")
+		return nil, fmt.Errorf("decoding ECR authorization token: %w", err)
 	}
 	return &authn.Basic{Username: user, Password: pass}, nil
 }
