@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -122,4 +123,21 @@ func TestLoadRejectsBrokenJSON(t *testing.T) {
 	if _, err := Load(dir); err == nil {
 		t.Fatal("want an error")
 	}
+}
+
+func FuzzDecodeAuthRoundTrip(f *testing.F) {
+	f.Add("AWS", "token:with:colons")
+	f.Add("", "x")
+	f.Fuzz(func(t *testing.T, user, pass string) {
+		c := &Config{Auths: map[string]Auth{}}
+		c.SetAuth("h", user, pass)
+		u, p, err := DecodeAuth(c.Auths["h"].Auth)
+		valid := user != "" && pass != "" && !strings.Contains(user, ":")
+		if valid != (err == nil) {
+			t.Fatalf("DecodeAuth(%q:%q) err = %v", user, pass, err)
+		}
+		if err == nil && (u != user || p != pass) {
+			t.Fatalf("round trip gave %q:%q", u, p)
+		}
+	})
 }
