@@ -3,20 +3,28 @@
 # kaniko can unpack images into "/" and delete files there without touching
 # the host. The host network is shared (127.0.0.1 reaches local registries).
 #
-# usage: scripts/sandbox.sh BINARY WORKSPACE [CA_BUNDLE]
+# usage: scripts/sandbox.sh BINARY WORKSPACE [CA_BUNDLE [ARG...]]
 #   BINARY     static kaniko-ecr binary; bound read-only at /kaniko/kaniko-ecr
 #   WORKSPACE  bound read-write at /harness and used as the working directory
 #   CA_BUNDLE  bound at /etc/ssl/certs/ca-certificates.crt (default: the host's)
+#   ARG        passed to BINARY (kaniko-ecr takes none; kaniko's executor
+#              takes flags)
 # Passed in: every PLUGIN_*, AWS_*, DRONE_* variable, DRONE_OUTPUT, and the
 # names listed in SANDBOX_ENV. SANDBOX_ROOTS: where throwaway roots are made
 # (default: $TMPDIR). SANDBOX_NOPIDNS=1: skip the pid namespace (so
 # /usr/bin/time -v around this script sees the build's memory).
 # SANDBOX_BIND="host:guest ...": extra read-write binds (outputs under /addon).
+# SANDBOX_AT: where BINARY is bound (default /kaniko/kaniko-ecr; kaniko's
+# executor wants /kaniko/executor). SANDBOX_WRAP: words run before bwrap,
+# such as "/usr/bin/time -v -o FILE" (no spaces inside a word).
 set -euo pipefail
 BIN=$(realpath "$1")
 WS=$(realpath "$2")
 CA=${3:-/etc/ssl/certs/ca-certificates.crt}
 CA=$(realpath "$CA")
+shift $(($# < 3 ? $# : 3))
+AT=${SANDBOX_AT:-/kaniko/kaniko-ecr}
+read -r -a WRAP <<<"${SANDBOX_WRAP:-}"
 command -v bwrap >/dev/null || { echo "sandbox.sh: bwrap not found (apt-get install bubblewrap)" >&2; exit 127; }
 
 ROOT=$(mktemp -d "${SANDBOX_ROOTS:-${TMPDIR:-/tmp}}/kaniko-ecr-root.XXXXXX")
@@ -55,10 +63,10 @@ RESOLV=()
 
 # SIGTERM/SIGINT to this script reach the plugin: bwrap runs in the
 # background and the signal is passed on to it and its child.
-bwrap \
+"${WRAP[@]}" bwrap \
   --bind "$ROOT" / \
   --proc /proc --dev /dev \
-  --ro-bind "$BIN" /kaniko/kaniko-ecr \
+  --ro-bind "$BIN" "$AT" \
   --ro-bind "$CA" /etc/ssl/certs/ca-certificates.crt \
   "${RESOLV[@]}" \
   --bind "$WS" /harness \
@@ -68,7 +76,7 @@ bwrap \
   "${CAPS[@]}" \
   "${ENVARGS[@]}" \
   --chdir /harness \
-  /kaniko/kaniko-ecr &
+  "$AT" "$@" &
 pid=$!
 forward() { pkill -"$1" -P "$pid" 2>/dev/null; kill -"$1" "$pid" 2>/dev/null || true; }
 trap 'forward TERM' TERM
