@@ -1,6 +1,7 @@
 // Package builder is the only package that imports kaniko. It turns a
 // plugin.BuildSpec into kaniko options with the defaults of kaniko's own
-// CLI, builds in-process and pushes with go-containerregistry.
+// CLI (but two, see Options), builds in-process and pushes with
+// go-containerregistry.
 package builder
 
 import (
@@ -19,7 +20,9 @@ const defaultCacheTTL = 336 * time.Hour
 
 // Options converts spec into kaniko options. It is pure: the process-wide
 // steps kaniko's CLI also takes (ignore list, copying the Dockerfile,
-// changing directory) are done by Build.
+// changing directory) are done by Build. Two defaults differ from kaniko's
+// CLI: compressed layers are not cached in memory, and an empty snapshot
+// mode means redo, this plugin's documented default, not full.
 func Options(spec plugin.BuildSpec) (*config.KanikoOptions, error) {
 	o := &config.KanikoOptions{
 		DockerfilePath: spec.Dockerfile,
@@ -31,8 +34,13 @@ func Options(spec plugin.BuildSpec) (*config.KanikoOptions, error) {
 		NoPush:         spec.NoPush,
 		KanikoDir:      config.KanikoDir,
 		// kaniko's CLI defaults that an empty KanikoOptions lacks.
-		CacheRunLayers:    true,
-		CompressedCaching: true,
+		CacheRunLayers: true,
+		// kaniko's CLI keeps every compressed layer in memory, in a
+		// bytes.Buffer that doubles as it grows: a 300 MB layer took 1 GiB
+		// and made the build 2-3 times slower than compressing the layer
+		// again while it uploads (docs/BENCHMARKS.md). Off, memory stays
+		// flat whatever the image size; the cost is that second gzip pass.
+		CompressedCaching: false,
 		IgnoreVarRun:      true,
 		CompressionLevel:  -1,
 		CustomPlatform:    hostPlatform(),
@@ -46,7 +54,9 @@ func Options(spec plugin.BuildSpec) (*config.KanikoOptions, error) {
 		o.CustomPlatform = spec.Platform
 	}
 	if o.SnapshotMode == "" {
-		o.SnapshotMode = "full"
+		// full hashes every file's content on each snapshot; redo
+		// compares metadata, as the plugin does by default.
+		o.SnapshotMode = "redo"
 	}
 	if o.KanikoDir == "" {
 		o.KanikoDir = constants.DefaultKanikoPath
