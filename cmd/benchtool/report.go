@@ -23,10 +23,11 @@ const (
 const (
 	toolPlugin   = "plugin"
 	toolExecutor = "executor"
-	toolTarGzip  = "tar-gzip"   // tar -c | gzip -1 > /dev/null
-	toolTarGo    = "tar-gogzip" // tar -c | Go compress/gzip level 1 > /dev/null
-	toolPush     = "push"       // go-containerregistry push of the .tar.gz
-	toolPushH1   = "push-h1"    // the same over HTTP/1.1
+	toolNoCache  = "executor-nocc" // executor --compressed-caching=false
+	toolTarGzip  = "tar-gzip"      // tar -c | gzip -1 > /dev/null
+	toolTarGo    = "tar-gogzip"    // tar -c | Go compress/gzip level 1 > /dev/null
+	toolPush     = "push"          // go-containerregistry push of the .tar.gz
+	toolPushH1   = "push-h1"       // the same over HTTP/1.1
 )
 
 // sample is one timed run.
@@ -267,6 +268,7 @@ func render(w io.Writer, r results, m meta) {
 				ratio(r.cpu(pk), r.cpu(ek)), mib(r.rss(pk)), mib(r.rss(ek)), ratio(r.rss(pk), r.rss(ek)), fl, mult)
 		}
 		p("\n")
+		renderNoCache(w, r, m, net)
 		renderFloor(w, r, net)
 		renderSnapshot(w, r, net)
 	}
@@ -301,6 +303,27 @@ func renderFloor(w io.Writer, r results, net string) {
 		"the faster of HTTP/2 and HTTP/1.1.\n\n")
 	fmt.Fprintf(w, "| Workload | tar \\| gzip -1 | tar \\| Go gzip | push HTTP/2 | push HTTP/1.1 | floor | kaniko-ecr × floor | executor × floor |\n")
 	fmt.Fprintf(w, "|---|---:|---:|---:|---:|---:|---:|---:|\n%s\n\n", strings.Join(rows, "\n"))
+}
+
+func renderNoCache(w io.Writer, r results, m meta, net string) {
+	var rows []string
+	for _, wl := range workloads {
+		pk, nk := key{net, wl.id, toolPlugin}, key{net, wl.id, toolNoCache}
+		pm, _, _, pn := r.wall(pk)
+		nm, lo, hi, nn := r.wall(nk)
+		if pn == 0 || nn == 0 {
+			continue
+		}
+		rows = append(rows, fmt.Sprintf("| %s | %s | %s [%.2f–%.2f] | %s | %s | %s | %s |", m.describe(wl.desc),
+			secs(pm), secs(nm), lo, hi, ratio(pm, nm), ratio(r.cpu(pk), r.cpu(nk)),
+			mib(r.rss(nk)), ratio(r.rss(pk), r.rss(nk))))
+	}
+	if len(rows) == 0 {
+		return
+	}
+	fmt.Fprintf(w, "The executor again with `--compressed-caching=false`, the one kaniko default kaniko-ecr changes:\n\n")
+	fmt.Fprintf(w, "| Workload | kaniko-ecr | executor, no compressed caching | ratio | CPU ratio | peak RSS executor | RSS ratio |\n")
+	fmt.Fprintf(w, "|---|---:|---:|---:|---:|---:|---:|\n%s\n\n", strings.Join(rows, "\n"))
 }
 
 func renderSnapshot(w io.Writer, r results, net string) {

@@ -15,6 +15,7 @@ direct	a	executor	1	2.00	4000	1.0
 direct	a	executor	2	2.40	4000	1.4
 direct	b	plugin	1	10.00	2048
 direct	b	executor	1	12.00	4096
+direct	b	executor-nocc	1	8.00	1024	4
 direct	b	tar-gzip	1	3.00	0
 direct	b	tar-gogzip	1	2.00	0
 direct	b	push	1	1.50	0
@@ -43,6 +44,7 @@ func TestReportMediansRatiosAndFloor(t *testing.T) {
 		"| (a) small app: 3 stages, 6 files | 1.10 s [1.00–1.20] | 2.20 s [2.00–2.40] | 0.50× | ≤ 1.00: yes | 0.50× | 2 MiB | 4 MiB | 0.50× | – | – |",
 		"| 10.00 s [10.00–10.00] | 12.00 s [12.00–12.00] | 0.83× | ≤ 1.00: yes | – | 2 MiB | 4 MiB | 0.50× | 3.50 s | 2.86× |",
 		"| (b) | 3.00 s | 2.00 s | 1.50 s | 1.75 s | 3.50 s | 2.86× | 3.43× |",
+		"| 10.00 s | 8.00 s [8.00–8.00] | 1.25× | – | 1 MiB | 2.00× |",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("report lacks %q:\n%s", want, out)
