@@ -2,22 +2,18 @@ package builder
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
-	"sync"
 	"time"
 
 	"github.com/chainguard-dev/kaniko/pkg/config"
-	"github.com/chainguard-dev/kaniko/pkg/creds"
 	"github.com/chainguard-dev/kaniko/pkg/executor"
 	"github.com/chainguard-dev/kaniko/pkg/util"
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
-	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
 	"github.com/sirupsen/logrus"
 
@@ -48,6 +44,20 @@ func (Kaniko) Build(ctx context.Context, spec plugin.BuildSpec) (plugin.BuildRes
 		return res, err
 	}
 
+	var sess *session
+	if !spec.NoPush && len(spec.Destinations) > 0 {
+		tags, err := parseTags(spec.Destinations)
+		if err != nil {
+			return res, err
+		}
+		// The connection and the registry's auth handshake do not depend
+		// on the build: get them ready meanwhile.
+		if sess, err = newSession(ctx, opts, tags[0].Context().Registry); err != nil {
+			return res, err
+		}
+		go sess.warm(ctx, tags[0])
+	}
+
 	phase("build")
 	start := time.Now()
 	img, err := runCancellable(ctx, func() (v1.Image, error) { return executor.DoBuild(opts) })
@@ -56,7 +66,7 @@ func (Kaniko) Build(ctx context.Context, spec plugin.BuildSpec) (plugin.BuildRes
 	}
 	res.Phases = append(res.Phases, plugin.PhaseTime{Name: "build", Took: time.Since(start)})
 
-	return publish(ctx, img, spec, opts, res, phase)
+	return publish(ctx, img, spec, opts, sess, res, phase)
 }
 
 // PushTarball pushes the image in a docker tarball (as written by
@@ -72,7 +82,7 @@ func (Kaniko) PushTarball(ctx context.Context, spec plugin.BuildSpec, path strin
 		return res, fmt.Errorf("loading %s as an image tarball: %w", path, err)
 	}
 	spec.TarPath = "" // the tarball is the source, not an output
-	return publish(ctx, img, spec, opts, res, func(n string) {
+	return publish(ctx, img, spec, opts, nil, res, func(n string) {
 		if spec.OnPhase != nil {
 			spec.OnPhase(n)
 		}
@@ -80,8 +90,8 @@ func (Kaniko) PushTarball(ctx context.Context, spec plugin.BuildSpec, path strin
 }
 
 // publish writes the tarball if asked, pushes to every destination and
-// reads every tag back.
-func publish(ctx context.Context, img v1.Image, spec plugin.BuildSpec, opts *config.KanikoOptions, res plugin.BuildResult, phase func(string)) (plugin.BuildResult, error) {
+// reads every tag back. sess may be nil: one is made for the push.
+func publish(ctx context.Context, img v1.Image, spec plugin.BuildSpec, opts *config.KanikoOptions, sess *session, res plugin.BuildResult, phase func(string)) (plugin.BuildResult, error) {
 	dig, err := img.Digest()
 	if err != nil {
 		return res, fmt.Errorf("computing image digest: %w", err)
@@ -108,7 +118,8 @@ func publish(ctx context.Context, img v1.Image, spec plugin.BuildSpec, opts *con
 
 	var skip []string
 	if spec.BeforePush != nil {
-		// Before resolving credentials: the hook may refresh them.
+		// The hook may refresh the registry token; the session reads the
+		// docker config again on every request.
 		if skip, err = spec.BeforePush(ctx, res.Digest); err != nil {
 			return res, err
 		}
@@ -116,12 +127,13 @@ func publish(ctx context.Context, img v1.Image, spec plugin.BuildSpec, opts *con
 
 	phase("push")
 	start := time.Now()
-	ropts, err := remoteOptions(ctx, opts, tags[0])
-	if err != nil {
-		return res, err
+	if sess == nil {
+		if sess, err = newSession(ctx, opts, tags[0].Context().Registry); err != nil {
+			return res, err
+		}
 	}
 	if pushTags := without(tags, spec.Destinations, skip); len(pushTags) > 0 {
-		if err := push(ctx, img, pushTags, ropts, opts.PushRetry); err != nil {
+		if err := sess.push(ctx, img, pushTags, opts.PushRetry); err != nil {
 			return res, err
 		}
 	}
@@ -129,7 +141,7 @@ func publish(ctx context.Context, img v1.Image, spec plugin.BuildSpec, opts *con
 
 	phase("verify")
 	start = time.Now()
-	if err := verify(tags, dig, ropts); err != nil {
+	if err := sess.verify(ctx, tags, dig); err != nil {
 		return res, err
 	}
 	res.Phases = append(res.Phases, plugin.PhaseTime{Name: "verify", Took: time.Since(start)})
@@ -235,50 +247,6 @@ func parseTags(dests []string) ([]name.Tag, error) {
 	return tags, nil
 }
 
-// remoteOptions builds go-containerregistry options with kaniko's keychain
-// (docker config first) and kaniko's transport (registry certificates,
-// skip-TLS settings), so pushes see what kaniko's own pushes would.
-func remoteOptions(ctx context.Context, opts *config.KanikoOptions, ref name.Tag) ([]remote.Option, error) {
-	reg := ref.Context().Registry
-	auth, err := creds.GetKeychain().Resolve(reg)
-	if err != nil {
-		return nil, fmt.Errorf("resolving credentials for %s: %w", reg.Name(), err)
-	}
-	tr, err := util.MakeTransport(opts.RegistryOptions, reg.Name())
-	if err != nil {
-		return nil, fmt.Errorf("making transport for %s: %w", reg.Name(), err)
-	}
-	return []remote.Option{remote.WithAuth(auth), remote.WithTransport(tr), remote.WithContext(ctx)}, nil
-}
-
-// push uploads the image once under the first tag, then writes only the
-// manifest under every other tag: the blobs are already there. Each tag
-// appears whole or not at all, since the manifest is written last.
-func push(ctx context.Context, img v1.Image, tags []name.Tag, ropts []remote.Option, retries int) error {
-	first := tags[0]
-	logrus.Infof("pushing %s", first)
-	if err := retry(ctx, retries, func() error { return remote.Write(first, img, ropts...) }); err != nil {
-		return fmt.Errorf("pushing %s: %w", first, err)
-	}
-	if len(tags) == 1 {
-		return nil
-	}
-	errs := make([]error, len(tags))
-	var wg sync.WaitGroup
-	for i, t := range tags[1:] {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			logrus.Infof("tagging %s", t)
-			if err := retry(ctx, retries, func() error { return remote.Tag(t, img, ropts...) }); err != nil {
-				errs[i+1] = fmt.Errorf("tagging %s: %w", t, err)
-			}
-		}()
-	}
-	wg.Wait()
-	return errors.Join(errs...)
-}
-
 // retry runs f up to 1+n times, waiting 1s, 2s, 4s... between tries.
 func retry(ctx context.Context, n int, f func() error) error {
 	var err error
@@ -298,28 +266,6 @@ func retry(ctx context.Context, n int, f func() error) error {
 		}
 	}
 	return err
-}
-
-// verify reads every tag back, concurrently, and checks that it names the
-// built digest.
-func verify(tags []name.Tag, want v1.Hash, ropts []remote.Option) error {
-	errs := make([]error, len(tags))
-	var wg sync.WaitGroup
-	for i, t := range tags {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			d, err := remote.Head(t, ropts...)
-			switch {
-			case err != nil:
-				errs[i] = fmt.Errorf("reading back %s: %w", t, err)
-			case d.Digest != want:
-				errs[i] = fmt.Errorf("%s holds %s after the push, want %s", t, d.Digest, want)
-			}
-		}()
-	}
-	wg.Wait()
-	return errors.Join(errs...)
 }
 
 // imageSize adds up the compressed sizes of layers, config and manifest.

@@ -85,3 +85,20 @@ func TestOptionsDefaultToFullSnapshotsTwoWeekTTLAndHostPlatform(t *testing.T) {
 		t.Errorf("snapshot %q ttl %v platform %q", o.SnapshotMode, o.CacheTTL, o.CustomPlatform)
 	}
 }
+
+func BenchmarkOptions(b *testing.B) {
+	spec := plugin.BuildSpec{
+		Dockerfile:   "/harness/Dockerfile",
+		Context:      "/harness",
+		Destinations: []string{"123456789012.dkr.ecr.us-east-1.amazonaws.com/app:1.2.3", "123456789012.dkr.ecr.us-east-1.amazonaws.com/app:latest"},
+		BuildArgs:    []string{"BASE_IMAGE=busybox", "VERSION=1.2.3"},
+		Labels:       []string{"org.opencontainers.image.title=app"},
+		SnapshotMode: "redo",
+		PushRetry:    3,
+	}
+	for b.Loop() {
+		if _, err := Options(spec); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

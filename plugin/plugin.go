@@ -183,6 +183,8 @@ func (r *run) checkResources() {
 	}
 	if lowMemoryRule(&r.plan.Kaniko, limit) {
 		logrus.Warn("memory limit below 1 GiB: compressed caching turned off (set PLUGIN_COMPRESSED_CACHING to choose)")
+	} else if k := r.plan.Kaniko; limit > 0 && limit < lowMemory && k.CompressedCaching {
+		logrus.Warnf("PLUGIN_COMPRESSED_CACHING=true under a memory limit of %s: kaniko keeps every compressed layer in memory, and a large layer can get the step OOM-killed", humanBytes(limit))
 	}
 }
 

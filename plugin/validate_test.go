@@ -148,7 +148,7 @@ func TestValidateResolvesThePlan(t *testing.T) {
 				Repo: "team/app", Tags: []string{"latest"},
 				Dockerfile: filepath.Join(dir, "Dockerfile"), Context: dir,
 				Snapshot: "redo", CacheTTL: 336 * time.Hour, PushRetry: 3, ImageDownloadRetry: 3,
-				Kaniko: KanikoFlags{CacheRunLayers: true, CompressedCaching: true},
+				Kaniko: KanikoFlags{CacheRunLayers: true},
 			}
 			want.RegistryURL = tc.env["PLUGIN_REGISTRY"]
 			if want.RegistryURL == "" {

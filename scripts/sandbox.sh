@@ -3,17 +3,21 @@
 # kaniko can unpack images into "/" and delete files there without touching
 # the host. The host network is shared (127.0.0.1 reaches local registries).
 #
-# usage: scripts/sandbox.sh BINARY WORKSPACE [CA_BUNDLE]
+# usage: scripts/sandbox.sh BINARY WORKSPACE [CA_BUNDLE [ARG...]]
 #   BINARY     static kaniko-ecr binary; bound read-only at /kaniko/kaniko-ecr
 #   WORKSPACE  bound read-write at /harness and used as the working directory
 #   CA_BUNDLE  bound at /etc/ssl/certs/ca-certificates.crt (default: the host's)
+#   ARG        passed to BINARY (kaniko-ecr takes none; kaniko's executor
+#              takes flags)
 # Passed in: every PLUGIN_*, AWS_*, DRONE_* variable but AWS_CA_BUNDLE, and the
 # names listed in SANDBOX_ENV. SANDBOX_ROOTS: where throwaway roots are made
 # (default: $TMPDIR). SANDBOX_NOPIDNS=1: skip the pid namespace (so
 # /usr/bin/time -v around this script sees the build's memory).
 # SANDBOX_BIND="host:guest ...": extra read-write binds (outputs under /addon).
-# SANDBOX_BIN_PATH: where the binary is mounted (default /kaniko/kaniko-ecr;
-# only /kaniko/ passes the plugin's safety guard).
+# SANDBOX_BIN_PATH (or SANDBOX_AT): where the binary is mounted (default
+# /kaniko/kaniko-ecr; only /kaniko/ passes the plugin's safety guard; kaniko's
+# executor wants /kaniko/executor). SANDBOX_WRAP: words run before bwrap,
+# such as "/usr/bin/time -v -o FILE" (no spaces inside a word).
 #
 # Variants:
 # SANDBOX_ROOTFS=DIR: use DIR (an image's filesystem, say) as "/" instead of
@@ -33,6 +37,8 @@ WS=$(realpath "$2")
 CA=${3:-}
 ROOTFS=${SANDBOX_ROOTFS:-}
 KDIR=${SANDBOX_KANIKO_DIR:-/kaniko}
+shift $(($# < 3 ? $# : 3))
+read -r -a WRAP <<<"${SANDBOX_WRAP:-}"
 command -v bwrap >/dev/null || { echo "sandbox.sh: bwrap not found (apt-get install bubblewrap)" >&2; exit 127; }
 
 if [ -n "$ROOTFS" ]; then
@@ -48,7 +54,7 @@ else
   mkdir -p "$ROOT$KDIR" "$ROOT/etc" "$ROOT/harness"
   : >"$ROOT/etc/resolv.conf"
   chmod 0755 "$ROOT"
-  BIN_AT=${SANDBOX_BIN_PATH:-$KDIR/kaniko-ecr}
+  BIN_AT=${SANDBOX_BIN_PATH:-${SANDBOX_AT:-$KDIR/kaniko-ecr}}
   BINARGS=(--ro-bind "$BIN" "$BIN_AT")
   BIN=$BIN_AT
 fi
@@ -95,7 +101,7 @@ RESOLV=()
 
 # SIGTERM/SIGINT to this script reach the plugin: bwrap runs in the
 # background and the signal is passed on to it and its child.
-bwrap \
+"${WRAP[@]}" bwrap \
   --bind "$ROOT" / \
   --proc /proc --dev /dev \
   "${BINARGS[@]}" \
@@ -108,7 +114,7 @@ bwrap \
   "${CAPS[@]}" \
   "${ENVARGS[@]}" \
   --chdir /harness \
-  "$BIN" &
+  "$BIN" "$@" &
 pid=$!
 # The plugin is a grandchild (bwrap forks into the namespaces): find it
 # among bwrap's descendants and signal it directly.

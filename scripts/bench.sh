@@ -1,0 +1,252 @@
+#!/usr/bin/env bash
+# Benchmarks kaniko-ecr against kaniko's own executor, built from the same
+# kaniko module version with the same dependency versions (a throwaway module
+# in a temp dir; never committed). Both run in the bubblewrap sandbox
+# (scripts/sandbox.sh) against the same local registry (cmd/local-ecr),
+# directly and through a TCP delay proxy (cmd/delayproxy), with equivalent
+# settings, interleaved A B A B after one warm-up each. Peak RSS comes from
+# /usr/bin/time -v without the pid namespace. Then it times the floor of the
+# large workloads and updates the generated part of docs/BENCHMARKS.md.
+#
+# usage: scripts/bench.sh
+# env (defaults in brackets):
+#   BENCH_RUNS [5]               timed runs per builder and workload
+#   BENCH_WORKLOADS [a b c d e f] a small app (3 stages), b many files,
+#                                c one big file, d (a) with a warm remote
+#                                cache, e (a) under 5 tags, f (b) with
+#                                snapshot mode full
+#   BENCH_NETS [direct delay]    loopback, and through the delay proxy
+#   BENCH_RTT [20ms]             the proxy's round trip
+#   BENCH_FILES [20000] BENCH_MANY_MB [200] BENCH_BIG_MB [300]  sizes
+#   BENCH_NOCC [b c]             workloads also run with the executor's
+#                                --compressed-caching=false ("" for none)
+#   BENCH_OUT [docs/BENCHMARKS.md]  "-": write no document
+#   BENCH_EXECUTOR               a kaniko executor binary to use instead
+#                                of building one (cached under
+#                                ${XDG_CACHE_HOME:-~/.cache}/kaniko-ecr-bench)
+#   BENCH_KEEP=1                 keep the work directory (logs, results)
+# Needs: go, bwrap, /usr/bin/time, tar, gzip, docker-registry (Debian).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+REPO_DIR=$PWD
+
+RUNS=${BENCH_RUNS:-5}
+WORKLOADS=${BENCH_WORKLOADS:-a b c d e f}
+NETS=${BENCH_NETS:-direct delay}
+RTT=${BENCH_RTT:-20ms}
+FILES=${BENCH_FILES:-20000}
+MANY_MB=${BENCH_MANY_MB:-200}
+BIG_MB=${BENCH_BIG_MB:-300}
+OUT=${BENCH_OUT:-docs/BENCHMARKS.md}
+NOCC=${BENCH_NOCC:-b c}
+[[ $RUNS =~ ^[1-9][0-9]?$ ]] || { echo "bench.sh: BENCH_RUNS must be 1..99" >&2; exit 2; }
+for w in $WORKLOADS; do [[ $w =~ ^[a-f]$ ]] || { echo "bench.sh: unknown workload $w" >&2; exit 2; }; done
+for n in $NETS; do [[ $n =~ ^(direct|delay)$ ]] || { echo "bench.sh: unknown net $n" >&2; exit 2; }; done
+for t in go bwrap /usr/bin/time tar gzip; do
+  command -v "$t" >/dev/null || { echo "bench.sh: $t not found" >&2; exit 127; }
+done
+
+W=$(mktemp -d "${TMPDIR:-/tmp}/kaniko-ecr-bench.XXXXXX")
+PIDS=()
+cleanup() {
+  for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
+  for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
+  if [ "${BENCH_KEEP:-0}" = 1 ]; then echo "bench.sh: kept $W" >&2; else rm -rf "$W"; fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+mkdir -p "$W/bin" "$W/ctx" "$W/time" "$W/logs" "$W/roots" "$W/dockercfg"
+log() { printf '%s bench: %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+
+# --- binaries -------------------------------------------------------------
+log "building kaniko-ecr and the helpers"
+PLUGIN_BIN=$W/bin/kaniko-ecr
+scripts/build.sh "$PLUGIN_BIN" >/dev/null
+for c in local-ecr delayproxy benchtool; do
+  CGO_ENABLED=0 go build -trimpath -o "$W/bin/$c" "./cmd/$c"
+done
+BT=$W/bin/benchtool
+
+KANIKO_VERSION=$(go list -m -f '{{.Version}}' github.com/chainguard-dev/kaniko)
+if [ -n "${BENCH_EXECUTOR:-}" ]; then
+  EXEC_BIN=$(realpath "$BENCH_EXECUTOR")
+else
+  # The executor from the same kaniko version, with our go.mod's versions
+  # of every shared dependency (and its replace): only the front end differs.
+  key=$(cat go.mod go.sum | sha256sum | cut -c1-12)
+  CACHE=${XDG_CACHE_HOME:-$HOME/.cache}/kaniko-ecr-bench
+  EXEC_BIN=$CACHE/executor-$KANIKO_VERSION-$(go env GOVERSION)-$key
+  if [ ! -x "$EXEC_BIN" ]; then
+    log "building kaniko's executor $KANIKO_VERSION (a few minutes, cached in $CACHE)"
+    mod=$W/executor-module
+    mkdir -p "$mod" "$CACHE"
+    cp go.mod go.sum "$mod/"
+    printf '//go:build tools\n\npackage tools\n\nimport _ "github.com/chainguard-dev/kaniko/cmd/executor"\n' >"$mod/tools.go"
+    (cd "$mod" && go mod edit -module kaniko-executor-bench && go mod tidy &&
+      CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o "$EXEC_BIN.tmp" github.com/chainguard-dev/kaniko/cmd/executor)
+    mv "$EXEC_BIN.tmp" "$EXEC_BIN"
+  fi
+fi
+
+# --- workloads ------------------------------------------------------------
+log "generating workloads"
+"$BT" gen -kind small -dir "$W/ctx/small"
+case " $WORKLOADS " in *" b "* | *" f "*)
+  "$BT" gen -kind many -dir "$W/ctx/many" -files "$FILES" -bytes $((MANY_MB * 1000000)) ;;
+esac
+case " $WORKLOADS " in *" c "*) "$BT" gen -kind big -dir "$W/ctx/big" -bytes $((BIG_MB * 1000000)) ;; esac
+ctx_of() { case $1 in a | d | e) echo small ;; b | f) echo many ;; c) echo big ;; esac; }
+
+# --- registry, proxy, credentials -----------------------------------------
+# Every run pushes to a repository of its own, so no run finds its blobs
+# already there.
+repos=()
+for n in $NETS; do
+  for w in $WORKLOADS; do for t in plugin executor executor-nocc; do for i in $(seq 0 "$RUNS"); do
+    repos+=("bench/$n-$w-$t-$i")
+  done; done; done
+  repos+=("bench/$n-cache-plugin" "bench/$n-cache-executor")
+done
+log "starting the local ECR stand-in"
+"$W/bin/local-ecr" -dir "$W/ecr" -env "$W/ecr.env" -repos "$(IFS=,; echo "${repos[*]}")" >"$W/logs/local-ecr.log" 2>&1 &
+PIDS+=($!)
+for _ in $(seq 1 240); do [ -s "$W/ecr.env" ] && break; sleep 0.25; done
+[ -s "$W/ecr.env" ] || { echo "bench.sh: local ECR did not start:" >&2; cat "$W/logs/local-ecr.log" >&2; exit 1; }
+while IFS='=' read -r k v; do
+  case $k in AWS_*) export "$k=$v" ;; PLUGIN_REGISTRY) REG=$v ;; LOCAL_ECR_CA_BUNDLE) CA_BUNDLE=$v ;; esac
+done <"$W/ecr.env"
+
+PX=
+case " $NETS " in *" delay "*)
+  "$W/bin/delayproxy" -target "$REG" -rtt "$RTT" -addr-file "$W/proxy.addr" >"$W/logs/delayproxy.log" 2>&1 &
+  PIDS+=($!)
+  for _ in $(seq 1 40); do [ -s "$W/proxy.addr" ] && break; sleep 0.25; done
+  PX=$(cat "$W/proxy.addr")
+  ;;
+esac
+host_of() { if [ "$1" = delay ]; then echo "$PX"; else echo "$REG"; fi; }
+# kaniko's executor gets what the plugin writes for itself: the ECR token.
+"$BT" docker-config -dir "$W/dockercfg" -registry "$REG${PX:+,$PX}"
+
+RESULTS=$W/results.tsv
+printf '# net\tworkload\ttool\trun\twall_s\tmaxrss_kib\tcpu_s\n' >"$RESULTS"
+
+# timev FILE: "wall_seconds<TAB>max_rss_kib<TAB>cpu_seconds" from
+# /usr/bin/time -v output; cpu is user plus system time.
+timev() {
+  awk -F': ' '/Elapsed \(wall clock\)/ { n = split($2, a, ":"); s = 0; for (i = 1; i <= n; i++) s = s * 60 + a[i]; w = s }
+    /User time/ { c += $2 } /System time/ { c += $2 }
+    /Maximum resident set size/ { r = $2 } END { printf "%.2f\t%d\t%.2f\n", w, r, c }' "$1"
+}
+
+# build TOOL NET WORKLOAD RUN: one sandboxed build and push, timed.
+build() {
+  local tool=$1 net=$2 wl=$3 run=$4
+  local host repo ctx id snap=redo tags=latest
+  host=$(host_of "$net")
+  repo=bench/$net-$wl-$tool-$run
+  ctx=$W/ctx/$(ctx_of "$wl")
+  id=$net-$wl-$tool-$run
+  [ "$wl" = f ] && snap=full
+  [ "$wl" = e ] && tags=t1,t2,t3,t4,t5
+  local env=(SANDBOX_NOPIDNS=1 "SANDBOX_ROOTS=$W/roots" "SANDBOX_WRAP=/usr/bin/time -v -o $W/time/$id")
+  local status=0
+  if [ "$tool" = plugin ]; then
+    env+=("PLUGIN_REGISTRY=$host" "PLUGIN_REPO=$repo" "PLUGIN_TAGS=$tags" "PLUGIN_SNAPSHOT_MODE=$snap"
+      "PLUGIN_BUILD_ARGS=BASE_IMAGE=$host/base/busybox:latest")
+    [ "$wl" = d ] && env+=(PLUGIN_ENABLE_CACHE=true "PLUGIN_CACHE_REPO=bench/$net-cache-plugin")
+    env "${env[@]}" scripts/sandbox.sh "$PLUGIN_BIN" "$ctx" "$CA_BUNDLE" >"$W/logs/$id.log" 2>&1 || status=$?
+  else
+    # --force: the executor's container check looks at /proc/1, which the
+    # sandbox shares with the host when there is no pid namespace.
+    local args=(--force --dockerfile=/harness/Dockerfile --context=dir:///harness "--snapshot-mode=$snap"
+      "--build-arg=BASE_IMAGE=$host/base/busybox:latest")
+    local t
+    for t in ${tags//,/ }; do args+=("--destination=$host/$repo:$t"); done
+    [ "$wl" = d ] && args+=(--cache=true "--cache-repo=$host/bench/$net-cache-executor")
+    # kaniko-ecr does not keep compressed layers in memory; this run shows
+    # the executor with that one default changed.
+    [ "$tool" = executor-nocc ] && args+=(--compressed-caching=false)
+    env+=(SANDBOX_AT=/kaniko/executor "SANDBOX_BIND=$W/dockercfg:/kaniko/.docker")
+    # The executor reads credentials from the docker config only.
+    env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY -u AWS_ENDPOINT_URL_ECR -u AWS_ENDPOINT_URL_STS \
+      "${env[@]}" scripts/sandbox.sh "$EXEC_BIN" "$ctx" "$CA_BUNDLE" "${args[@]}" >"$W/logs/$id.log" 2>&1 || status=$?
+  fi
+  if [ "$status" != 0 ]; then
+    echo "bench.sh: $id failed with status $status; its log ends:" >&2
+    tail -n 20 "$W/logs/$id.log" >&2
+    exit 1
+  fi
+  printf '%s\t%s\t%s\t%s\t%s\n' "$net" "$wl" "$tool" "$run" "$(timev "$W/time/$id")" >>"$RESULTS"
+}
+
+# --- builds, interleaved ----------------------------------------------------
+for net in $NETS; do
+  for wl in $WORKLOADS; do
+    log "$net ($wl): warm-up and $RUNS runs each"
+    for i in $(seq 0 "$RUNS"); do
+      build plugin "$net" "$wl" "$i"
+      build executor "$net" "$wl" "$i"
+      case " $NOCC " in *" $wl "*) build executor-nocc "$net" "$wl" "$i" ;; esac
+    done
+  done
+done
+
+# --- the floor ------------------------------------------------------------
+# tar of the context through gzip at kaniko's level (1) to /dev/null, with
+# GNU gzip and with Go's compress/gzip (what kaniko uses); then a push of a
+# one-layer image made of those bytes. The compression part does not depend
+# on the network, so it is timed once and counted for every net.
+for wl in b c; do
+  case " $WORKLOADS " in *" $wl "*) ;; *) continue ;; esac
+  ctx=$W/ctx/$(ctx_of "$wl")
+  log "floor ($wl)"
+  tar -C "$ctx" -cf - . | "$BT" gzip -level 1 >"$W/floor-$wl.tar.gz"
+  for i in $(seq 0 "$RUNS"); do
+    for kind in tar-gzip tar-gogzip; do
+      if [ $kind = tar-gzip ]; then z="gzip -1"; else z="$BT gzip -level 1"; fi
+      /usr/bin/time -v -o "$W/time/floor-$wl-$kind-$i" sh -c "tar -C '$ctx' -cf - . | $z >/dev/null"
+      for net in $NETS; do
+        printf '%s\t%s\t%s\t%s\t%s\t0\n' "$net" "$wl" "$kind" "$i" "$(timev "$W/time/floor-$wl-$kind-$i" | cut -f1)" >>"$RESULTS"
+      done
+    done
+    # Over HTTP/2 (go-containerregistry's default) and HTTP/1.1: the
+    # floor is the faster.
+    for net in $NETS; do
+      for kind in push push-h1; do
+        h2=1
+        [ $kind = push-h1 ] && h2=0
+        s=$(GODEBUG=http2client=$h2 SSL_CERT_FILE=$CA_BUNDLE DOCKER_CONFIG=$W/dockercfg "$BT" push-layer \
+          -layer "$W/floor-$wl.tar.gz" -ref "$(host_of "$net")/bench/floor-$net-$wl-$kind-$i:latest")
+        printf '%s\t%s\t%s\t%s\t%s\t0\n' "$net" "$wl" "$kind" "$i" "$s" >>"$RESULTS"
+      done
+    done
+  done
+done
+
+# --- report ---------------------------------------------------------------
+cmdline="scripts/bench.sh"
+for v in BENCH_RUNS BENCH_WORKLOADS BENCH_NETS BENCH_RTT BENCH_FILES BENCH_MANY_MB BENCH_BIG_MB BENCH_NOCC; do
+  [ -n "${!v+x}" ] && cmdline="$v=\"${!v}\" $cmdline"
+done
+{
+  printf 'date\t%s\n' "$(date -u '+%Y-%m-%d %H:%M UTC')"
+  printf 'cpu\t%s\n' "$(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo)"
+  printf 'nproc\t%s\n' "$(nproc)"
+  printf 'mem\t%s\n' "$(awk '/MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo)"
+  printf 'kernel\tLinux %s\n' "$(uname -r)"
+  printf 'go\t%s\n' "$(go env GOVERSION)"
+  printf 'kaniko\t%s\n' "$KANIKO_VERSION"
+  printf 'runs\t%s\n' "$RUNS"
+  printf 'nets\t%s\n' "$NETS"
+  printf 'rtt\t%s\n' "$RTT"
+  printf 'files\t%s\nmany_mb\t%s\nbig_mb\t%s\n' "$FILES" "$MANY_MB" "$BIG_MB"
+  printf 'command\t%s\n' "$cmdline"
+} >"$W/meta.tsv"
+if [ "$OUT" != - ]; then
+  mkdir -p "$(dirname "$OUT")"
+  "$BT" report -results "$RESULTS" -meta "$W/meta.tsv" -out "$OUT"
+  log "wrote $OUT"
+fi
+if [ "${BENCH_KEEP:-0}" = 1 ]; then log "results: $RESULTS"; else cat "$RESULTS"; fi
