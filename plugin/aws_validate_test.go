@@ -158,20 +158,7 @@ func TestValidateNamesEveryAWSProblem(t *testing.T) {
 				env[k] = v
 			}
 			_, err := validate(t, dir, env)
-			var ve *ValidationError
-			if !errors.As(err, &ve) {
-				t.Fatalf("err = %v, want a *ValidationError", err)
-			}
-			for _, w := range tc.want {
-				if !strings.Contains(err.Error(), w) {
-					t.Errorf("missing %q in:\n%v", w, err)
-				}
-			}
-			for _, p := range ve.Problems {
-				if !strings.HasPrefix(p, "PLUGIN_") {
-					t.Errorf("problem does not start with its variable: %q", p)
-				}
-			}
+			wantProblems(t, err, tc.want)
 			for _, secret := range []string{testJWT, "Bearer abc", secretExt} {
 				if strings.Contains(err.Error(), secret) {
 					t.Errorf("the report shows a secret value %q", secret)

@@ -214,23 +214,7 @@ func TestValidateNamesTheVariableOfEveryProblem(t *testing.T) {
 				env[k] = v
 			}
 			_, err := validate(t, dir, env)
-			var ve *ValidationError
-			if !errors.As(err, &ve) {
-				t.Fatalf("err = %v, want a *ValidationError", err)
-			}
-			for _, w := range tc.want {
-				if !strings.Contains(err.Error(), w) {
-					t.Errorf("missing %q in:\n%v", w, err)
-				}
-			}
-			for _, p := range ve.Problems {
-				if !strings.HasPrefix(p, "PLUGIN_") {
-					t.Errorf("problem does not start with its variable: %q", p)
-				}
-			}
-			if ExitCode(err) != 2 {
-				t.Errorf("exit code %d, want 2", ExitCode(err))
-			}
+			wantProblems(t, err, tc.want)
 		})
 	}
 }
@@ -317,4 +301,28 @@ func TestREADMESettingsTableMatchesTheSettingsStruct(t *testing.T) {
 			t.Errorf("%s lacks a seed or desc tag", in.Env)
 		}
 	}
+}
+
+// wantProblems checks that err is a *ValidationError (exit 2) holding every
+// wanted text, each problem starting with its variable.
+func wantProblems(t *testing.T, err error, want []string) *ValidationError {
+	t.Helper()
+	var ve *ValidationError
+	if !errors.As(err, &ve) {
+		t.Fatalf("err = %v, want a *ValidationError", err)
+	}
+	for _, w := range want {
+		if !strings.Contains(err.Error(), w) {
+			t.Errorf("missing %q in:\n%v", w, err)
+		}
+	}
+	for _, p := range ve.Problems {
+		if !strings.HasPrefix(p, "PLUGIN_") {
+			t.Errorf("problem does not start with its variable: %q", p)
+		}
+	}
+	if ExitCode(err) != 2 {
+		t.Errorf("exit code %d, want 2", ExitCode(err))
+	}
+	return ve
 }

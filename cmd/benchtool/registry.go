@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"compress/gzip"
 	"context"
-	"encoding/base64"
 	"errors"
 	"flag"
 	"fmt"
@@ -13,8 +12,6 @@ import (
 	"strings"
 	"time"
 
-	awsconfig "github.com/aws/aws-sdk-go-v2/config"
-	"github.com/aws/aws-sdk-go-v2/service/ecr"
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -24,6 +21,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
 
 	"github.com/kaniko-ecr/kaniko-ecr/docker"
+	"github.com/kaniko-ecr/kaniko-ecr/internal/publish"
 )
 
 // cmdDockerConfig writes dir/config.json with the credentials the ECR API
@@ -41,25 +39,15 @@ func cmdDockerConfig(args []string) error {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	cfg, err := awsconfig.LoadDefaultConfig(ctx)
+	auth, err := publish.ECRAuth(ctx, "")
 	if err != nil {
-		return fmt.Errorf("loading AWS config: %w", err)
+		return err
 	}
-	out, err := ecr.NewFromConfig(cfg).GetAuthorizationToken(ctx, &ecr.GetAuthorizationTokenInput{})
+	ac, err := auth.Authorization()
 	if err != nil {
-		return fmt.Errorf("getting ECR authorization token: %w", err)
+		return err
 	}
-	if len(out.AuthorizationData) == 0 || out.AuthorizationData[0].AuthorizationToken == nil {
-		return errors.New("ECR returned no authorization data")
-	}
-	raw, err := base64.StdEncoding.DecodeString(*out.AuthorizationData[0].AuthorizationToken)
-	if err != nil {
-		return errors.New("decoding ECR authorization token: not base64")
-	}
-	user, pass, ok := strings.Cut(string(raw), ":")
-	if !ok {
-		return errors.New("decoding ECR authorization token: want user:password")
-	}
+	user, pass := ac.Username, ac.Password
 	c, err := docker.Load(*dir)
 	if err != nil {
 		return err
