@@ -168,7 +168,7 @@ build() {
     # kaniko-ecr does not keep compressed layers in memory; this run shows
     # the executor with that one default changed.
     [ "$tool" = executor-nocc ] && args+=(--compressed-caching=false)
-    env+=(SANDBOX_AT=/kaniko/executor "SANDBOX_BIND=$W/dockercfg:/kaniko/.docker")
+    env+=(SANDBOX_BIN_PATH=/kaniko/executor "SANDBOX_BIND=$W/dockercfg:/kaniko/.docker")
     # The executor reads credentials from the docker config only.
     env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY -u AWS_ENDPOINT_URL_ECR -u AWS_ENDPOINT_URL_STS \
       "${env[@]}" scripts/sandbox.sh "$EXEC_BIN" "$ctx" "$CA_BUNDLE" "${args[@]}" >"$W/logs/$id.log" 2>&1 || status=$?

@@ -14,7 +14,7 @@
 # (default: $TMPDIR). SANDBOX_NOPIDNS=1: skip the pid namespace (so
 # /usr/bin/time -v around this script sees the build's memory).
 # SANDBOX_BIND="host:guest ...": extra read-write binds (outputs under /addon).
-# SANDBOX_BIN_PATH (or SANDBOX_AT): where the binary is mounted (default
+# SANDBOX_BIN_PATH: where the binary is mounted (default
 # /kaniko/kaniko-ecr; only /kaniko/ passes the plugin's safety guard; kaniko's
 # executor wants /kaniko/executor). SANDBOX_WRAP: words run before bwrap,
 # such as "/usr/bin/time -v -o FILE" (no spaces inside a word).
@@ -54,7 +54,7 @@ else
   mkdir -p "$ROOT$KDIR" "$ROOT/etc" "$ROOT/harness"
   : >"$ROOT/etc/resolv.conf"
   chmod 0755 "$ROOT"
-  BIN_AT=${SANDBOX_BIN_PATH:-${SANDBOX_AT:-$KDIR/kaniko-ecr}}
+  BIN_AT=${SANDBOX_BIN_PATH:-$KDIR/kaniko-ecr}
   BINARGS=(--ro-bind "$BIN" "$BIN_AT")
   BIN=$BIN_AT
 fi
