@@ -32,6 +32,9 @@ func expandSemver(tag string) (tags []string, ok bool) {
 	if build != "" {
 		full += "_" + build
 	}
+	if !tagRE.MatchString(full) {
+		return nil, false // too long for a docker tag: validation reports it as given
+	}
 	if pre != "" || build != "" {
 		return []string{full}, true
 	}

@@ -128,3 +128,10 @@ func FuzzBuildArgs(f *testing.F) {
 		}
 	})
 }
+
+func TestTooLongVersionsAreNotExpanded(t *testing.T) {
+	long := "1.2.3+" + strings.Repeat("0", 130)
+	if tags, ok := expandSemver(long); ok {
+		t.Errorf("expandSemver made %q from a version no tag can hold", tags)
+	}
+}

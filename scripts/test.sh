@@ -18,7 +18,11 @@ FUZZTIME=${FUZZTIME:-5s}
 for pkg in $(go list ./...); do
   dir=$(go list -f '{{.Dir}}' "$pkg")
   for target in $(grep -ho '^func Fuzz[A-Za-z0-9_]*' "$dir"/*_test.go 2>/dev/null | sed 's/^func //'); do
-    go test -run '^$' -fuzz "^${target}\$" -fuzztime "$FUZZTIME" "$pkg" >/dev/null
+    if ! out=$(go test -run '^$' -fuzz "^${target}\$" -fuzztime "$FUZZTIME" "$pkg" 2>&1); then
+      echo "$out" | grep -v '^fuzz: elapsed' >&2
+      echo "fuzz $pkg $target: FAILED" >&2
+      exit 1
+    fi
     echo "fuzz $pkg $target: ok ($FUZZTIME)"
   done
 done
