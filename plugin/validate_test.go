@@ -326,3 +326,61 @@ func wantProblems(t *testing.T, err error, want []string) *ValidationError {
 	}
 	return ve
 }
+
+// FuzzValidate feeds any text to any three settings at once: Validate must
+// not panic, must name the variable at the start of every problem, and
+// must never echo a secret setting's value.
+func FuzzValidate(f *testing.F) {
+	f.Add(uint8(0), "123456789012.dkr.ecr.eu-west-1.amazonaws.com", uint8(3), "team/app", uint8(4), "v1,latest")
+	f.Add(uint8(9), `{"a":"b"}`, uint8(7), `["A=1,2"]`, uint8(20), "arn:aws:iam::1:role/x")
+	infos := Infos()
+	dir := f.TempDir()
+	f.Fuzz(func(t *testing.T, i1 uint8, v1 string, i2 uint8, v2 string, i3 uint8, v3 string) {
+		fields := fieldsByEnv(&Settings{})
+		env := map[string]string{"PLUGIN_REGISTRY": testRegistry, "PLUGIN_REPO": "team/app"}
+		for _, kv := range []struct {
+			i uint8
+			v string
+		}{{i1, v1}, {i2, v2}, {i3, v3}} {
+			env[infos[int(kv.i)%len(infos)].Env] = kv.v
+		}
+		validateWith := func(env map[string]string) error {
+			var s Settings
+			fields := fieldsByEnv(&s)
+			for k, v := range env {
+				setField(fields[k], v)
+			}
+			_, err := s.Validate(Env{Lookup: func(k string) (string, bool) { v, ok := env[k]; return v, ok }, Dir: dir})
+			return err
+		}
+		err := validateWith(env)
+		if err == nil {
+			return
+		}
+		var ve *ValidationError
+		if !errors.As(err, &ve) {
+			t.Fatalf("not a ValidationError: %v", err)
+		}
+		for _, p := range ve.Problems {
+			if !strings.HasPrefix(p, "PLUGIN_") && !strings.HasPrefix(p, "DRONE_") {
+				t.Fatalf("problem without its variable: %q", p)
+			}
+		}
+		for k, v := range env {
+			f, ok := fields[k]
+			if !ok || f.Type() != reflect.TypeOf(Secret("")) || len(v) < 6 || !strings.Contains(err.Error(), v) {
+				continue
+			}
+			// The text may be in the report by coincidence ("settings"):
+			// it is an echo only if another value of the secret removes it.
+			other := map[string]string{}
+			for k2, v2 := range env {
+				other[k2] = v2
+			}
+			other[k] = strings.Repeat("Z", len(v))
+			if err2 := validateWith(other); err2 == nil || !strings.Contains(err2.Error(), v) {
+				t.Fatalf("%s's value was echoed: %v", k, err)
+			}
+		}
+	})
+}
