@@ -96,13 +96,7 @@ func (a *API) AddPublicRepository(name string) {
 
 // PublicRepository returns a copy of the named ECR Public repository.
 func (a *API) PublicRepository(name string) (Repository, bool) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	r, ok := a.publicRepos[name]
-	if !ok {
-		return Repository{}, false
-	}
-	return *r, true
+	return a.copyOf(a.publicRepos, name)
 }
 
 // AddRepository creates a repository directly (test setup).
@@ -118,9 +112,13 @@ func (a *API) AddRepository(r Repository) {
 
 // Repository returns a copy of the named repository.
 func (a *API) Repository(name string) (Repository, bool) {
+	return a.copyOf(a.repos, name)
+}
+
+func (a *API) copyOf(m map[string]*Repository, name string) (Repository, bool) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	r, ok := a.repos[name]
+	r, ok := m[name]
 	if !ok {
 		return Repository{}, false
 	}
