@@ -6,8 +6,9 @@ import (
 	"fmt"
 	"os"
 
-	"github.com/kaniko-ecr/kaniko-ecr/builder"
 	"github.com/kaniko-ecr/kaniko-ecr/plugin"
+	"github.com/kaniko-ecr/kaniko-ecr/plugin/builder"
+	"github.com/kaniko-ecr/kaniko-ecr/plugin/settings"
 )
 
 var version = "dev"
@@ -16,7 +17,7 @@ func main() {
 	if len(os.Args) > 1 {
 		switch os.Args[1] {
 		case "--help", "-h", "help":
-			fmt.Print(plugin.Usage())
+			fmt.Print(settings.Usage())
 			return
 		case "--version", "version":
 			fmt.Println("kaniko-ecr", version)

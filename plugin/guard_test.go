@@ -4,6 +4,8 @@ import (
 	"errors"
 	"strings"
 	"testing"
+
+	"github.com/kaniko-ecr/kaniko-ecr/plugin/settings"
 )
 
 func TestGuardRefusesOutsideKanikoOrAsNonRootUnlessForced(t *testing.T) {
@@ -48,14 +50,14 @@ func TestGuardRefusesOutsideKanikoOrAsNonRootUnlessForced(t *testing.T) {
 func TestLowMemoryTurnsCompressedCachingOffUnlessChosen(t *testing.T) {
 	for _, tc := range []struct {
 		name  string
-		flags KanikoFlags
+		flags settings.KanikoFlags
 		limit int64
 		want  bool
 	}{
-		{"512 MiB", KanikoFlags{CompressedCaching: true}, 512 << 20, false},
-		{"512 MiB, user chose true", KanikoFlags{CompressedCaching: true, CompressedCachingSet: true}, 512 << 20, true},
-		{"4 GiB", KanikoFlags{CompressedCaching: true}, 4 << 30, true},
-		{"no limit", KanikoFlags{CompressedCaching: true}, 0, true},
+		{"512 MiB", settings.KanikoFlags{CompressedCaching: true}, 512 << 20, false},
+		{"512 MiB, user chose true", settings.KanikoFlags{CompressedCaching: true, CompressedCachingSet: true}, 512 << 20, true},
+		{"4 GiB", settings.KanikoFlags{CompressedCaching: true}, 4 << 30, true},
+		{"no limit", settings.KanikoFlags{CompressedCaching: true}, 0, true},
 	} {
 		f := tc.flags
 		lowMemoryRule(&f, tc.limit)

@@ -1,33 +1,64 @@
-// Package plugin is the domain of kaniko-ecr: settings, validation, ECR
-// credentials and the order of a run. It never imports kaniko; the build
-// itself is behind the Builder interface.
+// Package plugin is a run of kaniko-ecr from start to end. It only orders
+// the stages, each in its own package, in the order data flows through
+// them: settings (environment to validated plan), awsecr (sign in, ECR
+// token, checks before the build), builder (kaniko), push (publish and read
+// back) and outputs (the files that tell the pipeline what was pushed). It
+// also owns what belongs to the process: logging, signals, the safety guard
+// and exit codes. docs/ARCHITECTURE.md is the map.
 package plugin
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"strings"
 	"sync/atomic"
 	"time"
 
+	"github.com/google/go-containerregistry/pkg/authn"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/sirupsen/logrus"
+
+	"github.com/kaniko-ecr/kaniko-ecr/plugin/awsecr"
+	"github.com/kaniko-ecr/kaniko-ecr/plugin/outputs"
+	"github.com/kaniko-ecr/kaniko-ecr/plugin/push"
+	"github.com/kaniko-ecr/kaniko-ecr/plugin/redact"
+	"github.com/kaniko-ecr/kaniko-ecr/plugin/settings"
 )
+
+// Builder builds the image of a plan. The kaniko implementation lives in
+// package builder, which main hands in: the run itself never depends on
+// kaniko.
+type Builder interface {
+	Build(ctx context.Context, p *settings.Plan) (v1.Image, error)
+	// Registry returns the keychain and transport a push to registry uses,
+	// the same the build's own registry calls use.
+	Registry(p *settings.Plan, registry string) (authn.Keychain, http.RoundTripper, error)
+}
+
+// AWS is the AWS side of a run as the run sees it: awsecr.Session.
+type AWS interface {
+	Check(ctx context.Context) error
+	NoCache() bool
+	BeforePush(ctx context.Context, digest string) (skip []string, err error)
+}
 
 // Deps are the outside pieces a run uses; tests replace them.
 type Deps struct {
 	Builder Builder
-	Env     Env
+	Env     settings.Env
 	Environ []string  // for the unknown-variable warning
 	Stdout  io.Writer // the dry-run plan
 	Stderr  io.Writer // logs
 	Exe     string    // path of the running binary, for the safety guard
 	EUID    int
-	// NewAWS makes the AWS clients; nil: the real ones from the AWS config.
-	NewAWS func(ctx context.Context, p *Plan) (*awsClients, error)
+	// NewAWS makes the AWS side; nil: awsecr with the real clients.
+	NewAWS func(ctx context.Context, p *settings.Plan, hook *redact.Hook) (AWS, error)
+	// Publish publishes the image; nil: push.Publish.
+	Publish func(ctx context.Context, img v1.Image, sess *push.Session, req push.Request) (push.Result, error)
 }
 
 // DefaultDeps are the real process's dependencies.
@@ -38,20 +69,24 @@ func DefaultDeps(b Builder) Deps {
 // run is one execution: its plan, its phases and their times.
 type run struct {
 	deps   Deps
-	plan   *Plan
-	hook   *redactHook
+	plan   *settings.Plan
+	hook   *redact.Hook
 	start  time.Time
 	phase  atomic.Value // string
-	phases []PhaseTime
+	phases []phaseTime
 
 	phaseStart time.Time
-	aws        *awsSession // set by login
+}
+
+type phaseTime struct {
+	name string
+	took time.Duration
 }
 
 // Run loads and validates the settings, then builds and pushes. Its error
 // maps to an exit status with ExitCode; it has been logged already.
 func Run(ctx context.Context, deps Deps) error {
-	r := &run{deps: deps, hook: &redactHook{}, start: time.Now()}
+	r := &run{deps: deps, hook: &redact.Hook{}, start: time.Now()}
 	r.enter("settings")
 	err := r.exec(ctx)
 	if cause := context.Cause(ctx); cause != nil && ctx.Err() != nil {
@@ -62,7 +97,7 @@ func Run(ctx context.Context, deps Deps) error {
 		}
 	}
 	if err != nil {
-		var ve *ValidationError
+		var ve *settings.ValidationError
 		if errors.As(err, &ve) {
 			// Logging may not be configured yet: write the report plainly.
 			fmt.Fprintln(deps.Stderr, err)
@@ -73,188 +108,175 @@ func Run(ctx context.Context, deps Deps) error {
 	return err
 }
 
+// exec is the run, phase by phase.
 func (r *run) exec(ctx context.Context) error {
-	s, warnings, err := Load()
+	done, err := r.settle()
+	if err != nil || done {
+		return err
+	}
+	r.enter("auth")
+	aws, err := r.login(ctx)
 	if err != nil {
-		return &ValidationError{Problems: []string{err.Error()}}
+		return err
+	}
+	img, sess, err := r.build(ctx, aws)
+	if err != nil {
+		return err
+	}
+	res, err := r.publish(ctx, img, sess, aws)
+	if err != nil {
+		return err
+	}
+	r.enter("outputs")
+	if err := outputs.Write(r.plan, outputs.Image{Digest: res.Digest, Pushed: len(res.Pushed) > 0, TarPath: res.TarPath}); err != nil {
+		return err
+	}
+	r.close()
+	r.summary(res)
+	return nil
+}
+
+// settle loads and validates the settings, configures logging and checks
+// that this is a safe place to build. done is true when the run ends there
+// with success: a dry run, or a build that auto tags skip.
+func (r *run) settle() (done bool, err error) {
+	s, warnings, err := settings.Load()
+	if err != nil {
+		return false, &settings.ValidationError{Problems: []string{err.Error()}}
 	}
 	plan, verr := s.Validate(r.deps.Env)
-	level, lerr := logLevel(s.Verbosity)
+	level, lerr := settings.LogLevel(s.Verbosity)
 	if lerr != nil {
 		level = logrus.InfoLevel
 	}
-	r.hook.add(s.AccessKey.Reveal(), s.SecretKey.Reveal(), s.SessionToken.Reveal(), s.BaseImagePassword.Reveal())
+	r.hook.Add(s.AccessKey.Reveal(), s.SecretKey.Reveal(), s.SessionToken.Reveal(), s.BaseImagePassword.Reveal())
 	configureLogging(r.deps.Stderr, level, strings.TrimSpace(s.LogFormat), r.hook)
 	for _, w := range warnings {
 		logrus.Warn(w)
 	}
-	if w := unknownWarning(r.deps.Environ); w != "" {
+	if w := settings.UnknownWarning(r.deps.Environ); w != "" {
 		logrus.Warn(w)
 	}
 	if verr != nil {
-		return verr
+		return false, verr
 	}
 	r.plan = plan
 	if plan.DryRun {
-		return r.printPlan()
+		return true, r.printPlan()
 	}
 	if plan.Skip != "" {
 		logrus.Warn(plan.Skip)
-		return nil
+		return true, nil
 	}
 	// Pushing a tarball leaves "/" alone: it may run anywhere.
 	if !plan.PushOnly {
 		gw, err := guard(plan.Force, r.deps.Exe, r.deps.EUID)
 		if err != nil {
-			return err
+			return false, err
 		}
 		for _, w := range gw {
 			logrus.Warn(w)
 		}
 	}
 	r.checkResources()
-	r.done("settings")
+	return false, nil
+}
 
-	r.enter("auth")
-	if err := r.login(ctx); err != nil {
-		return err
+// login signs in to AWS, writes a registry token to the docker config
+// (where kaniko's keychain looks first) and runs the checks before the
+// build.
+func (r *run) login(ctx context.Context) (AWS, error) {
+	r.hook.Add(r.plan.AWS.OIDCToken.Reveal(), r.plan.AWS.ExternalID.Reveal())
+	newAWS := r.deps.NewAWS
+	if newAWS == nil {
+		newAWS = realAWS
 	}
-	r.done("auth")
-
-	spec := r.buildSpec()
-	r.withAWS(&spec)
-	var res BuildResult
-	if plan.PushOnly {
-		logrus.Infof("pushing %s to %s", plan.SourceTar, strings.Join(spec.Destinations, ", "))
-		res, err = r.deps.Builder.PushTarball(ctx, spec, plan.SourceTar)
-	} else {
-		logrus.Infof("building %s (context %s) for %s", plan.Dockerfile, plan.Context, strings.Join(spec.Destinations, ", "))
-		res, err = r.deps.Builder.Build(ctx, spec)
-	}
-	r.phases = append(r.phases, res.Phases...)
+	aws, err := newAWS(ctx, r.plan, r.hook)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	r.enter("outputs")
-	if err := writeOutputs(plan, res); err != nil {
-		return err
+	if err := aws.Check(ctx); err != nil {
+		return nil, err
 	}
-	r.done("outputs")
-	r.summary(res)
-	return nil
+	return aws, nil
 }
 
-func (r *run) buildSpec() BuildSpec {
+func realAWS(ctx context.Context, p *settings.Plan, hook *redact.Hook) (AWS, error) {
+	clients, err := awsecr.NewClients(ctx, p)
+	if err != nil {
+		return nil, err
+	}
+	return awsecr.NewSession(p, clients, hook), nil
+}
+
+// build opens the push session (its connection and the registry's auth
+// handshake do not depend on the build, so they warm up meanwhile) and
+// builds the image, or loads it from the tarball in push-only mode.
+func (r *run) build(ctx context.Context, aws AWS) (v1.Image, *push.Session, error) {
 	p := r.plan
-	return BuildSpec{
-		Dockerfile:         p.Dockerfile,
-		Context:            p.Context,
-		Destinations:       p.Destinations(),
-		BuildArgs:          p.BuildArgs,
-		Labels:             p.Labels,
-		Target:             p.Target,
-		SnapshotMode:       p.Snapshot,
-		Platform:           p.Platform,
-		Cache:              p.Cache,
-		CacheRepo:          p.CacheRepo,
-		CacheTTL:           p.CacheTTL,
-		PushRetry:          p.PushRetry,
-		ImageDownloadRetry: p.ImageDownloadRetry,
-		NoPush:             p.NoPush,
-		TarPath:            p.TarPath,
-		Flags:              p.Kaniko,
-		OnPhase:            r.enter,
+	if aws.NoCache() {
+		cp := *p
+		cp.Cache = false
+		p = &cp
 	}
+	var sess *push.Session
+	if !p.NoPush && len(p.Tags) > 0 {
+		tags, err := push.ParseTags(p.Destinations())
+		if err != nil {
+			return nil, nil, err
+		}
+		reg := tags[0].Context().Registry
+		kc, tr, err := r.deps.Builder.Registry(p, reg.Name())
+		if err != nil {
+			return nil, nil, err
+		}
+		if sess, err = push.NewSession(ctx, kc, tr, reg); err != nil {
+			return nil, nil, err
+		}
+		go sess.Warm(ctx, tags[0])
+	}
+	if p.PushOnly {
+		logrus.Infof("pushing %s to %s", p.SourceTar, strings.Join(p.Destinations(), ", "))
+		img, err := push.LoadTarball(p.SourceTar)
+		return img, sess, err
+	}
+	logrus.Infof("building %s (context %s) for %s", p.Dockerfile, p.Context, strings.Join(p.Destinations(), ", "))
+	r.enter("build")
+	img, err := r.deps.Builder.Build(ctx, p)
+	return img, sess, err
 }
 
-// checkResources logs the pod's memory and CPU limits and, below 1 GiB of
-// memory, turns compressed caching off unless the user chose.
-func (r *run) checkResources() {
-	procs, cpus := parallelism()
-	logrus.Infof("parallelism: GOMAXPROCS %d (%d CPUs visible)", procs, cpus)
-	limit, src, ok := memoryLimit("/")
-	switch {
-	case !ok:
-		logrus.Info("memory limit: no cgroup memory file could be read; going on without one")
-	case limit == 0:
-		logrus.Infof("memory limit: none (%s)", src)
-	default:
-		logrus.Infof("memory limit: %s (%s)", humanBytes(limit), src)
+// publish writes the tarball, pushes every tag and reads each back.
+func (r *run) publish(ctx context.Context, img v1.Image, sess *push.Session, aws AWS) (push.Result, error) {
+	p := r.plan
+	req := push.Request{
+		Destinations: p.Destinations(),
+		NoPush:       p.NoPush,
+		Retries:      p.PushRetry,
+		BeforePush:   aws.BeforePush,
+		OnPhase:      r.enter,
 	}
-	if lowMemoryRule(&r.plan.Kaniko, limit) {
-		logrus.Warn("memory limit below 1 GiB: compressed caching turned off (set PLUGIN_COMPRESSED_CACHING to choose)")
-	} else if k := r.plan.Kaniko; limit > 0 && limit < lowMemory && k.CompressedCaching {
-		logrus.Warnf("PLUGIN_COMPRESSED_CACHING=true under a memory limit of %s: kaniko keeps every compressed layer in memory, and a large layer can get the step OOM-killed", humanBytes(limit))
+	if !p.PushOnly {
+		req.TarPath = p.TarPath // in push-only mode the tarball is the source
 	}
+	publish := r.deps.Publish
+	if publish == nil {
+		publish = push.Publish
+	}
+	return publish(ctx, img, sess, req)
 }
 
-// lowMemoryRule turns compressed caching off under a memory limit below
-// 1 GiB, unless the user set it. It reports whether it changed anything.
-func lowMemoryRule(f *KanikoFlags, limit int64) bool {
-	if limit <= 0 || limit >= lowMemory || f.CompressedCachingSet || !f.CompressedCaching {
-		return false
-	}
-	f.CompressedCaching = false
-	return true
-}
-
+// enter starts a phase and ends the one before it.
 func (r *run) enter(phase string) {
+	r.close()
 	r.phase.Store(phase)
 	r.phaseStart = time.Now()
 }
 
-func (r *run) done(phase string) {
-	r.phases = append(r.phases, PhaseTime{Name: phase, Took: time.Since(r.phaseStart)})
-}
-
-// printPlan writes the resolved plan as JSON; Secret fields print masked.
-func (r *run) printPlan() error {
-	out := struct {
-		*Plan
-		Destinations []string
-	}{r.plan, r.plan.Destinations()}
-	b, err := json.MarshalIndent(out, "", "  ")
-	if err != nil {
-		return err
+// close ends the current phase, once.
+func (r *run) close() {
+	if name, _ := r.phase.Load().(string); name != "" && !r.phaseStart.IsZero() {
+		r.phases = append(r.phases, phaseTime{name: name, took: time.Since(r.phaseStart)})
+		r.phaseStart = time.Time{}
 	}
-	logrus.Info("dry run: settings are valid; nothing was contacted, built or written")
-	_, err = fmt.Fprintf(r.deps.Stdout, "%s\n", b)
-	return err
-}
-
-func (r *run) summary(res BuildResult) {
-	var times []string
-	for _, p := range r.phases {
-		times = append(times, fmt.Sprintf("%s %s", p.Name, p.Took.Round(time.Millisecond)))
-	}
-	times = append(times, fmt.Sprintf("total %s", time.Since(r.start).Round(time.Millisecond)))
-	tags := r.plan.Tags
-	if len(res.Pushed) == 0 {
-		tags = nil
-	}
-	logrus.Infof("image: %s", r.plan.Image())
-	logrus.Infof("digest: %s", res.Digest)
-	logrus.Infof("tags pushed: %s", strings.Join(orNone(tags), ", "))
-	logrus.Infof("size: %s", humanBytes(res.Size))
-	logrus.Infof("time: %s", strings.Join(times, ", "))
-}
-
-func orNone(s []string) []string {
-	if len(s) == 0 {
-		return []string{"(none)"}
-	}
-	return s
-}
-
-func humanBytes(n int64) string {
-	const unit = 1024
-	if n < unit {
-		return fmt.Sprintf("%d B", n)
-	}
-	div, exp := int64(unit), 0
-	for m := n / unit; m >= unit; m /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
 }

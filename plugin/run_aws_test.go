@@ -4,44 +4,129 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"net/http"
 	"os"
+	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
+	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go"
+	"github.com/google/go-containerregistry/pkg/authn"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/random"
+	"github.com/sirupsen/logrus"
+
+	"github.com/kaniko-ecr/kaniko-ecr/plugin/awsecr"
+	"github.com/kaniko-ecr/kaniko-ecr/plugin/push"
+	"github.com/kaniko-ecr/kaniko-ecr/plugin/redact"
+	"github.com/kaniko-ecr/kaniko-ecr/plugin/settings"
 )
 
-// fakeBuilder records the spec it got and runs BeforePush as kaniko.go
-// does, with a made-up digest.
+const (
+	standInHost = "123456789012.dkr.ecr.us-east-1.amazonaws.com"
+	digestA     = "sha256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	digestB     = "sha256:bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"
+)
+
+// fakeRegistry is an awsecr.Registry with a func field for the calls these
+// tests steer; nil fields behave like an existing, mutable repository.
+type fakeRegistry struct {
+	tokenFn     func(context.Context) (awsecr.Token, error)
+	describeFn  func(context.Context, string) (awsecr.RepoInfo, error)
+	tagDigestFn func(context.Context, string, string) (string, error)
+}
+
+func (f *fakeRegistry) Token(ctx context.Context) (awsecr.Token, error) {
+	if f.tokenFn != nil {
+		return f.tokenFn(ctx)
+	}
+	return awsecr.Token{User: "AWS", Password: "fake-password", ExpiresAt: time.Now().Add(12 * time.Hour)}, nil
+}
+
+func (f *fakeRegistry) DescribeRepository(ctx context.Context, name string) (awsecr.RepoInfo, error) {
+	if f.describeFn != nil {
+		return f.describeFn(ctx, name)
+	}
+	return awsecr.RepoInfo{Name: name, Mutability: "MUTABLE"}, nil
+}
+
+func (f *fakeRegistry) CreateRepository(context.Context, awsecr.RepoSpec) (bool, error) {
+	return true, nil
+}
+func (f *fakeRegistry) PutLifecyclePolicy(context.Context, string, string) error  { return nil }
+func (f *fakeRegistry) SetRepositoryPolicy(context.Context, string, string) error { return nil }
+
+func (f *fakeRegistry) TagDigest(ctx context.Context, repo, tag string) (string, error) {
+	if f.tagDigestFn != nil {
+		return f.tagDigestFn(ctx, repo, tag)
+	}
+	return "", nil
+}
+
+type fakeSTS struct{}
+
+func (fakeSTS) GetCallerIdentity(context.Context, *sts.GetCallerIdentityInput, ...func(*sts.Options)) (*sts.GetCallerIdentityOutput, error) {
+	arn, account := "arn:aws:iam::123456789012:user/ci", "123456789012"
+	return &sts.GetCallerIdentityOutput{Arn: &arn, Account: &account}, nil
+}
+
+func immutableRepo(_ context.Context, name string) (awsecr.RepoInfo, error) {
+	return awsecr.RepoInfo{Name: name, Mutability: "IMMUTABLE"}, nil
+}
+
+func digestsOf(m map[string]string) func(context.Context, string, string) (string, error) {
+	return func(_ context.Context, _, tag string) (string, error) { return m[tag], nil }
+}
+
+// fakeBuilder records the plan it built; its image is random.
 type fakeBuilder struct {
+	mu     sync.Mutex
+	called bool
+	plan   settings.Plan
+}
+
+func (b *fakeBuilder) Build(_ context.Context, p *settings.Plan) (v1.Image, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.called, b.plan = true, *p
+	return random.Image(64, 1)
+}
+
+func (b *fakeBuilder) Registry(*settings.Plan, string) (authn.Keychain, http.RoundTripper, error) {
+	return authn.NewMultiKeychain(), http.DefaultTransport, nil
+}
+
+// fakePublish runs BeforePush as push.Publish does, with a made-up digest,
+// and pushes nothing.
+type fakePublish struct {
 	digest  string
-	called  bool
-	spec    BuildSpec
+	hooked  bool
 	skipped []string
 }
 
-func (b *fakeBuilder) Build(ctx context.Context, spec BuildSpec) (BuildResult, error) {
-	b.called, b.spec = true, spec
-	if spec.BeforePush != nil {
-		skip, err := spec.BeforePush(ctx, b.digest)
+func (f *fakePublish) publish(ctx context.Context, _ v1.Image, _ *push.Session, req push.Request) (push.Result, error) {
+	f.hooked = req.BeforePush != nil
+	if req.BeforePush != nil {
+		skip, err := req.BeforePush(ctx, f.digest)
 		if err != nil {
-			return BuildResult{}, err
+			return push.Result{}, err
 		}
-		b.skipped = skip
+		f.skipped = skip
 	}
-	return BuildResult{Digest: b.digest, Pushed: spec.Destinations}, nil
+	return push.Result{Digest: f.digest, Pushed: req.Destinations}, nil
 }
 
-// PushTarball behaves as Build: only the image's source differs.
-func (b *fakeBuilder) PushTarball(ctx context.Context, spec BuildSpec, _ string) (BuildResult, error) {
-	return b.Build(ctx, spec)
-}
-
-// runWithFakes runs the whole plugin with env as its settings, fake AWS
-// clients and a fake builder.
-func runWithFakes(t *testing.T, env map[string]string, reg *fakeRegistry, facts func(context.Context, string, registryToken) (imageFacts, error)) (*fakeBuilder, string, error) {
+// runWithFakes runs the whole plugin with env as its settings, the real
+// AWS side over a fake registry service, a fake builder and a fake push.
+func runWithFakes(t *testing.T, env map[string]string, reg *fakeRegistry, facts func(context.Context, string, awsecr.Token) (awsecr.ImageFacts, error)) (*fakeBuilder, *fakePublish, string, error) {
 	t.Helper()
-	dir := workspace(t)
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "Dockerfile"), []byte("FROM busybox\nRUN true\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	for _, kv := range os.Environ() {
 		if k, _, _ := strings.Cut(kv, "="); strings.HasPrefix(k, "PLUGIN_") {
 			t.Setenv(k, "")
@@ -54,22 +139,29 @@ func runWithFakes(t *testing.T, env map[string]string, reg *fakeRegistry, facts 
 	for k, v := range env {
 		t.Setenv(k, v)
 	}
-	captureLog(t) // restores the logger that Run reconfigures
+	restoreLogger(t) // Run reconfigures the standard logger
 	if facts == nil {
-		facts = func(context.Context, string, registryToken) (imageFacts, error) {
-			return imageFacts{}, errors.New("no registry in unit tests")
+		facts = func(context.Context, string, awsecr.Token) (awsecr.ImageFacts, error) {
+			return awsecr.ImageFacts{}, errors.New("no registry in unit tests")
 		}
 	}
-	b := &fakeBuilder{digest: digestA}
+	b, pub := &fakeBuilder{}, &fakePublish{digest: digestA}
 	var stderr bytes.Buffer
 	err := Run(context.Background(), Deps{
-		Builder: b, Env: Env{Lookup: os.LookupEnv, Dir: dir}, Stdout: &bytes.Buffer{}, Stderr: &stderr,
+		Builder: b, Env: settings.Env{Lookup: os.LookupEnv, Dir: dir}, Stdout: &bytes.Buffer{}, Stderr: &stderr,
 		Exe: "/kaniko/kaniko-ecr", EUID: 0,
-		NewAWS: func(context.Context, *Plan) (*awsClients, error) {
-			return &awsClients{Registry: reg, STS: fakeSTS{}, ImageFacts: facts}, nil
+		NewAWS: func(_ context.Context, p *settings.Plan, hook *redact.Hook) (AWS, error) {
+			return awsecr.NewSession(p, &awsecr.Clients{Registry: reg, STS: fakeSTS{}, ImageFacts: facts}, hook), nil
 		},
+		Publish: pub.publish,
 	})
-	return b, stderr.String(), err
+	return b, pub, stderr.String(), err
+}
+
+func restoreLogger(t *testing.T) {
+	l := logrus.StandardLogger()
+	out, level, formatter, hooks := l.Out, l.GetLevel(), l.Formatter, l.Hooks
+	t.Cleanup(func() { l.SetOutput(out); l.SetLevel(level); l.SetFormatter(formatter); l.ReplaceHooks(hooks) })
 }
 
 func TestRunStopsBeforeTheBuildWhenAChecksFails(t *testing.T) {
@@ -87,21 +179,21 @@ func TestRunStopsBeforeTheBuildWhenAChecksFails(t *testing.T) {
 		},
 		{
 			name: "access denied",
-			reg: &fakeRegistry{tokenFn: func(context.Context) (registryToken, error) {
-				return registryToken{}, &smithy.GenericAPIError{Code: "AccessDeniedException", Message: "no"}
+			reg: &fakeRegistry{tokenFn: func(context.Context) (awsecr.Token, error) {
+				return awsecr.Token{}, &smithy.GenericAPIError{Code: "AccessDeniedException", Message: "no"}
 			}},
 			want: "AccessDeniedException (the identity may not call ecr:GetAuthorizationToken",
 		},
 		{
 			name: "missing repository",
-			reg: &fakeRegistry{describeFn: func(context.Context, string) (repoInfo, error) {
-				return repoInfo{}, errRepoNotFound
+			reg: &fakeRegistry{describeFn: func(context.Context, string) (awsecr.RepoInfo, error) {
+				return awsecr.RepoInfo{}, awsecr.ErrRepoNotFound
 			}},
 			want: "set PLUGIN_CREATE_REPOSITORY=true",
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			b, log, err := runWithFakes(t, tc.env, tc.reg, nil)
+			b, _, log, err := runWithFakes(t, tc.env, tc.reg, nil)
 			if ExitCode(err) != 1 {
 				t.Fatalf("exit %d (%v), want 1", ExitCode(err), err)
 			}
@@ -116,18 +208,18 @@ func TestRunStopsBeforeTheBuildWhenAChecksFails(t *testing.T) {
 }
 
 func TestRunBuildsWithoutCacheWhenTheCacheRepositoryIsMissing(t *testing.T) {
-	reg := &fakeRegistry{describeFn: func(_ context.Context, name string) (repoInfo, error) {
+	reg := &fakeRegistry{describeFn: func(_ context.Context, name string) (awsecr.RepoInfo, error) {
 		if name == "team/cache" {
-			return repoInfo{}, errRepoNotFound
+			return awsecr.RepoInfo{}, awsecr.ErrRepoNotFound
 		}
-		return repoInfo{Name: name, Mutability: "MUTABLE"}, nil
+		return awsecr.RepoInfo{Name: name, Mutability: "MUTABLE"}, nil
 	}}
-	b, log, err := runWithFakes(t, map[string]string{"PLUGIN_CACHE_REPO": "team/cache"}, reg, nil)
+	b, pub, log, err := runWithFakes(t, map[string]string{"PLUGIN_CACHE_REPO": "team/cache"}, reg, nil)
 	if err != nil {
 		t.Fatalf("%v\n%s", err, log)
 	}
-	if !b.called || b.spec.Cache || b.spec.BeforePush == nil {
-		t.Errorf("build called %v, cache %v, hook %v", b.called, b.spec.Cache, b.spec.BeforePush != nil)
+	if !b.called || b.plan.Cache || !pub.hooked {
+		t.Errorf("build called %v, cache %v, hook %v", b.called, b.plan.Cache, pub.hooked)
 	}
 	if !strings.Contains(log, "cache repository team/cache does not exist") {
 		t.Errorf("log:\n%s", log)
@@ -136,25 +228,46 @@ func TestRunBuildsWithoutCacheWhenTheCacheRepositoryIsMissing(t *testing.T) {
 
 func TestRunComparesReproducibleTagsAfterTheBuild(t *testing.T) {
 	reg := &fakeRegistry{describeFn: immutableRepo, tagDigestFn: digestsOf(map[string]string{"v1": digestA})}
-	reproducible := func(context.Context, string, registryToken) (imageFacts, error) { return imageFacts{}, nil }
+	reproducible := func(context.Context, string, awsecr.Token) (awsecr.ImageFacts, error) {
+		return awsecr.ImageFacts{}, nil
+	}
 
 	// The build gives the digest v1 holds: success, v1 is not pushed again.
-	b, log, err := runWithFakes(t, map[string]string{"PLUGIN_TAGS": "v1,v2", "PLUGIN_REPRODUCIBLE": "true"}, reg, reproducible)
+	_, pub, log, err := runWithFakes(t, map[string]string{"PLUGIN_TAGS": "v1,v2", "PLUGIN_REPRODUCIBLE": "true"}, reg, reproducible)
 	if err != nil {
 		t.Fatalf("%v\n%s", err, log)
 	}
-	if len(b.skipped) != 1 || b.skipped[0] != standInHost+"/team/app:v1" {
-		t.Errorf("skipped %v", b.skipped)
+	if len(pub.skipped) != 1 || pub.skipped[0] != standInHost+"/team/app:v1" {
+		t.Errorf("skipped %v", pub.skipped)
 	}
 
 	// Another digest: the run fails after the build, with nothing pushed.
 	reg.tagDigestFn = digestsOf(map[string]string{"v1": digestB})
-	b, log, err = runWithFakes(t, map[string]string{"PLUGIN_TAGS": "v1,v2", "PLUGIN_REPRODUCIBLE": "true"}, reg, reproducible)
-	var ce *TagConflictError
+	b, pub, log, err := runWithFakes(t, map[string]string{"PLUGIN_TAGS": "v1,v2", "PLUGIN_REPRODUCIBLE": "true"}, reg, reproducible)
+	var ce *awsecr.TagConflictError
 	if !errors.As(err, &ce) || !ce.Built || ExitCode(err) != 1 {
 		t.Fatalf("err = %v\n%s", err, log)
 	}
-	if !b.called || b.skipped != nil {
-		t.Errorf("build called %v, skipped %v", b.called, b.skipped)
+	if !b.called || pub.skipped != nil {
+		t.Errorf("build called %v, skipped %v", b.called, pub.skipped)
+	}
+}
+
+func TestExitCodesFollowTheContract(t *testing.T) {
+	for _, tc := range []struct {
+		err  error
+		want int
+	}{
+		{nil, 0},
+		{errors.New("push failed"), 1},
+		{&awsecr.TagConflictError{Repo: "r"}, 1},
+		{&settings.ValidationError{Problems: []string{"PLUGIN_REPO is required"}}, 2},
+		{&UnsafeError{Reason: "outside /kaniko"}, 3},
+		{&InterruptedError{Code: 130}, 130},
+		{&InterruptedError{Code: 143}, 143},
+	} {
+		if got := ExitCode(tc.err); got != tc.want {
+			t.Errorf("ExitCode(%v) = %d, want %d", tc.err, got, tc.want)
+		}
 	}
 }

@@ -2,8 +2,8 @@
 # Benchmarks kaniko-ecr against kaniko's own executor, built from the same
 # kaniko module version with the same dependency versions (a throwaway module
 # in a temp dir; never committed). Both run in the bubblewrap sandbox
-# (scripts/sandbox.sh) against the same local registry (cmd/local-ecr),
-# directly and through a TCP delay proxy (cmd/delayproxy), with equivalent
+# (scripts/sandbox.sh) against the same local registry (scripts/local-ecr),
+# directly and through a TCP delay proxy (scripts/delayproxy), with equivalent
 # settings, interleaved A B A B after one warm-up each. Peak RSS comes from
 # /usr/bin/time -v without the pid namespace. Then it times the floor of the
 # large workloads and updates the generated part of docs/BENCHMARKS.md.
@@ -64,7 +64,7 @@ log "building kaniko-ecr and the helpers"
 PLUGIN_BIN=$W/bin/kaniko-ecr
 scripts/build.sh "$PLUGIN_BIN" >/dev/null
 for c in local-ecr delayproxy benchtool; do
-  CGO_ENABLED=0 go build -trimpath -o "$W/bin/$c" "./cmd/$c"
+  CGO_ENABLED=0 go build -trimpath -o "$W/bin/$c" "./scripts/$c"
 done
 BT=$W/bin/benchtool
 

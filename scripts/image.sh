@@ -9,7 +9,7 @@
 #   all      context, then in the sandbox (scripts/sandbox.sh) build and push
 #            <registry>/<repo>:<version>-<arch> per platform with the host's
 #            binary, then push the index as <registry>/<repo>:<version>
-#            (cmd/publish-index).
+#            (scripts/publish-index).
 # env: VERSION (default: git describe), REVISION (default: git rev-parse
 #   HEAD), SOURCE (org.opencontainers.image.source; default: the Dockerfile's),
 #   PLATFORMS (default "linux/amd64 linux/arm64"), CA_BUNDLE (put into the
@@ -65,5 +65,5 @@ for p in $PLATFORMS; do
 done
 
 region=${PLUGIN_REGION:-${AWS_REGION:-}}
-go run ./cmd/publish-index -registry "$PLUGIN_REGISTRY" -region "$region" -repo "$PLUGIN_REPO" \
+go run ./scripts/publish-index -registry "$PLUGIN_REGISTRY" -region "$region" -repo "$PLUGIN_REPO" \
   -tags "$VERSION" -sources "$(IFS=,; echo "${sources[*]}")"

@@ -1,0 +1,112 @@
+package builder
+
+import (
+	"context"
+	"fmt"
+	"io/fs"
+	"net/http"
+	"os"
+	"path/filepath"
+
+	"github.com/chainguard-dev/kaniko/pkg/config"
+	"github.com/chainguard-dev/kaniko/pkg/creds"
+	"github.com/chainguard-dev/kaniko/pkg/executor"
+	"github.com/chainguard-dev/kaniko/pkg/util"
+	"github.com/google/go-containerregistry/pkg/authn"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+
+	"github.com/kaniko-ecr/kaniko-ecr/plugin/settings"
+)
+
+// Kaniko builds with kaniko's executor in this process. kaniko keeps global
+// state and rewrites "/", so one build runs per process, inside a container.
+type Kaniko struct{}
+
+// Build runs kaniko's DoBuild for the plan. DoBuild takes no context: when
+// ctx ends first, Build returns at once and the process is expected to exit.
+func (Kaniko) Build(ctx context.Context, p *settings.Plan) (v1.Image, error) {
+	opts, err := Options(SpecOf(p))
+	if err != nil {
+		return nil, err
+	}
+	if err := prepare(opts); err != nil {
+		return nil, err
+	}
+	img, err := runCancellable(ctx, func() (v1.Image, error) { return executor.DoBuild(opts) })
+	if err != nil {
+		return nil, fmt.Errorf("building image: %w", err)
+	}
+	return img, nil
+}
+
+// Registry returns what a push to registry needs so that it sees what
+// kaniko's own push would: kaniko's keychain (the docker config first) and
+// kaniko's transport (registry certificates, skip-TLS settings).
+func (Kaniko) Registry(p *settings.Plan, registry string) (authn.Keychain, http.RoundTripper, error) {
+	opts, err := Options(SpecOf(p))
+	if err != nil {
+		return nil, nil, err
+	}
+	tr, err := util.MakeTransport(opts.RegistryOptions, registry)
+	if err != nil {
+		return nil, nil, fmt.Errorf("making transport for %s: %w", registry, err)
+	}
+	return creds.GetKeychain(), tr, nil
+}
+
+// prepare does what kaniko's CLI does before DoBuild and a library caller
+// must repeat: keep /var/run out of snapshots, copy the Dockerfile (and its
+// .dockerignore) into /kaniko so a .dockerignore'd Dockerfile still builds,
+// and work from "/" so RUN steps without WORKDIR write into the image, not
+// into the mounted workspace.
+func prepare(opts *config.KanikoOptions) error {
+	if opts.IgnoreVarRun {
+		util.AddToDefaultIgnoreList(util.IgnoreListEntry{Path: "/var/run"})
+	}
+	for _, p := range opts.IgnorePaths {
+		util.AddToDefaultIgnoreList(util.IgnoreListEntry{Path: p})
+	}
+	dst := filepath.Join(opts.KanikoDir, "Dockerfile")
+	if err := copyFile(opts.DockerfilePath, dst); err != nil {
+		return fmt.Errorf("copying Dockerfile into %s: %w", opts.KanikoDir, err)
+	}
+	ignore := opts.DockerfilePath + ".dockerignore"
+	if _, err := os.Stat(ignore); err == nil {
+		if err := copyFile(ignore, dst+".dockerignore"); err != nil {
+			return fmt.Errorf("copying Dockerfile.dockerignore into %s: %w", opts.KanikoDir, err)
+		}
+	}
+	opts.DockerfilePath = dst
+	return os.Chdir("/")
+}
+
+func copyFile(src, dst string) error {
+	b, err := os.ReadFile(src)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+		return err
+	}
+	return os.WriteFile(dst, b, fs.FileMode(0o600))
+}
+
+// runCancellable runs f and returns its result, or ctx's error as soon as
+// ctx ends; f goes on in the background until the process exits.
+func runCancellable(ctx context.Context, f func() (v1.Image, error)) (v1.Image, error) {
+	type result struct {
+		img v1.Image
+		err error
+	}
+	ch := make(chan result, 1)
+	go func() {
+		img, err := f()
+		ch <- result{img, err}
+	}()
+	select {
+	case r := <-ch:
+		return r.img, r.err
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}

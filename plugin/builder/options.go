@@ -1,0 +1,155 @@
+// Package builder is the build stage, and the only package that imports
+// kaniko: it turns a validated plan into kaniko options with the defaults of
+// kaniko's own CLI, prepares "/" as kaniko's CLI would, and runs kaniko's
+// executor in-process. It returns the image; publishing is package push.
+package builder
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/chainguard-dev/kaniko/pkg/config"
+	"github.com/chainguard-dev/kaniko/pkg/constants"
+	"github.com/containerd/platforms"
+	"github.com/google/go-containerregistry/pkg/name"
+
+	"github.com/kaniko-ecr/kaniko-ecr/plugin/settings"
+)
+
+// Spec is everything kaniko needs to build one image. Paths are absolute;
+// destinations are full references with a tag.
+type Spec struct {
+	Dockerfile   string
+	Context      string
+	Destinations []string
+	BuildArgs    []string // NAME=value, already resolved
+	Labels       []string // key=value
+	Target       string
+	SnapshotMode string
+	Platform     string // empty: the host's
+
+	Cache     bool
+	CacheRepo string
+	CacheTTL  time.Duration
+
+	PushRetry          int // kaniko pushes its layer cache itself
+	ImageDownloadRetry int
+	NoPush             bool
+	TarPath            string
+
+	Flags settings.KanikoFlags
+}
+
+// SpecOf is the build part of a plan.
+func SpecOf(p *settings.Plan) Spec {
+	return Spec{
+		Dockerfile:         p.Dockerfile,
+		Context:            p.Context,
+		Destinations:       p.Destinations(),
+		BuildArgs:          p.BuildArgs,
+		Labels:             p.Labels,
+		Target:             p.Target,
+		SnapshotMode:       p.Snapshot,
+		Platform:           p.Platform,
+		Cache:              p.Cache,
+		CacheRepo:          p.CacheRepo,
+		CacheTTL:           p.CacheTTL,
+		PushRetry:          p.PushRetry,
+		ImageDownloadRetry: p.ImageDownloadRetry,
+		NoPush:             p.NoPush,
+		TarPath:            p.TarPath,
+		Flags:              p.Kaniko,
+	}
+}
+
+// defaultCacheTTL is kaniko's --cache-ttl default: two weeks.
+const defaultCacheTTL = 336 * time.Hour
+
+// Options converts spec into kaniko options. It is pure: the process-wide
+// steps kaniko's CLI also takes (ignore list, copying the Dockerfile,
+// changing directory) are done by Build.
+func Options(spec Spec) (*config.KanikoOptions, error) {
+	o := &config.KanikoOptions{
+		DockerfilePath: spec.Dockerfile,
+		SrcContext:     spec.Context,
+		SnapshotMode:   spec.SnapshotMode,
+		Target:         spec.Target,
+		CacheRepo:      spec.CacheRepo,
+		Cache:          spec.Cache,
+		NoPush:         spec.NoPush,
+		KanikoDir:      config.KanikoDir,
+		// kaniko's CLI defaults that an empty KanikoOptions lacks.
+		IgnoreVarRun:     true,
+		CompressionLevel: -1,
+		CustomPlatform:   hostPlatform(),
+		Annotations:      map[string]string{},
+		CacheOptions: config.CacheOptions{
+			CacheDir: "/cache",
+			CacheTTL: spec.CacheTTL,
+		},
+	}
+	if spec.Platform != "" {
+		o.CustomPlatform = spec.Platform
+	}
+	if o.SnapshotMode == "" {
+		o.SnapshotMode = "full"
+	}
+	if o.KanikoDir == "" {
+		o.KanikoDir = constants.DefaultKanikoPath
+	}
+	if o.CacheTTL == 0 {
+		o.CacheTTL = defaultCacheTTL // zero would expire every cache entry
+	}
+	o.RegistryMaps = map[string][]string{}
+	o.RegistriesCertificates = map[string]string{}
+	o.RegistriesClientCertificates = map[string]string{}
+	o.PushRetry = spec.PushRetry
+	o.ImageDownloadRetry = spec.ImageDownloadRetry
+	o.TarPath = spec.TarPath
+
+	f := spec.Flags
+	o.SkipTLSVerify = f.SkipTLSVerify
+	o.SkipUnusedStages = f.SkipUnusedStages
+	o.Reproducible = f.Reproducible
+	o.SingleSnapshot = f.SingleSnapshot
+	o.CacheCopyLayers = f.CacheCopyLayers
+	o.CacheRunLayers = f.CacheRunLayers
+	o.CompressedCaching = f.CompressedCaching
+	o.RunV2 = f.UseNewRun
+	for host, path := range f.RegistryCertificates {
+		o.RegistriesCertificates[host] = path
+	}
+	// The library reads only RegistryMaps; the CLI turns each mirror into
+	// an index.docker.io mapping, and so do we.
+	for _, m := range f.RegistryMirrors {
+		o.RegistryMirrors = append(o.RegistryMirrors, m)
+		o.RegistryMaps[name.DefaultRegistry] = append(o.RegistryMaps[name.DefaultRegistry], m)
+	}
+	for _, p := range f.IgnorePaths {
+		if err := o.IgnorePaths.Set(p); err != nil {
+			return nil, fmt.Errorf("ignore path %q: %w", p, err)
+		}
+	}
+
+	for _, d := range spec.Destinations {
+		if err := o.Destinations.Set(d); err != nil {
+			return nil, fmt.Errorf("destination %q: %w", d, err)
+		}
+	}
+	for _, a := range spec.BuildArgs {
+		if err := o.BuildArgs.Set(a); err != nil {
+			return nil, fmt.Errorf("build arg: %w", err)
+		}
+	}
+	for _, l := range spec.Labels {
+		if err := o.Labels.Set(l); err != nil {
+			return nil, fmt.Errorf("label %q: %w", l, err)
+		}
+	}
+	return o, nil
+}
+
+// hostPlatform is what kaniko's CLI defaults --custom-platform to.
+func hostPlatform() string {
+	return platforms.Format(platforms.Normalize(platforms.DefaultSpec()))
+}

@@ -1,0 +1,104 @@
+package builder
+
+import (
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/kaniko-ecr/kaniko-ecr/plugin/settings"
+)
+
+func TestOptionsCarryTheSpecAndKanikoCLIDefaults(t *testing.T) {
+	spec := Spec{
+		Dockerfile:         "/harness/Dockerfile",
+		Context:            "/harness",
+		Destinations:       []string{"r.example/app:v1", "r.example/app:latest"},
+		BuildArgs:          []string{"A=1,2", "B=x y"},
+		Labels:             []string{"team=core"},
+		Target:             "final",
+		SnapshotMode:       "redo",
+		Cache:              true,
+		CacheRepo:          "r.example/cache",
+		CacheTTL:           6 * time.Hour,
+		PushRetry:          3,
+		ImageDownloadRetry: 2,
+		Platform:           "linux/arm64",
+		Flags: settings.KanikoFlags{
+			CacheRunLayers: true, CompressedCaching: true, Reproducible: true, SkipTLSVerify: true,
+			RegistryMirrors:      []string{"mirror.example"},
+			RegistryCertificates: map[string]string{"r.example": "/certs/r.pem"},
+			IgnorePaths:          []string{"/var/cache"},
+		},
+	}
+	o, err := Options(spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checks := []struct {
+		name      string
+		got, want any
+	}{
+		{"dockerfile", o.DockerfilePath, spec.Dockerfile},
+		{"context", o.SrcContext, spec.Context},
+		{"destinations", []string(o.Destinations), spec.Destinations},
+		{"build args", []string(o.BuildArgs), spec.BuildArgs},
+		{"labels", []string(o.Labels), spec.Labels},
+		{"target", o.Target, "final"},
+		{"snapshot", o.SnapshotMode, "redo"},
+		{"cache", o.Cache, true},
+		{"cache repo", o.CacheRepo, "r.example/cache"},
+		{"cache ttl", o.CacheTTL, 6 * time.Hour},
+		{"push retry", o.PushRetry, 3},
+		{"download retry", o.ImageDownloadRetry, 2},
+		{"platform", o.CustomPlatform, "linux/arm64"},
+		{"cache run layers", o.CacheRunLayers, true},
+		{"compressed caching", o.CompressedCaching, true},
+		{"reproducible", o.Reproducible, true},
+		{"skip tls verify", o.SkipTLSVerify, true},
+		// The library reads only RegistryMaps: mirrors must land there.
+		{"mirrors", o.RegistryMaps["index.docker.io"], []string{"mirror.example"}},
+		{"certificates", o.RegistriesCertificates["r.example"], "/certs/r.pem"},
+		{"ignore paths", []string(o.IgnorePaths), []string{"/var/cache"}},
+		// kaniko CLI defaults that an empty KanikoOptions would lack.
+		{"ignore /var/run", o.IgnoreVarRun, true},
+		{"cache dir", o.CacheDir, "/cache"},
+		{"kaniko dir", o.KanikoDir, "/kaniko"},
+		{"compression level", o.CompressionLevel, -1},
+	}
+	for _, c := range checks {
+		if d := cmp.Diff(c.want, c.got); d != "" {
+			t.Errorf("%s (-want +got):\n%s", c.name, d)
+		}
+	}
+	if o.RegistryMaps == nil || o.RegistriesCertificates == nil || o.Annotations == nil {
+		t.Error("maps kaniko writes into must not be nil")
+	}
+}
+
+func TestOptionsDefaultToFullSnapshotsTwoWeekTTLAndHostPlatform(t *testing.T) {
+	o, err := Options(Spec{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o.SnapshotMode != "full" || o.CacheTTL != 336*time.Hour || o.CustomPlatform == "" {
+		t.Errorf("snapshot %q ttl %v platform %q", o.SnapshotMode, o.CacheTTL, o.CustomPlatform)
+	}
+}
+
+func BenchmarkOptions(b *testing.B) {
+	spec := Spec{
+		Dockerfile:   "/harness/Dockerfile",
+		Context:      "/harness",
+		Destinations: []string{"123456789012.dkr.ecr.us-east-1.amazonaws.com/app:1.2.3", "123456789012.dkr.ecr.us-east-1.amazonaws.com/app:latest"},
+		BuildArgs:    []string{"BASE_IMAGE=busybox", "VERSION=1.2.3"},
+		Labels:       []string{"org.opencontainers.image.title=app"},
+		SnapshotMode: "redo",
+		PushRetry:    3,
+	}
+	for b.Loop() {
+		if _, err := Options(spec); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -1,0 +1,187 @@
+package push
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"time"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/tarball"
+	"github.com/sirupsen/logrus"
+)
+
+// Request says where and how to publish one image.
+type Request struct {
+	Destinations []string // full references with a tag
+	NoPush       bool
+	TarPath      string // also write a docker tarball here
+	Retries      int    // per blob upload and per tag
+
+	// BeforePush, when set, is called after the tarball and before anything
+	// is pushed, with the manifest digest. It may refresh the registry
+	// credentials. It returns the destinations that already hold that
+	// digest, which are not pushed again (ECR refuses even an identical
+	// push to an immutable tag) but still read back, or an error that ends
+	// the run with nothing pushed.
+	BeforePush func(ctx context.Context, digest string) (skip []string, err error)
+
+	// OnPhase, when set, is called as publishing enters each phase ("tar",
+	// "push", "verify"), so the run can time them and an interrupt can say
+	// where it hit.
+	OnPhase func(phase string)
+}
+
+// Result describes what was published.
+type Result struct {
+	Digest  string // sha256:..., of the manifest
+	Size    int64  // compressed bytes: layers, config and manifest
+	Pushed  []string
+	TarPath string // where a tarball was written, if one was
+}
+
+// Publish writes the tarball if asked, pushes img to every destination over
+// sess and reads every tag back. sess may be nil only when nothing is
+// pushed.
+func Publish(ctx context.Context, img v1.Image, sess *Session, req Request) (Result, error) {
+	var res Result
+	phase := func(n string) {
+		if req.OnPhase != nil {
+			req.OnPhase(n)
+		}
+	}
+	dig, err := img.Digest()
+	if err != nil {
+		return res, fmt.Errorf("computing image digest: %w", err)
+	}
+	res.Digest = dig.String()
+	if res.Size, err = imageSize(img); err != nil {
+		return res, fmt.Errorf("computing image size: %w", err)
+	}
+	tags, err := ParseTags(req.Destinations)
+	if err != nil {
+		return res, err
+	}
+	if req.TarPath != "" {
+		phase("tar")
+		if err := writeTarball(req.TarPath, img, tags); err != nil {
+			return res, err
+		}
+		res.TarPath = req.TarPath
+	}
+	if req.NoPush || len(tags) == 0 {
+		return res, nil
+	}
+
+	var skip []string
+	if req.BeforePush != nil {
+		if skip, err = req.BeforePush(ctx, res.Digest); err != nil {
+			return res, err
+		}
+	}
+	phase("push")
+	if pushTags := without(tags, req.Destinations, skip); len(pushTags) > 0 {
+		if err := sess.push(ctx, img, pushTags, req.Retries); err != nil {
+			return res, err
+		}
+	}
+	phase("verify")
+	if err := sess.verify(ctx, tags, dig); err != nil {
+		return res, err
+	}
+	res.Pushed = req.Destinations
+	return res, nil
+}
+
+// LoadTarball reads the image in a docker tarball (as written by
+// PLUGIN_TAR_PATH, kaniko --tar-path or docker save).
+func LoadTarball(path string) (v1.Image, error) {
+	img, err := tarball.ImageFromPath(path, nil)
+	if err != nil {
+		return nil, fmt.Errorf("loading %s as an image tarball: %w", path, err)
+	}
+	return img, nil
+}
+
+// writeTarball writes a docker tarball with every tag, via a temporary
+// file so a failed write leaves no partial tarball behind.
+func writeTarball(path string, img v1.Image, tags []name.Tag) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return fmt.Errorf("creating the folder of %s: %w", path, err)
+	}
+	refs := make(map[name.Tag]v1.Image, len(tags))
+	for _, t := range tags {
+		refs[t] = img
+	}
+	tmp := path + ".partial"
+	if err := tarball.MultiWriteToFile(tmp, refs); err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("writing image tarball %s: %w", path, err)
+	}
+	return os.Rename(tmp, path)
+}
+
+// without returns the tags whose destination is not in skip, in order.
+func without(tags []name.Tag, dests, skip []string) []name.Tag {
+	out := make([]name.Tag, 0, len(tags))
+	for i, t := range tags {
+		if !slices.Contains(skip, dests[i]) {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+// ParseTags parses full destination references.
+func ParseTags(dests []string) ([]name.Tag, error) {
+	tags := make([]name.Tag, len(dests))
+	for i, d := range dests {
+		t, err := name.NewTag(d, name.WeakValidation)
+		if err != nil {
+			return nil, fmt.Errorf("parsing destination %q: %w", d, err)
+		}
+		tags[i] = t
+	}
+	return tags, nil
+}
+
+// retry runs f up to 1+n times, waiting 1s, 2s, 4s... between tries.
+func retry(ctx context.Context, n int, f func() error) error {
+	var err error
+	wait := time.Second
+	for i := 0; i <= n; i++ {
+		if err = f(); err == nil || ctx.Err() != nil {
+			return err
+		}
+		if i < n {
+			logrus.Warnf("attempt %d of %d failed, retrying in %s: %v", i+1, n+1, wait, err)
+			select {
+			case <-time.After(wait):
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+			wait *= 2
+		}
+	}
+	return err
+}
+
+// imageSize adds up the compressed sizes of layers, config and manifest.
+func imageSize(img v1.Image) (int64, error) {
+	m, err := img.Manifest()
+	if err != nil {
+		return 0, err
+	}
+	raw, err := img.RawManifest()
+	if err != nil {
+		return 0, err
+	}
+	total := int64(len(raw)) + m.Config.Size
+	for _, l := range m.Layers {
+		total += l.Size
+	}
+	return total, nil
+}

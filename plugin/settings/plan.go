@@ -1,0 +1,106 @@
+package settings
+
+import (
+	"time"
+
+	"github.com/kaniko-ecr/kaniko-ecr/plugin/redact"
+)
+
+// Plan is the validated, resolved form of Settings: what the run will do.
+type Plan struct {
+	Registry    string // host, or public.ecr.aws/<alias>
+	RegistryURL string // as PLUGIN_REGISTRY gave it (or built from account and region)
+	Host        string // registry host[:port] used in image references
+	AccountID   string
+	Region      string
+	Repo        string
+	Tags        []string
+
+	Dockerfile string // absolute
+	Context    string // absolute
+	BuildArgs  []string
+	Labels     []string
+	Target     string
+	Snapshot   string
+	Platform   string // os/arch[/variant], empty: the host's
+
+	Cache     bool
+	CacheRepo string // full reference, empty: kaniko infers <repo>/cache
+	CacheTTL  time.Duration
+
+	PushRetry          int
+	ImageDownloadRetry int
+
+	AccessKey, SecretKey, SessionToken redact.Secret
+
+	// Skip, when set, says why the run builds nothing (auto tag on a
+	// branch that is not the default one).
+	Skip string
+
+	BaseImage BaseImageAuth
+
+	NoPush    bool
+	TarPath   string // absolute
+	PushOnly  bool
+	SourceTar string // absolute
+
+	ArtifactFile        string // absolute
+	DigestFile          string // absolute
+	ImageNameDigestFile string // absolute
+	DroneOutput         string // absolute; from DRONE_OUTPUT
+
+	Kaniko KanikoFlags
+
+	DryRun bool
+	Force  bool
+
+	AWS AWSPlan // credentials beyond static keys, repository management, ECR Public
+}
+
+// BaseImageAuth is the Base Image Connector: credentials for pulls.
+type BaseImageAuth struct {
+	Registry string // docker config key
+	Username string
+	Password redact.Secret
+}
+
+// KanikoFlags are settings passed through to kaniko with kaniko's meaning.
+type KanikoFlags struct {
+	SkipTLSVerify        bool
+	RegistryCertificates map[string]string // host -> absolute path
+	RegistryMirrors      []string
+	SkipUnusedStages     bool
+	Reproducible         bool
+	SingleSnapshot       bool
+	CacheCopyLayers      bool
+	CacheRunLayers       bool
+	CompressedCaching    bool
+	// CompressedCachingSet: the user chose; the memory rule leaves it alone.
+	CompressedCachingSet bool
+	UseNewRun            bool
+	IgnorePaths          []string
+}
+
+// Destinations returns <host>/<repo>:<tag> for every tag.
+func (p *Plan) Destinations() []string {
+	out := make([]string, len(p.Tags))
+	for i, t := range p.Tags {
+		out[i] = p.Image() + ":" + t
+	}
+	return out
+}
+
+// Image returns <host>/<repo> (<host>/<alias>/<repo> for ECR Public).
+func (p *Plan) Image() string { return p.RegistryPath() + "/" + p.Repo }
+
+// IsPublic reports whether the registry is ECR Public.
+func (p *Plan) IsPublic() bool { return p.AWS.PublicAlias != "" }
+
+// RegistryPath is what precedes a repository name in an image reference:
+// the host, or public.ecr.aws/<alias> for ECR Public.
+func (p *Plan) RegistryPath() string {
+	if p.IsPublic() {
+		return p.Host + "/" + p.AWS.PublicAlias
+	}
+	return p.Host
+}

@@ -1,0 +1,286 @@
+package settings
+
+//go:generate go run ../../scripts/regionsgen regions.go
+
+import (
+	"fmt"
+	"os"
+	"reflect"
+	"sort"
+	"strings"
+
+	"github.com/kaniko-ecr/kaniko-ecr/plugin/redact"
+
+	"github.com/agext/levenshtein"
+	"github.com/kelseyhightower/envconfig"
+	"github.com/sirupsen/logrus"
+)
+
+// Settings holds every PLUGIN_* variable the program reads, one field each.
+// The tags are the user contract: env is the variable name without the
+// PLUGIN_ prefix, default its default, seed the setting of the Harness step
+// (or "-" for plugin-only settings), desc one line for --help and README.md.
+type Settings struct {
+	Registry  string `envconfig:"REGISTRY" seed:"Account Id + Region" desc:"Registry: <account>.dkr.ecr.<region>.amazonaws.com; public.ecr.aws/<alias> for ECR Public; any host[:port] when an AWS endpoint override is set"`
+	AccountID string `envconfig:"ACCOUNT_ID" seed:"Account Id" desc:"12-digit AWS account; with PLUGIN_REGION forms the registry when PLUGIN_REGISTRY is unset"`
+	Region    string `envconfig:"REGION" seed:"Region" desc:"AWS region; when unset, read from an ECR registry host"`
+	Repo      string `envconfig:"REPO" seed:"Image Name" desc:"Repository name (ECR naming rules); a leading <registry>/ is stripped"`
+	Tags      List   `envconfig:"TAGS" default:"latest" seed:"Tags" desc:"Tags to push, comma-separated or a JSON array; duplicates dropped"`
+
+	AutoTag       Bool   `envconfig:"AUTO_TAG" seed:"Tags" desc:"Tags from DRONE_TAG (semver: 1, 1.2, 1.2.3) or, on the default branch, latest; other branches skip the build"`
+	AutoTagSuffix string `envconfig:"AUTO_TAG_SUFFIX" seed:"Tags" desc:"Suffix for automatic tags (1.2.3-suffix; latest becomes the suffix)"`
+	ExpandTag     Bool   `envconfig:"EXPAND_TAG" seed:"Tags" desc:"Expand semver tags in PLUGIN_TAGS: v1.2.3 gives 1, 1.2, 1.2.3"`
+
+	Dockerfile   string    `envconfig:"DOCKERFILE" default:"Dockerfile" seed:"Dockerfile" desc:"Dockerfile path, relative to the workspace or else to the context"`
+	Context      string    `envconfig:"CONTEXT" default:"." seed:"Context" desc:"Build context directory, relative to the workspace"`
+	ContextSub   string    `envconfig:"CONTEXT_SUB_PATH" seed:"Context" desc:"Sub-directory of the context to build from (kaniko --context-sub-path)"`
+	BuildArgs    List      `envconfig:"BUILD_ARGS" seed:"Build Arguments" desc:"Build args as k=v items; a bare k takes its value from the environment"`
+	BuildArgsNew SemiList  `envconfig:"BUILD_ARGS_NEW" seed:"Build Arguments" desc:"Build args separated by ; so values may hold commas"`
+	BuildArgsEnv List      `envconfig:"BUILD_ARGS_FROM_ENV" seed:"Build Arguments" desc:"Names of environment variables passed as build args"`
+	CustomLabels KeyValues `envconfig:"CUSTOM_LABELS" seed:"Labels" desc:"Image labels as k=v items, or a JSON object"`
+	Target       string    `envconfig:"TARGET" seed:"Target" desc:"Dockerfile stage to build"`
+	SnapshotMode string    `envconfig:"SNAPSHOT_MODE" seed:"Optimize" desc:"kaniko snapshot mode: full, redo or time (default redo; full when PLUGIN_OPTIMIZE=false)"`
+	Optimize     Bool      `envconfig:"OPTIMIZE" seed:"Optimize" desc:"true selects snapshot mode redo, false full"`
+
+	EnableCache Bool   `envconfig:"ENABLE_CACHE" seed:"Remote Cache Image" desc:"Use the remote layer cache (implied by PLUGIN_CACHE_REPO unless set to false)"`
+	CacheRepo   string `envconfig:"CACHE_REPO" seed:"Remote Cache Image" desc:"Cache repository, relative to the registry (a full URI in the same registry is accepted)"`
+	CacheTTL    Hours  `envconfig:"CACHE_TTL" default:"336" seed:"Remote Cache Image" desc:"Cache entry lifetime in hours (or a duration such as 36h)"`
+
+	AccessKey    redact.Secret `envconfig:"ACCESS_KEY" seed:"AWS Connector" desc:"AWS access key id; unset: the SDK's default credential chain"`
+	SecretKey    redact.Secret `envconfig:"SECRET_KEY" seed:"AWS Connector" desc:"AWS secret access key (with PLUGIN_ACCESS_KEY)"`
+	SessionToken redact.Secret `envconfig:"SESSION_TOKEN" seed:"AWS Connector" desc:"AWS session token for temporary static credentials"`
+
+	BaseImageRegistry string        `envconfig:"BASE_IMAGE_REGISTRY" seed:"Base Image Connector" desc:"Registry of the base images (Docker Hub URLs are normalised); default Docker Hub"`
+	BaseImageUsername string        `envconfig:"BASE_IMAGE_USERNAME" seed:"Base Image Connector" desc:"User for pulling base images"`
+	BaseImagePassword redact.Secret `envconfig:"BASE_IMAGE_PASSWORD" seed:"Base Image Connector" desc:"Password or token for pulling base images"`
+
+	NoPush        Bool   `envconfig:"NO_PUSH" seed:"-" desc:"Build only; do not push (outputs still give the digest)"`
+	TarPath       string `envconfig:"TAR_PATH" seed:"-" desc:"Also write the image as a docker tarball here (with PLUGIN_NO_PUSH: instead of pushing)"`
+	PushOnly      Bool   `envconfig:"PUSH_ONLY" seed:"-" desc:"Do not build: push the tarball PLUGIN_SOURCE_TAR_PATH under every tag"`
+	SourceTarPath string `envconfig:"SOURCE_TAR_PATH" seed:"-" desc:"Image tarball to push with PLUGIN_PUSH_ONLY"`
+
+	ArtifactFile        string `envconfig:"ARTIFACT_FILE" seed:"-" desc:"Write Harness's docker/v1 artifact JSON (registry, image:tag and digest per tag) here"`
+	DigestFile          string `envconfig:"DIGEST_FILE" seed:"-" desc:"Write the image digest here"`
+	ImageNameDigestFile string `envconfig:"IMAGE_NAME_WITH_DIGEST_FILE" seed:"-" desc:"Write <registry>/<repo>@<digest> here, one line per tag"`
+
+	SkipTLSVerify       Bool      `envconfig:"SKIP_TLS_VERIFY" seed:"-" desc:"Push without verifying the registry's TLS certificate (kaniko --skip-tls-verify)"`
+	RegistryCertificate KeyValues `envconfig:"REGISTRY_CERTIFICATE" seed:"-" desc:"host=path items: trust this certificate for that registry (kaniko --registry-certificate)"`
+	RegistryMirrors     List      `envconfig:"REGISTRY_MIRRORS" seed:"Base Image Connector" desc:"Pull-through mirrors for Docker Hub images (kaniko --registry-mirror)"`
+	SkipUnusedStages    Bool      `envconfig:"SKIP_UNUSED_STAGES" seed:"Target" desc:"Build only the stages the target needs (kaniko --skip-unused-stages)"`
+	Reproducible        Bool      `envconfig:"REPRODUCIBLE" seed:"-" desc:"Strip timestamps for reproducible images (kaniko --reproducible)"`
+	SingleSnapshot      Bool      `envconfig:"SINGLE_SNAPSHOT" seed:"Optimize" desc:"Take one snapshot at the end of the build (kaniko --single-snapshot)"`
+	CacheCopyLayers     Bool      `envconfig:"CACHE_COPY_LAYERS" seed:"Remote Cache Image" desc:"Cache COPY layers too (kaniko --cache-copy-layers)"`
+	CacheRunLayers      Bool      `envconfig:"CACHE_RUN_LAYERS" default:"true" seed:"Remote Cache Image" desc:"Cache RUN layers (kaniko --cache-run-layers)"`
+	CompressedCaching   Bool      `envconfig:"COMPRESSED_CACHING" default:"false" seed:"Limit Memory" desc:"Keep each layer compressed in memory to reuse it (kaniko --compressed-caching); off: memory stays flat, layers are compressed again while they upload"`
+	UseNewRun           Bool      `envconfig:"USE_NEW_RUN" seed:"Optimize" desc:"kaniko's experimental RUN implementation (kaniko --use-new-run)"`
+	IgnorePaths         List      `envconfig:"IGNORE_PATHS" seed:"-" desc:"Paths left out of snapshots (kaniko --ignore-path)"`
+
+	Platform string `envconfig:"PLATFORM" seed:"-" desc:"Target platform such as linux/arm64 (kaniko --custom-platform); default: the host's"`
+
+	PushRetry          Int `envconfig:"PUSH_RETRY" default:"3" seed:"-" desc:"Retries of a failed push (kaniko --push-retry)"`
+	ImageDownloadRetry Int `envconfig:"IMAGE_DOWNLOAD_RETRY" default:"3" seed:"-" desc:"Retries of a failed base image download (kaniko --image-download-retry)"`
+
+	Verbosity string `envconfig:"VERBOSITY" default:"info" seed:"-" desc:"Log level: panic, fatal, error, warn, info, debug, trace"`
+	LogFormat string `envconfig:"LOG_FORMAT" default:"text" seed:"-" desc:"Log format: text or json"`
+	Force     Bool   `envconfig:"FORCE" seed:"Run as User" desc:"Build even outside /kaniko (a container) and as a non-root user: dangerous on a real host"`
+	DryRun    Bool   `envconfig:"DRY_RUN" seed:"-" desc:"Validate and print the resolved plan (secrets masked); contact and write nothing"`
+
+	// AWS connector modes and repository management (aws.go, repository.go).
+	AssumeRole       string        `envconfig:"ASSUME_ROLE" seed:"AWS Connector" desc:"IAM role ARN to assume on top of the credentials above (STS AssumeRole), such as arn:aws:iam::123456789012:role/ci-push"`
+	ExternalID       redact.Secret `envconfig:"EXTERNAL_ID" seed:"AWS Connector" desc:"External id that the trust policy of PLUGIN_ASSUME_ROLE asks for"`
+	OIDCTokenID      redact.Secret `envconfig:"OIDC_TOKEN_ID" seed:"AWS Connector" desc:"OIDC web identity token (the JWT itself); with PLUGIN_ASSUME_ROLE: STS AssumeRoleWithWebIdentity, no keys needed"`
+	CreateRepository Bool          `envconfig:"CREATE_REPOSITORY" seed:"-" desc:"Create the repository, and the cache repository, when missing"`
+	ScanOnPush       Bool          `envconfig:"SCAN_ON_PUSH" seed:"-" desc:"Turn on image scanning on push for a repository that PLUGIN_CREATE_REPOSITORY creates"`
+	TagImmutability  string        `envconfig:"TAG_IMMUTABILITY" seed:"-" desc:"MUTABLE or IMMUTABLE, for a repository that PLUGIN_CREATE_REPOSITORY creates (default MUTABLE)"`
+	LifecyclePolicy  string        `envconfig:"LIFECYCLE_POLICY" seed:"-" desc:"Lifecycle policy to apply to the repository: a JSON file, relative to the workspace (or the JSON itself)"`
+	RepositoryPolicy string        `envconfig:"REPOSITORY_POLICY" seed:"-" desc:"Repository (permissions) policy to apply to the repository: a JSON file, relative to the workspace (or the JSON itself)"`
+}
+
+// aliases maps a canonical variable to the older names that plugins/kaniko-ecr
+// and Harness also send. When both are set the canonical one wins.
+var aliases = map[string][]string{
+	"PLUGIN_CUSTOM_LABELS": {"PLUGIN_LABELS"},
+	"PLUGIN_PLATFORM":      {"PLUGIN_CUSTOM_PLATFORM"},
+	"PLUGIN_TAR_PATH":      {"PLUGIN_DESTINATION_TAR_PATH"},
+	// Harness's Base Image Connector sends the PLUGIN_DOCKER_* names.
+	"PLUGIN_BASE_IMAGE_REGISTRY": {"PLUGIN_DOCKER_REGISTRY"},
+	"PLUGIN_BASE_IMAGE_USERNAME": {"PLUGIN_DOCKER_USERNAME"},
+	"PLUGIN_BASE_IMAGE_PASSWORD": {"PLUGIN_DOCKER_PASSWORD"},
+	"PLUGIN_ASSUME_ROLE":         {"PLUGIN_USER_ROLE_ARN"},
+	"PLUGIN_EXTERNAL_ID":         {"PLUGIN_USER_ROLE_EXTERNAL_ID"},
+}
+
+const envPrefix = "PLUGIN"
+
+// Load reads the settings from the environment. Problems with single values
+// are kept in the fields and reported by Validate, all at once. The returned
+// warnings are for the log (alias conflicts, unknown variables).
+func Load() (*Settings, []string, error) {
+	var s Settings
+	if err := envconfig.Process(envPrefix, &s); err != nil {
+		return nil, nil, err
+	}
+	warnings := applyAliases(&s, os.LookupEnv)
+	return &s, warnings, nil
+}
+
+// applyAliases copies an alias's value into its canonical field when only
+// the alias is set.
+func applyAliases(s *Settings, lookup func(string) (string, bool)) []string {
+	var warnings []string
+	fields := fieldsByEnv(s)
+	canon := make([]string, 0, len(aliases))
+	for c := range aliases {
+		canon = append(canon, c)
+	}
+	sort.Strings(canon)
+	for _, c := range canon {
+		_, canonSet := lookup(c)
+		for _, a := range aliases[c] {
+			v, ok := lookup(a)
+			if !ok {
+				continue
+			}
+			if canonSet {
+				warnings = append(warnings, fmt.Sprintf("%s and %s are both set: using %s", c, a, c))
+				continue
+			}
+			setField(fields[c], v)
+			canonSet = true
+		}
+	}
+	return warnings
+}
+
+func setField(f reflect.Value, v string) {
+	if d, ok := f.Addr().Interface().(envconfig.Decoder); ok {
+		_ = d.Decode(v) // our decoders keep their error for Validate
+		return
+	}
+	f.SetString(v) // aliases exist only for string and Decoder fields (tested)
+}
+
+// fieldsByEnv maps each variable name to its field in s.
+func fieldsByEnv(s *Settings) map[string]reflect.Value {
+	out := map[string]reflect.Value{}
+	v := reflect.ValueOf(s).Elem()
+	for i, f := range reflect.VisibleFields(v.Type()) {
+		out[envName(f)] = v.Field(i)
+	}
+	return out
+}
+
+func envName(f reflect.StructField) string {
+	return envPrefix + "_" + f.Tag.Get("envconfig")
+}
+
+// SettingInfo describes one variable for --help and README.md.
+type SettingInfo struct {
+	Env, Aliases, Default, Seed, Desc string
+}
+
+// Infos lists every setting in declaration order.
+func Infos() []SettingInfo {
+	var out []SettingInfo
+	for _, f := range reflect.VisibleFields(reflect.TypeOf(Settings{})) {
+		env := envName(f)
+		out = append(out, SettingInfo{
+			Env:     env,
+			Aliases: strings.Join(aliases[env], ", "),
+			Default: f.Tag.Get("default"),
+			Seed:    f.Tag.Get("seed"),
+			Desc:    f.Tag.Get("desc"),
+		})
+	}
+	return out
+}
+
+// SettingsTable renders Infos as the Markdown table that README.md carries.
+func SettingsTable() string {
+	var b strings.Builder
+	b.WriteString("| Variable | Aliases | Default | Seed setting | Meaning |\n|---|---|---|---|---|\n")
+	for _, in := range Infos() {
+		seed := in.Seed
+		if seed == "-" {
+			seed = "(plugin)"
+		}
+		def := in.Default
+		if def != "" {
+			def = "`" + def + "`"
+		}
+		al := in.Aliases
+		if al != "" {
+			al = "`" + strings.ReplaceAll(al, ", ", "`, `") + "`"
+		}
+		fmt.Fprintf(&b, "| `%s` | %s | %s | %s | %s |\n", in.Env, al, def, seed, strings.ReplaceAll(in.Desc, "|", "\\|"))
+	}
+	return b.String()
+}
+
+// knownEnv reports whether name is a variable the program reads.
+func knownEnv(name string) bool {
+	for _, in := range Infos() {
+		if in.Env == name {
+			return true
+		}
+	}
+	for _, al := range aliases {
+		for _, a := range al {
+			if a == name {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// UnknownWarning names every PLUGIN_* variable that no setting reads, with
+// the closest known name when one is near.
+func UnknownWarning(environ []string) string {
+	var parts []string
+	for _, kv := range environ {
+		k, _, _ := strings.Cut(kv, "=")
+		if !strings.HasPrefix(k, envPrefix+"_") || knownEnv(k) {
+			continue
+		}
+		if near := closestEnv(k); near != "" {
+			parts = append(parts, fmt.Sprintf("%s (did you mean %s?)", k, near))
+		} else {
+			parts = append(parts, k)
+		}
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	sort.Strings(parts)
+	return "ignoring unknown settings: " + strings.Join(parts, ", ")
+}
+
+func closestEnv(name string) string {
+	best, bestD := "", 4
+	var names []string
+	for _, in := range Infos() {
+		names = append(names, in.Env)
+	}
+	for _, al := range aliases {
+		names = append(names, al...)
+	}
+	for _, n := range names {
+		if d := levenshtein.Distance(name, n, nil); d < bestD {
+			best, bestD = n, d
+		}
+	}
+	return best
+}
+
+// LogLevel parses PLUGIN_VERBOSITY.
+func LogLevel(s string) (logrus.Level, error) {
+	return logrus.ParseLevel(strings.TrimSpace(s))
+}
+
+// Usage is the text of kaniko-ecr --help.
+func Usage() string {
+	return "kaniko-ecr builds a Dockerfile with kaniko and pushes the image to Amazon ECR.\n" +
+		"Every setting is an environment variable:\n\n" + SettingsTable() +
+		"\nExit status: 0 success, 1 build/AWS/push failure, 2 invalid settings, 3 unsafe place to build, 130/143 interrupted.\n"
+}

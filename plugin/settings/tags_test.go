@@ -1,0 +1,137 @@
+package settings
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+func TestExpandSemverGivesTheUsualTags(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want []string
+		ok   bool
+	}{
+		{"v1.2.3", []string{"1", "1.2", "1.2.3"}, true},
+		{"1.2.3", []string{"1", "1.2", "1.2.3"}, true},
+		{"v0.4.1", []string{"0.4", "0.4.1"}, true},
+		{"v2.0", []string{"2", "2.0"}, true},
+		{"v3", []string{"3"}, true},
+		{"v1.2.3-rc.1", []string{"1.2.3-rc.1"}, true},
+		{"1.2.3+build.7", []string{"1.2.3_build.7"}, true},
+		{"release-2024", nil, false},
+		{"v01.2.3", nil, false},
+		{"latest", nil, false},
+	} {
+		got, ok := expandSemver(tc.in)
+		if ok != tc.ok || !cmp.Equal(got, tc.want) {
+			t.Errorf("expandSemver(%q) = %v, %v; want %v, %v", tc.in, got, ok, tc.want, tc.ok)
+		}
+	}
+}
+
+func TestAutoTagsFollowDroneMetadata(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		env      map[string]string
+		suffix   string
+		want     []string
+		wantSkip string
+	}{
+		{"git tag", map[string]string{"DRONE_TAG": "v1.2.3"}, "", []string{"1", "1.2", "1.2.3"}, ""},
+		{"git tag in ref", map[string]string{"DRONE_COMMIT_REF": "refs/tags/v2.1.0"}, "", []string{"2", "2.1", "2.1.0"}, ""},
+		{"git tag with suffix", map[string]string{"DRONE_TAG": "v1.2.3"}, "alpine", []string{"1-alpine", "1.2-alpine", "1.2.3-alpine"}, ""},
+		{"non-semver git tag", map[string]string{"DRONE_TAG": "nightly"}, "", []string{"nightly"}, ""},
+		{"default branch", map[string]string{"DRONE_COMMIT_BRANCH": "trunk", "DRONE_REPO_BRANCH": "trunk"}, "", []string{"latest"}, ""},
+		{"default branch with suffix", map[string]string{"DRONE_COMMIT_BRANCH": "main"}, "alpine", []string{"alpine"}, ""},
+		{"feature branch", map[string]string{"DRONE_COMMIT_BRANCH": "feature/x", "DRONE_REPO_BRANCH": "main"}, "", nil, "not the default branch"},
+		{"no metadata", map[string]string{}, "", nil, "neither DRONE_TAG"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			env := Env{Lookup: func(k string) (string, bool) { v, ok := tc.env[k]; return v, ok }}
+			got, skip, reason := autoTags(env, tc.suffix)
+			if d := cmp.Diff(tc.want, got); d != "" {
+				t.Error(d)
+			}
+			if skip != (tc.wantSkip != "") || !strings.Contains(reason, tc.wantSkip) {
+				t.Errorf("skip %v %q, want %q", skip, reason, tc.wantSkip)
+			}
+		})
+	}
+}
+
+func FuzzExpandSemver(f *testing.F) {
+	for _, s := range []string{"v1.2.3", "0.1", "1.2.3-rc1+b", "x", ""} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		tags, ok := expandSemver(s)
+		if !ok {
+			return
+		}
+		for _, tg := range tags {
+			if !tagRE.MatchString(tg) {
+				t.Fatalf("expandSemver(%q) made invalid tag %q", s, tg)
+			}
+		}
+	})
+}
+
+// FuzzValidateTags: whatever PLUGIN_TAGS holds, validation either rejects
+// it naming PLUGIN_TAGS or yields only valid, distinct docker tags.
+func FuzzValidateTags(f *testing.F) {
+	for _, s := range []string{"v1,latest", `["a b"]`, "-x", "v1.2.3", strings.Repeat("a", 129)} {
+		f.Add(s, false)
+	}
+	f.Fuzz(func(t *testing.T, raw string, expand bool) {
+		var s Settings
+		_ = s.Tags.Decode(raw)
+		s.ExpandTag.V = expand
+		s.Repo = "team/app"
+		var probs []string
+		p := &Plan{Host: testRegistry}
+		p.Tags = resolveTags(&s, Env{Lookup: func(k string) (string, bool) { return raw, k == "PLUGIN_TAGS" }}, p, func(f string, a ...any) { probs = append(probs, f) })
+		validateRepoAndTags(&s, p, func(f string, a ...any) { probs = append(probs, f) })
+		seen := map[string]bool{}
+		for _, tg := range p.Tags {
+			if !tagRE.MatchString(tg) || seen[tg] {
+				t.Fatalf("accepted tag %q from %q", tg, raw)
+			}
+			seen[tg] = true
+		}
+		for _, pr := range probs {
+			if !strings.HasPrefix(pr, "PLUGIN_") {
+				t.Fatalf("problem without its variable: %q", pr)
+			}
+		}
+	})
+}
+
+// FuzzBuildArgs: accepted build args are NAME=value with a valid name, and
+// the value of an item reaches kaniko unchanged.
+func FuzzBuildArgs(f *testing.F) {
+	for _, s := range []string{"A=1", "A=x,B=y", `["A=a,b"]`, "A", "=x", "A=\"q\" 'r' = s"} {
+		f.Add(s, "K=v;L=w,x")
+	}
+	f.Fuzz(func(t *testing.T, list, semi string) {
+		var s Settings
+		_ = s.BuildArgs.Decode(list)
+		_ = s.BuildArgsNew.Decode(semi)
+		p := &Plan{}
+		validateBuildArgs(&s, Env{Lookup: func(string) (string, bool) { return "", false }}, p, func(string, ...any) {})
+		for _, a := range p.BuildArgs {
+			k, _, ok := strings.Cut(a, "=")
+			if !ok || !buildArgKeyR.MatchString(k) {
+				t.Fatalf("accepted %q", a)
+			}
+		}
+	})
+}
+
+func TestTooLongVersionsAreNotExpanded(t *testing.T) {
+	long := "1.2.3+" + strings.Repeat("0", 130)
+	if tags, ok := expandSemver(long); ok {
+		t.Errorf("expandSemver made %q from a version no tag can hold", tags)
+	}
+}

@@ -1,0 +1,142 @@
+package settings
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+func TestParseBoolAcceptsCommonSpellings(t *testing.T) {
+	for _, tc := range []struct {
+		in      string
+		want    bool
+		wantErr bool
+	}{
+		{"true", true, false}, {"TRUE", true, false}, {"1", true, false}, {"yes", true, false}, {" on ", true, false},
+		{"false", false, false}, {"0", false, false}, {"No", false, false}, {"", false, false},
+		{"maybe", false, true}, {"2", false, true},
+	} {
+		got, err := parseBool(tc.in)
+		if (err != nil) != tc.wantErr || got != tc.want {
+			t.Errorf("parseBool(%q) = %v, %v; want %v, err %v", tc.in, got, err, tc.want, tc.wantErr)
+		}
+	}
+}
+
+func TestParseListSplitsCommasOrJSON(t *testing.T) {
+	for _, tc := range []struct {
+		name, in string
+		want     []string
+		wantErr  string
+	}{
+		{"commas trimmed", " a, b ,c ", []string{"a", "b", "c"}, ""},
+		{"empty items dropped", "a,,b,", []string{"a", "b"}, ""},
+		{"empty", "", nil, ""},
+		{"json keeps commas", `["a,b", "c"]`, []string{"a,b", "c"}, ""},
+		{"bad json", `["a",`, nil, "JSON array"},
+		{"json of numbers", `[1,2]`, nil, "JSON array"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := parseList(tc.in)
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("err = %v, want %q", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if d := cmp.Diff(tc.want, got); d != "" {
+				t.Error(d)
+			}
+		})
+	}
+}
+
+func TestParseKeyValuesTakesListsAndJSONObjects(t *testing.T) {
+	for _, tc := range []struct {
+		name, in string
+		want     []string
+		wantErr  string
+	}{
+		{"list", "a=1,b=x=y", []string{"a=1", "b=x=y"}, ""},
+		{"json object sorted", `{"z":"1","a":"two words"}`, []string{"a=two words", "z=1"}, ""},
+		{"json non-string values", `{"n":3,"b":true}`, []string{"b=true", "n=3"}, ""},
+		{"empty key", "=v", nil, "empty key"},
+		{"space in key", "a b=c", nil, "white space"},
+		{"bad json", `{"a":`, nil, "JSON object"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := parseKeyValues(tc.in)
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("err = %v, want %q", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if d := cmp.Diff(tc.want, got); d != "" {
+				t.Error(d)
+			}
+		})
+	}
+}
+
+func TestParseHoursTakesNumbersAndDurations(t *testing.T) {
+	for _, tc := range []struct {
+		in      string
+		want    time.Duration
+		wantErr bool
+	}{
+		{"336", 336 * time.Hour, false}, {"1.5", 90 * time.Minute, false}, {"36h", 36 * time.Hour, false},
+		{"0", 0, true}, {"-1", 0, true}, {"soon", 0, true},
+	} {
+		got, err := parseHours(tc.in)
+		if (err != nil) != tc.wantErr || got != tc.want {
+			t.Errorf("parseHours(%q) = %v, %v; want %v, err %v", tc.in, got, err, tc.want, tc.wantErr)
+		}
+	}
+}
+
+func FuzzParseList(f *testing.F) {
+	for _, s := range []string{"a,b", `["x,y"]`, "", ",,", "[", `["a",1]`} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		items, err := parseList(s)
+		if err != nil {
+			return
+		}
+		for _, it := range items {
+			if it == "" || strings.TrimSpace(it) != it {
+				t.Fatalf("item %q is empty or untrimmed", it)
+			}
+			if !strings.HasPrefix(strings.TrimSpace(s), "[") && strings.Contains(it, ",") {
+				t.Fatalf("comma list item %q holds a comma", it)
+			}
+		}
+	})
+}
+
+func FuzzParseKeyValues(f *testing.F) {
+	for _, s := range []string{"a=b,c=d", `{"a":"b"}`, "=x", "k", `{"a":{"b":1}}`} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		items, err := parseKeyValues(s)
+		if err != nil {
+			return
+		}
+		for _, it := range items {
+			k, _, _ := strings.Cut(it, "=")
+			if strings.TrimSpace(k) == "" || strings.ContainsAny(k, " \t\n") {
+				t.Fatalf("accepted bad key in %q", it)
+			}
+		}
+	})
+}

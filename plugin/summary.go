@@ -1,0 +1,66 @@
+package plugin
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/sirupsen/logrus"
+
+	"github.com/kaniko-ecr/kaniko-ecr/plugin/push"
+	"github.com/kaniko-ecr/kaniko-ecr/plugin/settings"
+)
+
+// printPlan writes the resolved plan as JSON; secret fields print masked.
+func (r *run) printPlan() error {
+	out := struct {
+		*settings.Plan
+		Destinations []string
+	}{r.plan, r.plan.Destinations()}
+	b, err := json.MarshalIndent(out, "", "  ")
+	if err != nil {
+		return err
+	}
+	logrus.Info("dry run: settings are valid; nothing was contacted, built or written")
+	_, err = fmt.Fprintf(r.deps.Stdout, "%s\n", b)
+	return err
+}
+
+// summary is the last lines of a successful run's log.
+func (r *run) summary(res push.Result) {
+	var times []string
+	for _, p := range r.phases {
+		times = append(times, fmt.Sprintf("%s %s", p.name, p.took.Round(time.Millisecond)))
+	}
+	times = append(times, fmt.Sprintf("total %s", time.Since(r.start).Round(time.Millisecond)))
+	tags := r.plan.Tags
+	if len(res.Pushed) == 0 {
+		tags = nil
+	}
+	logrus.Infof("image: %s", r.plan.Image())
+	logrus.Infof("digest: %s", res.Digest)
+	logrus.Infof("tags pushed: %s", strings.Join(orNone(tags), ", "))
+	logrus.Infof("size: %s", humanBytes(res.Size))
+	logrus.Infof("time: %s", strings.Join(times, ", "))
+}
+
+func orNone(s []string) []string {
+	if len(s) == 0 {
+		return []string{"(none)"}
+	}
+	return s
+}
+
+func humanBytes(n int64) string {
+	const unit = 1024
+	if n < unit {
+		return fmt.Sprintf("%d B", n)
+	}
+	div, exp := int64(unit), 0
+	for m := n / unit; m >= unit; m /= unit {
+		div *= unit
+		exp++
+	}
+	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
+}
