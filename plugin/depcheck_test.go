@@ -187,3 +187,28 @@ func generated(src []byte) bool {
 	}
 	return false
 }
+
+// Only the build touches "/": kaniko (imported by plugin/builder alone)
+// unpacks into it, and no other package changes directory or removes
+// whole trees, which in a container would mean kaniko's root.
+func TestOnlyTheBuildTouchesTheRoot(t *testing.T) {
+	fset := token.NewFileSet()
+	for _, dir := range []string{".", "settings", "awsecr", "push", "outputs", "redact", "../docker"} {
+		pkgs, err := parser.ParseDir(fset, dir, func(fi os.FileInfo) bool { return !strings.HasSuffix(fi.Name(), "_test.go") }, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, pkg := range pkgs {
+			ast.Inspect(pkg, func(n ast.Node) bool {
+				sel, ok := n.(*ast.SelectorExpr)
+				if !ok {
+					return true
+				}
+				if id, ok := sel.X.(*ast.Ident); ok && id.Name == "os" && (sel.Sel.Name == "Chdir" || sel.Sel.Name == "RemoveAll") {
+					t.Errorf("%s: os.%s outside plugin/builder", fset.Position(sel.Pos()), sel.Sel.Name)
+				}
+				return true
+			})
+		}
+	}
+}

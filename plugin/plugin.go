@@ -182,6 +182,27 @@ func (r *run) settle() (done bool, err error) {
 	return false, nil
 }
 
+// checkResources logs the pod's memory and CPU limits and, below 1 GiB of
+// memory, turns compressed caching off unless the user chose.
+func (r *run) checkResources() {
+	procs, cpus := parallelism()
+	logrus.Infof("parallelism: GOMAXPROCS %d (%d CPUs visible)", procs, cpus)
+	limit, src, ok := memoryLimit("/")
+	switch {
+	case !ok:
+		logrus.Info("memory limit: no cgroup memory file could be read; going on without one")
+	case limit == 0:
+		logrus.Infof("memory limit: none (%s)", src)
+	default:
+		logrus.Infof("memory limit: %s (%s)", humanBytes(limit), src)
+	}
+	if lowMemoryRule(&r.plan.Kaniko, limit) {
+		logrus.Warn("memory limit below 1 GiB: compressed caching turned off (set PLUGIN_COMPRESSED_CACHING to choose)")
+	} else if k := r.plan.Kaniko; limit > 0 && limit < lowMemory && k.CompressedCaching {
+		logrus.Warnf("PLUGIN_COMPRESSED_CACHING=true under a memory limit of %s: kaniko keeps every compressed layer in memory, and a large layer can get the step OOM-killed", humanBytes(limit))
+	}
+}
+
 // login signs in to AWS, writes a registry token to the docker config
 // (where kaniko's keychain looks first) and runs the checks before the
 // build.

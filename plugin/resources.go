@@ -9,7 +9,6 @@ import (
 	"strings"
 
 	"github.com/kaniko-ecr/kaniko-ecr/plugin/settings"
-	"github.com/sirupsen/logrus"
 )
 
 // cgroup files holding the memory limit: v2 first, then v1.
@@ -91,27 +90,6 @@ func unescapeMount(s string) string {
 		b.WriteByte(s[i])
 	}
 	return b.String()
-}
-
-// checkResources logs the pod's memory and CPU limits and, below 1 GiB of
-// memory, turns compressed caching off unless the user chose.
-func (r *run) checkResources() {
-	procs, cpus := parallelism()
-	logrus.Infof("parallelism: GOMAXPROCS %d (%d CPUs visible)", procs, cpus)
-	limit, src, ok := memoryLimit("/")
-	switch {
-	case !ok:
-		logrus.Info("memory limit: no cgroup memory file could be read; going on without one")
-	case limit == 0:
-		logrus.Infof("memory limit: none (%s)", src)
-	default:
-		logrus.Infof("memory limit: %s (%s)", humanBytes(limit), src)
-	}
-	if lowMemoryRule(&r.plan.Kaniko, limit) {
-		logrus.Warn("memory limit below 1 GiB: compressed caching turned off (set PLUGIN_COMPRESSED_CACHING to choose)")
-	} else if k := r.plan.Kaniko; limit > 0 && limit < lowMemory && k.CompressedCaching {
-		logrus.Warnf("PLUGIN_COMPRESSED_CACHING=true under a memory limit of %s: kaniko keeps every compressed layer in memory, and a large layer can get the step OOM-killed", humanBytes(limit))
-	}
 }
 
 // lowMemoryRule turns compressed caching off under a memory limit below

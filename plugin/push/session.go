@@ -109,26 +109,22 @@ func (s *Session) push(ctx context.Context, img v1.Image, tags []name.Tag, retri
 	errs := make([]error, len(repos))
 	var wg sync.WaitGroup
 	for i, r := range repos {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			logrus.Infof("pushing %s@%s", r, want)
 			if err := retry(ctx, retries, func() error { return s.uploadBlobs(ctx, r, img) }); err != nil {
 				errs[i] = fmt.Errorf("pushing %s: %w", r, err)
 			}
-		}()
+		})
 	}
 	// As remote.Write does: a tag that already holds the image is left
 	// alone (an immutable repository would refuse the write). The check is
 	// only an optimisation, so an error here means "write it".
 	for i, t := range tags {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			if d, err := s.puller.Head(ctx, t); err == nil && d.Digest == want {
 				holds[i] = true
 			}
-		}()
+		})
 	}
 	wg.Wait()
 	if err := errors.Join(errs...); err != nil {
@@ -141,14 +137,12 @@ func (s *Session) push(ctx context.Context, img v1.Image, tags []name.Tag, retri
 			logrus.Infof("%s already holds %s", t, want)
 			continue
 		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			logrus.Infof("tagging %s", t)
 			if err := retry(ctx, retries, func() error { return s.pusher.Put(ctx, t, img) }); err != nil {
 				errs[i] = fmt.Errorf("tagging %s: %w", t, err)
 			}
-		}()
+		})
 	}
 	wg.Wait()
 	return errors.Join(errs...)
@@ -180,9 +174,7 @@ func (s *Session) verify(ctx context.Context, tags []name.Tag, want v1.Hash) err
 	errs := make([]error, len(tags))
 	var wg sync.WaitGroup
 	for i, t := range tags {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			d, err := s.puller.Head(ctx, t)
 			switch {
 			case err != nil:
@@ -190,7 +182,7 @@ func (s *Session) verify(ctx context.Context, tags []name.Tag, want v1.Hash) err
 			case d.Digest != want:
 				errs[i] = fmt.Errorf("%s holds %s after the push, want %s", t, d.Digest, want)
 			}
-		}()
+		})
 	}
 	wg.Wait()
 	return errors.Join(errs...)

@@ -15,19 +15,24 @@ import (
 
 type decodeChecker interface{ decodeErr() error }
 
-// Bool accepts true/false, 1/0, yes/no, on/off in any case.
-type Bool struct {
-	V   bool
+// parsed is a decoded value with the problem found while decoding it.
+type parsed[T any] struct {
+	V   T
 	err error
 }
 
+func (p parsed[T]) decodeErr() error { return p.err }
+
+func (p *parsed[T]) set(v T, err error) { p.V, p.err = v, err }
+
+// Bool accepts true/false, 1/0, yes/no, on/off in any case.
+type Bool struct{ parsed[bool] }
+
 // Decode implements envconfig.Decoder.
 func (b *Bool) Decode(s string) error {
-	b.V, b.err = parseBool(s)
+	b.set(parseBool(s))
 	return nil
 }
-
-func (b Bool) decodeErr() error { return b.err }
 
 func parseBool(s string) (bool, error) {
 	switch strings.ToLower(strings.TrimSpace(s)) {
@@ -40,41 +45,34 @@ func parseBool(s string) (bool, error) {
 }
 
 // Int is a non-negative whole number.
-type Int struct {
-	V   int
-	err error
-}
+type Int struct{ parsed[int] }
 
 // Decode implements envconfig.Decoder.
 func (n *Int) Decode(s string) error {
+	n.set(parseCount(s))
+	return nil
+}
+
+func parseCount(s string) (int, error) {
 	s = strings.TrimSpace(s)
 	v, err := strconv.Atoi(s)
 	switch {
 	case err != nil:
-		n.err = fmt.Errorf("%q is not a whole number", s)
+		return 0, fmt.Errorf("%q is not a whole number", s)
 	case v < 0:
-		n.err = fmt.Errorf("%q is negative", s)
-	default:
-		n.V, n.err = v, nil
+		return 0, fmt.Errorf("%q is negative", s)
 	}
-	return nil
+	return v, nil
 }
-
-func (n Int) decodeErr() error { return n.err }
 
 // Hours is a duration given in hours ("336"), or as a Go duration ("90m").
-type Hours struct {
-	V   time.Duration
-	err error
-}
+type Hours struct{ parsed[time.Duration] }
 
 // Decode implements envconfig.Decoder.
 func (h *Hours) Decode(s string) error {
-	h.V, h.err = parseHours(s)
+	h.set(parseHours(s))
 	return nil
 }
-
-func (h Hours) decodeErr() error { return h.err }
 
 func parseHours(s string) (time.Duration, error) {
 	s = strings.TrimSpace(s)
@@ -93,18 +91,13 @@ func parseHours(s string) (time.Duration, error) {
 // List is a comma-separated list, or a JSON array of strings when the value
 // starts with "[", so items may hold commas. Items are trimmed; empty items
 // are dropped.
-type List struct {
-	V   []string
-	err error
-}
+type List struct{ parsed[[]string] }
 
 // Decode implements envconfig.Decoder.
 func (l *List) Decode(s string) error {
-	l.V, l.err = parseList(s)
+	l.set(parseList(s))
 	return nil
 }
-
-func (l List) decodeErr() error { return l.err }
 
 func parseList(s string) ([]string, error) {
 	s = strings.TrimSpace(s)
@@ -129,39 +122,30 @@ func parseList(s string) ([]string, error) {
 }
 
 // SemiList is a list separated by semicolons, so items may hold commas.
-type SemiList struct {
-	V   []string
-	err error
-}
+type SemiList struct{ parsed[[]string] }
 
 // Decode implements envconfig.Decoder.
 func (l *SemiList) Decode(s string) error {
-	l.V = nil
+	var items []string
 	for _, it := range strings.Split(s, ";") {
 		if it = strings.TrimSpace(it); it != "" {
-			l.V = append(l.V, it)
+			items = append(items, it)
 		}
 	}
+	l.set(items, nil)
 	return nil
 }
-
-func (l SemiList) decodeErr() error { return l.err }
 
 // KeyValues is a list of key=value items (see List), or a JSON object when
 // the value starts with "{". The order of the input is kept; JSON objects are
 // sorted by key.
-type KeyValues struct {
-	V   []string
-	err error
-}
+type KeyValues struct{ parsed[[]string] }
 
 // Decode implements envconfig.Decoder.
 func (kv *KeyValues) Decode(s string) error {
-	kv.V, kv.err = parseKeyValues(s)
+	kv.set(parseKeyValues(s))
 	return nil
 }
-
-func (kv KeyValues) decodeErr() error { return kv.err }
 
 func parseKeyValues(s string) ([]string, error) {
 	if t := strings.TrimSpace(s); strings.HasPrefix(t, "{") {

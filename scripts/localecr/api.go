@@ -194,13 +194,20 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		return
 	}
-	switch service {
-	case ServiceECR:
-		a.serveECR(w, op, body)
-	case ServiceECRPublic:
-		a.serveECRPublic(w, op, body)
-	default:
+	if service == ServiceSTS {
 		a.serveSTS(w, op, call.AccessKey)
+		return
+	}
+	in, ok := decodeECR(w, body)
+	if !ok {
+		return
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if service == ServiceECRPublic {
+		a.serveECRPublic(w, op, in)
+	} else {
+		a.serveECR(w, op, in)
 	}
 }
 
@@ -223,18 +230,6 @@ func (a *API) registryHost() string {
 	return a.Registry.Addr
 }
 
-func (a *API) repoJSON(r *Repository) map[string]any {
-	return map[string]any{
-		"repositoryArn":              "arn:aws:ecr:us-east-1:" + AccountID + ":repository/" + r.Name,
-		"registryId":                 AccountID,
-		"repositoryName":             r.Name,
-		"repositoryUri":              a.registryHost() + "/" + r.Name,
-		"createdAt":                  float64(r.CreatedAt.Unix()),
-		"imageTagMutability":         r.Mutability,
-		"imageScanningConfiguration": map[string]bool{"scanOnPush": r.ScanOnPush},
-	}
-}
-
 type ecrRequest struct {
 	RepositoryName     string   `json:"repositoryName"`
 	RepositoryNames    []string `json:"repositoryNames"`
@@ -250,16 +245,8 @@ type ecrRequest struct {
 	PolicyText          string `json:"policyText"`
 }
 
-func (a *API) serveECR(w http.ResponseWriter, op string, body []byte) {
-	var in ecrRequest
-	if len(body) > 0 {
-		if err := json.Unmarshal(body, &in); err != nil {
-			writeECRError(w, 400, "SerializationException", err.Error())
-			return
-		}
-	}
-	a.mu.Lock()
-	defer a.mu.Unlock()
+// serveECR answers the ECR operations the plugin uses, with a.mu held.
+func (a *API) serveECR(w http.ResponseWriter, op string, in ecrRequest) {
 	switch op {
 	case "GetAuthorizationToken":
 		auth := a.authorizationData()
@@ -273,21 +260,9 @@ func (a *API) serveECR(w http.ResponseWriter, op string, body []byte) {
 			}
 			sort.Strings(names)
 		}
-		var out []map[string]any
-		for _, n := range names {
-			r, ok := a.repos[n]
-			if !ok {
-				writeECRError(w, 400, "RepositoryNotFoundException",
-					fmt.Sprintf("The repository with name '%s' does not exist in the registry with id '%s'", n, AccountID))
-				return
-			}
-			out = append(out, a.repoJSON(r))
-		}
-		writeJSON(w, map[string]any{"repositories": out})
+		describeRepositories(w, a.repos, names, a.repoJSON)
 	case "CreateRepository":
-		if _, ok := a.repos[in.RepositoryName]; ok {
-			writeECRError(w, 400, "RepositoryAlreadyExistsException",
-				fmt.Sprintf("The repository with name '%s' already exists in the registry with id '%s'", in.RepositoryName, AccountID))
+		if repositoryExists(w, a.repos, in.RepositoryName) {
 			return
 		}
 		r := &Repository{Name: in.RepositoryName, Mutability: in.ImageTagMutability, CreatedAt: time.Now()}
@@ -374,4 +349,17 @@ func (a *API) describeImages(w http.ResponseWriter, in ecrRequest) {
 		})
 	}
 	writeJSON(w, map[string]any{"imageDetails": details})
+}
+
+// decodeECR reads an ECR request body; on a bad one it answers with ECR's
+// error and reports false.
+func decodeECR(w http.ResponseWriter, body []byte) (ecrRequest, bool) {
+	var in ecrRequest
+	if len(body) > 0 {
+		if err := json.Unmarshal(body, &in); err != nil {
+			writeECRError(w, 400, "SerializationException", err.Error())
+			return in, false
+		}
+	}
+	return in, true
 }
