@@ -22,16 +22,17 @@ const module = "github.com/kaniko-ecr/kaniko-ecr"
 // (plugin) orders them; main wires kaniko in. A package missing here may
 // import none of ours.
 var allowedImports = map[string][]string{
-	"":                  {"plugin", "plugin/builder", "plugin/settings"},
-	"plugin":            {"plugin/awsecr", "plugin/outputs", "plugin/push", "plugin/redact", "plugin/settings"},
-	"plugin/settings":   {"docker", "plugin/redact"},
-	"plugin/awsecr":     {"docker", "plugin/redact", "plugin/settings"},
-	"plugin/builder":    {"plugin/settings"},
-	"plugin/push":       {},
-	"plugin/outputs":    {"plugin/settings"},
-	"plugin/redact":     {},
-	"plugin/dockerfile": {},
-	"docker":            {},
+	"":                       {"plugin", "plugin/builder", "plugin/settings"},
+	"plugin":                 {"plugin/awsecr", "plugin/outputs", "plugin/push", "plugin/redact", "plugin/settings"},
+	"plugin/settings":        {"docker", "plugin/redact", "plugin/settings/semver"},
+	"plugin/settings/semver": {},
+	"plugin/awsecr":          {"docker", "plugin/redact", "plugin/settings"},
+	"plugin/builder":         {"plugin/settings"},
+	"plugin/push":            {},
+	"plugin/outputs":         {"plugin/settings"},
+	"plugin/redact":          {},
+	"plugin/dockerfile":      {},
+	"docker":                 {},
 }
 
 // goList returns every package of the module with its direct imports.
