@@ -24,8 +24,9 @@ const module = "github.com/kaniko-ecr/kaniko-ecr"
 var allowedImports = map[string][]string{
 	"":                       {"plugin", "plugin/builder", "plugin/settings"},
 	"plugin":                 {"plugin/awsecr", "plugin/outputs", "plugin/push", "plugin/redact", "plugin/settings"},
-	"plugin/settings":        {"docker", "plugin/redact", "plugin/settings/semver"},
+	"plugin/settings":        {"docker", "plugin/redact", "plugin/settings/semver", "plugin/settings/values"},
 	"plugin/settings/semver": {},
+	"plugin/settings/values": {},
 	"plugin/awsecr":          {"docker", "plugin/redact", "plugin/settings"},
 	"plugin/builder":         {"plugin/settings"},
 	"plugin/push":            {},
@@ -88,7 +89,7 @@ func TestOnlyTheBuildImportsKanikoAndOnlyTheFrontEndImportsBuildkit(t *testing.T
 			}
 		}
 	}
-	for _, pkg := range []string{"plugin", "plugin/settings", "plugin/awsecr", "plugin/push", "plugin/outputs", "plugin/redact", "docker"} {
+	for _, pkg := range []string{"plugin", "plugin/settings", "plugin/awsecr", "plugin/push", "plugin/outputs", "plugin/redact", "plugin/settings/values", "docker"} {
 		deps, err := exec.Command("go", "list", "-deps", module+"/"+pkg).Output()
 		if err != nil {
 			t.Fatalf("go list -deps: %v", err)
