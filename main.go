@@ -9,6 +9,7 @@ import (
 	"github.com/kaniko-ecr/kaniko-ecr/plugin"
 	"github.com/kaniko-ecr/kaniko-ecr/plugin/builder"
 	"github.com/kaniko-ecr/kaniko-ecr/plugin/settings"
+	"github.com/kaniko-ecr/kaniko-ecr/plugin/steps"
 )
 
 var version = "dev"
@@ -22,6 +23,10 @@ func main() {
 		case "--version", "version":
 			fmt.Println("kaniko-ecr", version)
 			return
+		case "step":
+			// kaniko runs a rewritten Dockerfile instruction (RUN --mount,
+			// heredocs) as this command: see plugin/steps.
+			os.Exit(steps.Main(os.Args[2:]))
 		}
 	}
 	ctx, stop := plugin.SignalContext()

@@ -161,6 +161,10 @@ func (r *run) settle() (done bool, err error) {
 		return false, verr
 	}
 	r.plan = plan
+	r.hideBuildSecrets()
+	for _, w := range plan.Warnings {
+		logrus.Warn(w)
+	}
 	if plan.DryRun {
 		return true, r.printPlan()
 	}
@@ -200,6 +204,19 @@ func (r *run) checkResources() {
 		logrus.Warn("memory limit below 1 GiB: compressed caching turned off (set PLUGIN_COMPRESSED_CACHING to choose)")
 	} else if k := r.plan.Kaniko; limit > 0 && limit < lowMemory && k.CompressedCaching {
 		logrus.Warnf("PLUGIN_COMPRESSED_CACHING=true under a memory limit of %s: kaniko keeps every compressed layer in memory, and a large layer can get the step OOM-killed", humanBytes(limit))
+	}
+}
+
+// hideBuildSecrets registers the build secrets and the SSH key, line by
+// line too, with the log hook: RUN steps print what they like.
+func (r *run) hideBuildSecrets() {
+	for _, v := range r.plan.BuildSecrets {
+		r.hook.Add(v.Reveal())
+	}
+	for _, line := range strings.Split(r.plan.SSHKey.Reveal(), "\n") {
+		if !strings.HasPrefix(line, "-----") {
+			r.hook.Add(strings.TrimSpace(line))
+		}
 	}
 }
 

@@ -29,12 +29,31 @@ func (Kaniko) Build(ctx context.Context, p *settings.Plan) (v1.Image, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := prepare(opts); err != nil {
+	var rewritten []byte
+	if p.Frontend != nil {
+		rewritten = p.Frontend.Dockerfile
+	}
+	if err := prepare(opts, rewritten); err != nil {
+		return nil, err
+	}
+	fe, err := startFrontend(p, opts.KanikoDir)
+	if err != nil {
 		return nil, err
 	}
 	img, err := runCancellable(ctx, func() (v1.Image, error) { return executor.DoBuild(opts) })
+	if why := fe.failure(); err != nil && why != nil {
+		err = fmt.Errorf("%w (%v)", why, err)
+	}
+	if serr := fe.stop(err == nil); serr != nil && err == nil {
+		err = serr
+	}
 	if err != nil {
 		return nil, fmt.Errorf("building image: %w", err)
+	}
+	if p.Frontend != nil {
+		if img, err = restoreHistory(img, p.Frontend.History); err != nil {
+			return nil, fmt.Errorf("restoring the image history: %w", err)
+		}
 	}
 	return img, nil
 }
@@ -58,8 +77,9 @@ func (Kaniko) Registry(p *settings.Plan, registry string) (authn.Keychain, http.
 // must repeat: keep /var/run out of snapshots, copy the Dockerfile (and its
 // .dockerignore) into /kaniko so a .dockerignore'd Dockerfile still builds,
 // and work from "/" so RUN steps without WORKDIR write into the image, not
-// into the mounted workspace.
-func prepare(opts *config.KanikoOptions) error {
+// into the mounted workspace. rewritten, when set, is what the front end
+// made of the Dockerfile: kaniko builds that instead.
+func prepare(opts *config.KanikoOptions, rewritten []byte) error {
 	if opts.IgnoreVarRun {
 		util.AddToDefaultIgnoreList(util.IgnoreListEntry{Path: "/var/run"})
 	}
@@ -67,7 +87,13 @@ func prepare(opts *config.KanikoOptions) error {
 		util.AddToDefaultIgnoreList(util.IgnoreListEntry{Path: p})
 	}
 	dst := filepath.Join(opts.KanikoDir, "Dockerfile")
-	if err := copyFile(opts.DockerfilePath, dst); err != nil {
+	if rewritten == nil {
+		var err error
+		if rewritten, err = os.ReadFile(opts.DockerfilePath); err != nil {
+			return fmt.Errorf("reading the Dockerfile: %w", err)
+		}
+	}
+	if err := writeFile(dst, rewritten); err != nil {
 		return fmt.Errorf("copying Dockerfile into %s: %w", opts.KanikoDir, err)
 	}
 	ignore := opts.DockerfilePath + ".dockerignore"
@@ -85,6 +111,10 @@ func copyFile(src, dst string) error {
 	if err != nil {
 		return err
 	}
+	return writeFile(dst, b)
+}
+
+func writeFile(dst string, b []byte) error {
 	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
 		return err
 	}

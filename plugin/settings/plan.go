@@ -3,6 +3,7 @@ package settings
 import (
 	"time"
 
+	"github.com/kaniko-ecr/kaniko-ecr/plugin/dockerfile"
 	"github.com/kaniko-ecr/kaniko-ecr/plugin/redact"
 )
 
@@ -50,6 +51,15 @@ type Plan struct {
 	DroneOutput         string // absolute; from DRONE_OUTPUT
 
 	Kaniko KanikoFlags
+
+	// BuildKit Dockerfiles: secret values by id, the SSH key, where cache
+	// mounts are kept between builds, and what the front end made of the
+	// Dockerfile (kaniko's Dockerfile, the steps, history and checksums).
+	BuildSecrets  map[string]redact.Secret
+	SSHKey        redact.Secret
+	CacheMountDir string
+	Frontend      *dockerfile.Result `json:"-"`
+	Warnings      []string           // for the log: the Dockerfile's warnings
 
 	DryRun bool
 	Force  bool

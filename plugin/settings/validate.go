@@ -7,7 +7,6 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
-	"sort"
 	"strings"
 
 	"github.com/kaniko-ecr/kaniko-ecr/plugin/settings/values"
@@ -26,6 +25,7 @@ func (e *ValidationError) Error() string {
 type Env struct {
 	Lookup func(string) (string, bool)
 	Dir    string // working directory (the workspace)
+	Exe    string // the running binary, which runs the front end's steps; empty: <KANIKO_DIR>/kaniko-ecr
 	// MountPoint returns the mount point a path lives on. Set only inside
 	// a container, where outputs must not land on the container's "/".
 	MountPoint func(path string) string
@@ -94,6 +94,7 @@ func (s *Settings) Validate(env Env) (*Plan, error) {
 	validateBaseImage(s, p, bad)
 	validateKanikoFlags(s, env, p, bad)
 	validateAWS(s, env, p, bad)
+	validateBuildKit(s, env, p, bad)
 
 	if pl := strings.TrimSpace(s.Platform); pl != "" {
 		if !platformRE.MatchString(pl) {
@@ -116,7 +117,7 @@ func (s *Settings) Validate(env Env) (*Plan, error) {
 	}
 
 	if len(probs) > 0 {
-		sort.Strings(probs) // by variable name: a stable report
+		sortProblems(probs) // by variable, then line: a stable report
 		return nil, &ValidationError{Problems: probs}
 	}
 	return p, nil

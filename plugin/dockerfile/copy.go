@@ -1,0 +1,167 @@
+package dockerfile
+
+import (
+	"regexp"
+	"strconv"
+	"strings"
+
+	"github.com/moby/buildkit/frontend/dockerfile/dfgitutil"
+	"github.com/moby/buildkit/frontend/dockerfile/instructions"
+	"github.com/moby/buildkit/frontend/dockerfile/parser"
+)
+
+// COPY --link and ADD --link are accepted and dropped. With --link BuildKit
+// copies into an empty layer and stacks that on the previous state, so the
+// layer can be reused when earlier layers change: a caching property, the
+// files in the image are the same. They differ only when the destination
+// path crosses a symlink of the previous state, which a linked copy cannot
+// follow (Docker documents this as --link's incompatibility); kaniko
+// follows it, as BuildKit does without --link.
+
+// copyCmd checks a COPY and reports whether it must be rewritten. kaniko
+// implements --from, --chown and --chmod (octal only).
+func (a *analysis) copyCmd(n *parser.Node, c *instructions.CopyCommand) bool {
+	line := n.StartLine
+	ok := true
+	if c.Parents {
+		a.problem(line, "COPY --parents: not implemented here")
+		ok = false
+	}
+	for _, p := range c.ExcludePatterns {
+		a.problem(line, "COPY --exclude="+p+": not implemented here")
+		ok = false
+	}
+	ok = a.chmod(line, "COPY", c.Chmod) && ok
+	// kaniko indexes its stage list with a numeric --from when it skips
+	// unused stages, and panics when the index is out of range.
+	if i, err := strconv.Atoi(c.From); err == nil && (i < 0 || i >= len(a.stages)-1) {
+		a.problem(line, "COPY --from="+c.From+": no earlier stage has that index")
+		ok = false
+	}
+	if len(c.SourceContents) == 0 {
+		return false
+	}
+	if c.From != "" {
+		a.problem(line, "COPY --from="+c.From+": cannot be combined with heredoc sources here")
+		ok = false
+	}
+	return a.heredocCopy(n, c.SourcesAndDest, c.Chmod, c.Chown, ok)
+}
+
+// add checks an ADD and reports whether it must be rewritten. kaniko
+// implements --chown, --chmod (octal only), local archives and plain
+// http(s) downloads; a download with --checksum becomes a helper step that
+// fetches and verifies it.
+func (a *analysis) add(n *parser.Node, c *instructions.AddCommand) bool {
+	line := n.StartLine
+	ok := true
+	for _, p := range c.ExcludePatterns {
+		a.problem(line, "ADD --exclude="+p+": not implemented here")
+		ok = false
+	}
+	if c.KeepGitDir != nil {
+		a.problem(line, "ADD --keep-git-dir: git sources are not supported here")
+		ok = false
+	}
+	if c.Unpack != nil {
+		// kaniko always unpacks local archives and never remote ones.
+		a.problem(line, "ADD --unpack: not supported here (local archives are always unpacked, downloads never)")
+		ok = false
+	}
+	for _, src := range c.SourcePaths {
+		if isGitSource(src) {
+			a.problem(line, "ADD "+src+": git sources are not supported here")
+			ok = false
+		}
+	}
+	ok = a.chmod(line, "ADD", c.Chmod) && ok
+	if c.Checksum != "" {
+		return a.checksum(n, c, ok)
+	}
+	if len(c.SourceContents) == 0 {
+		return false
+	}
+	return a.heredocCopy(n, c.SourcesAndDest, c.Chmod, c.Chown, ok)
+}
+
+// sha256RE is the only digest form accepted for ADD --checksum.
+var sha256RE = regexp.MustCompile(`^sha256:[0-9a-f]{64}$`)
+
+// checksum turns ADD --checksum, which kaniko ignores, into a helper step
+// that downloads the file, checks its digest and writes it as ADD would.
+// Like BuildKit it needs a single source; unlike BuildKit only an http(s)
+// download can be checked here (git sources are refused).
+func (a *analysis) checksum(n *parser.Node, c *instructions.AddCommand, ok bool) bool {
+	flag := "ADD --checksum=" + c.Checksum
+	switch {
+	case !sha256RE.MatchString(c.Checksum):
+		a.problem(n.StartLine, flag+": want sha256:<64 lower-case hex digits>")
+	case len(c.SourcePaths) != 1 || len(c.SourceContents) != 0:
+		a.problem(n.StartLine, flag+": needs exactly one source, an http(s) URL")
+	case !isHTTPSource(c.SourcePaths[0]):
+		a.problem(n.StartLine, flag+": the source must be an http(s) URL")
+	case ok:
+		st := a.newStep(n, "add")
+		st.URL, st.Checksum = c.SourcePaths[0], c.Checksum
+		st.Dest, st.Chmod, st.Chown = c.DestPath, c.Chmod, c.Chown
+		a.pending = append(a.pending, rewrite{line: n.StartLine, end: n.EndLine, step: st})
+	}
+	return true
+}
+
+// isHTTPSource is BuildKit's test for a download source.
+func isHTTPSource(src string) bool {
+	return (strings.HasPrefix(src, "http://") || strings.HasPrefix(src, "https://")) && !isGitSource(src)
+}
+
+// isGitSource is BuildKit's test for a git source. kaniko would download
+// an https://....git URL as a web page, and treat git@... as a local path.
+func isGitSource(src string) bool {
+	ref, isGit, err := dfgitutil.ParseGitRef(src)
+	if err != nil {
+		return isGit
+	}
+	return ref != nil && !ref.IndistinguishableFromLocal
+}
+
+// chmod refuses modes kaniko cannot apply: it parses --chmod as octal
+// only, while BuildKit also takes symbolic modes. Values with variables
+// are left to kaniko, which expands them first.
+func (a *analysis) chmod(line int, name, mode string) bool {
+	if mode == "" || strings.Contains(mode, "$") {
+		return true
+	}
+	if v, err := strconv.ParseUint(mode, 8, 32); err != nil || v > 0o7777 {
+		a.problem(line, name+" --chmod="+mode+": only octal modes up to 7777 are supported here")
+		return false
+	}
+	return true
+}
+
+// heredocCopy turns a COPY or ADD of heredocs into a helper step. kaniko
+// cannot copy heredocs at all, and a mix with context files would need the
+// build context inside the build root, so only heredocs are accepted.
+func (a *analysis) heredocCopy(n *parser.Node, sd instructions.SourcesAndDest, chmod, chown string, ok bool) bool {
+	name := strings.ToUpper(n.Value)
+	if len(sd.SourcePaths) > 0 {
+		a.problem(n.StartLine, name+": heredocs cannot be mixed with other sources here")
+		ok = false
+	}
+	// The sources come from BuildKit's instruction rather than the parser
+	// node: in the JSON form a "<<EOF" source is an empty heredoc, and the
+	// body is already stripped of tabs for <<-.
+	var docs []Heredoc
+	for _, sc := range sd.SourceContents {
+		h := Heredoc{Name: sc.Path, Data: sc.Data, Expand: sc.Expand}
+		ok = a.textOK(n, h) && a.fileName(n, h.Name) && ok
+		docs = append(docs, h)
+	}
+	if !ok {
+		return true
+	}
+	st := a.newStep(n, "copy")
+	st.Heredocs = docs
+	st.Dest, st.Chmod, st.Chown = sd.DestPath, chmod, chown
+	a.pending = append(a.pending, rewrite{line: n.StartLine, end: n.EndLine, step: st})
+	return true
+}

@@ -1,0 +1,378 @@
+// Package dockerfile is the Dockerfile front end that runs before kaniko.
+//
+// kaniko parses Dockerfiles with BuildKit's parser but implements only the
+// classic instruction set: it ignores RUN --mount, --network, --security and
+// --device, runs `RUN <<EOF` as `sh -c "<<EOF"`, fails on `COPY <<EOF`,
+// ignores ADD --checksum, --keep-git-dir, --unpack, COPY --parents and
+// --exclude, and never looks at `# syntax=`. Analyze reads a Dockerfile
+// with the same parser and makes every one of those forms explicit: it is
+// either refused with a Problem, reported as a warning, or turned into
+// something the builder implements around kaniko (a Step run by the step
+// helper, a Checksum verified after the build). It also returns the
+// Dockerfile kaniko should build, which is the input unchanged unless a
+// BuildKit-only form had to be rewritten.
+//
+// Analyze is pure: it reads no files, makes no network calls and never
+// imports kaniko, so it can run during settings validation.
+package dockerfile
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"path"
+	"sort"
+	"strings"
+
+	"github.com/moby/buildkit/frontend/dockerfile/instructions"
+	"github.com/moby/buildkit/frontend/dockerfile/linter"
+	"github.com/moby/buildkit/frontend/dockerfile/parser"
+)
+
+// Options describes the build environment the Dockerfile is checked against.
+type Options struct {
+	// File is the name used in messages, e.g. "Dockerfile".
+	File string
+	// Secrets holds the ids of the build secrets that will be available.
+	Secrets map[string]bool
+	// SSH reports that an SSH agent will be available; it serves every
+	// ssh mount id.
+	SSH bool
+	// Helper is the absolute path of the step helper inside the build root.
+	Helper string
+	// StepDir is the directory in the build root where the builder writes
+	// each Step as <id>.json (see StepFile).
+	StepDir string
+	// ContentHash, when set, returns a digest of a file or directory of the
+	// build context ("" for the whole context): bind mounts from the context
+	// are part of their step's cache key.
+	ContentHash func(source string) (string, error)
+	// Platform is the os/arch[/variant] kaniko pulls every base image for;
+	// empty means this machine's platform.
+	Platform string
+}
+
+// StepFile is where the builder writes the Step with the given id.
+func (o Options) StepFile(id string) string {
+	return path.Join(o.StepDir, id+".json")
+}
+
+// Problem is a finding tied to a line of the Dockerfile (0 when the
+// Dockerfile as a whole is at fault).
+type Problem struct {
+	File string // Options.File
+	Line int    // 1-based line of the instruction or directive
+	Msg  string // what is wrong, starting with the instruction and flag
+}
+
+// String formats the problem as "file:line: message".
+func (p Problem) String() string {
+	return fmt.Sprintf("%s:%d: %s", p.File, p.Line, p.Msg)
+}
+
+// Result is what the builder needs to build the Dockerfile with kaniko.
+type Result struct {
+	// Dockerfile is what kaniko builds: byte-identical to the input unless
+	// an instruction had to be rewritten. Nil when there are problems.
+	Dockerfile []byte
+	// Steps has one entry per RUN with heredocs or mounts and per COPY or
+	// ADD of heredocs; those with Helper set are run by the step helper.
+	Steps []Step
+	// History maps the created_by kaniko records for each rewritten
+	// instruction to the instruction as written, so the builder can
+	// restore the image history.
+	History map[string]string
+	// Stages lists the stage names given with FROM ... AS, lower-cased.
+	Stages []string
+	// Warnings are findings that do not stop the build.
+	Warnings []Problem
+}
+
+// Step is an instruction kaniko cannot run as written, with what BuildKit
+// would do for it. It holds secret ids, never secret values; the builder
+// stores it as JSON in Options.StepFile(ID) for the step helper.
+type Step struct {
+	// ID is the hex sha256 of json.Marshal of the step with ID empty, so
+	// any change to the step changes its id (and kaniko's cache key).
+	ID string `json:"id"`
+	// Kind is "run" for RUN, "copy" for COPY or ADD of heredocs (BuildKit
+	// treats an ADD heredoc exactly like a COPY one), and "add" for ADD
+	// --checksum of a download, which the helper fetches and verifies.
+	Kind string `json:"kind"`
+	// Helper is set when the rewritten Dockerfile runs the step through
+	// the step helper. Otherwise kaniko runs Args itself and the step is
+	// only a record of what the instruction means.
+	Helper bool `json:"helper,omitempty"`
+	// File and Line say where the instruction is, for messages.
+	File string `json:"file,omitempty"`
+	Line int    `json:"line"`
+	// Original is the instruction as written (continuation lines joined,
+	// heredoc bodies and terminators appended): the created_by to record.
+	Original string `json:"original"`
+	// Stage is the 0-based index of the stage among all FROMs, and
+	// StageName its name, if any.
+	Stage     int    `json:"stage"`
+	StageName string `json:"stageName,omitempty"`
+	// Shell is the stage's SHELL at this instruction.
+	Shell []string `json:"shell"`
+	// Escape is the Dockerfile's escape character, which BuildKit uses to
+	// expand variables in mount options and in Dest, Chown and Chmod.
+	Escape string `json:"escape"`
+	// Command is the shell-form command line after the flags; Exec holds
+	// the arguments of the exec form instead.
+	Command string   `json:"command,omitempty"`
+	Exec    []string `json:"exec,omitempty"`
+	// Args is what to execute, computed the way BuildKit does.
+	Args []string `json:"args,omitempty"`
+	// Script, when set, is the path where Heredocs[0].Content() must be
+	// written with mode 0755 before Args (which names it) is executed.
+	Script string `json:"script,omitempty"`
+	// Heredocs are the instruction's heredocs. For COPY they are the files
+	// to create, named after the delimiter, with Data already stripped of
+	// tabs for <<-.
+	Heredocs []Heredoc `json:"heredocs,omitempty"`
+	// Mounts are the RUN --mount flags, in order.
+	Mounts []Mount `json:"mounts,omitempty"`
+	// Network is "none" when RUN --network=none asked for no network.
+	Network string `json:"network,omitempty"`
+	// URL and Checksum are an ADD --checksum download and its digest
+	// (sha256:<hex>).
+	URL      string `json:"url,omitempty"`
+	Checksum string `json:"checksum,omitempty"`
+	// Dest, Chmod and Chown are the COPY destination and flags, as written.
+	Dest  string `json:"dest,omitempty"`
+	Chmod string `json:"chmod,omitempty"`
+	Chown string `json:"chown,omitempty"`
+}
+
+// Heredoc is an inline document as parsed by BuildKit.
+type Heredoc struct {
+	// Name is the delimiter without quotes (the file name for COPY).
+	Name string `json:"name"`
+	// Data is the body as written, with the final newline.
+	Data string `json:"data"`
+	// Chomp is set for <<-: leading tabs are stripped from each line.
+	Chomp bool `json:"chomp,omitempty"`
+	// Expand is set when the delimiter is unquoted. For COPY, BuildKit then
+	// expands variables in the body (escape character always \, quotes
+	// left alone); for RUN the shell does it.
+	Expand bool `json:"expand,omitempty"`
+	// FD is the descriptor of a 3<<EOF form; 0 means standard input.
+	FD uint `json:"fd,omitempty"`
+}
+
+// Content is the body with <<- tab stripping applied.
+func (h Heredoc) Content() string {
+	if h.Chomp {
+		return parser.ChompHeredocContent(h.Data)
+	}
+	return h.Data
+}
+
+// Analyze checks src against opts and returns what the builder needs. The
+// problems are sorted by line; when there are any, Result.Dockerfile is nil
+// and the rest of the Result describes only the instructions that passed.
+func Analyze(src []byte, opts Options) (res *Result, problems []Problem) {
+	a := &analysis{opts: opts, src: src, res: &Result{History: map[string]string{}}}
+	defer func() {
+		if r := recover(); r != nil {
+			// A panic is a bug here; reporting it keeps the plugin's exit
+			// status meaningful instead of crashing validation.
+			a.problem(0, fmt.Sprintf("internal error analysing the Dockerfile: %v", r))
+			res, problems = a.finish(false)
+		}
+	}()
+	a.directives()
+	ast, err := parser.Parse(bytes.NewReader(src))
+	if err != nil {
+		a.problem(errorLine(err), err.Error())
+		return a.finish(false)
+	}
+	a.escape = string(ast.EscapeToken)
+	for _, n := range ast.AST.Children {
+		a.node(n)
+	}
+	a.plan()
+	return a.finish(true)
+}
+
+// analysis is the state of one Analyze call.
+type analysis struct {
+	opts     Options
+	src      []byte
+	escape   string
+	res      *Result
+	problems []Problem
+	stages   []stage
+	// written holds the created_by of every instruction left as written,
+	// so a rewritten one never gets a created_by that is already taken.
+	written map[string]bool
+	pending []rewrite
+	edits   []edit
+}
+
+// stage is what is known statically about a build stage.
+type stage struct {
+	name  string
+	shell []string
+}
+
+func (a *analysis) problem(line int, msg string) {
+	a.problems = append(a.problems, Problem{File: a.opts.File, Line: line, Msg: msg})
+}
+
+func (a *analysis) warn(line int, msg string) {
+	a.res.Warnings = append(a.res.Warnings, Problem{File: a.opts.File, Line: line, Msg: msg})
+}
+
+func (a *analysis) finish(complete bool) (*Result, []Problem) {
+	sort.SliceStable(a.problems, func(i, j int) bool { return a.problems[i].Line < a.problems[j].Line })
+	sort.SliceStable(a.res.Warnings, func(i, j int) bool { return a.res.Warnings[i].Line < a.res.Warnings[j].Line })
+	if complete && len(a.problems) == 0 {
+		a.res.Dockerfile = applyEdits(a.src, a.edits)
+	} else {
+		a.res.Dockerfile = nil
+	}
+	return a.res, a.problems
+}
+
+// errorLine is the first line a BuildKit error points at, or 0.
+func errorLine(err error) int {
+	var le *parser.LocationError
+	if errors.As(err, &le) && len(le.Locations) > 0 && len(le.Locations[0]) > 0 {
+		return le.Locations[0][0].Start.Line
+	}
+	return 0
+}
+
+// node checks one instruction. Each is parsed on its own, rather than with
+// instructions.Parse, so that every faulty instruction is reported.
+func (a *analysis) node(n *parser.Node) {
+	line := n.StartLine
+	name := strings.ToUpper(n.Value)
+	if c, crash := crashesKaniko(n); crash {
+		a.problem(line, "# "+c+" above "+name+": kaniko's parser crashes on per-instruction check rules; remove the comment")
+		return
+	}
+	// A complete linter: BuildKit writes to its rule maps when a comment
+	// above the instruction holds a check= directive.
+	v, err := instructions.ParseInstructionWithLinter(n, linter.New(&linter.Config{}))
+	if err != nil {
+		if name == "RUN" && a.runModes(n) {
+			return
+		}
+		var unknown *instructions.UnknownInstructionError
+		if !errors.As(err, &unknown) {
+			err = fmt.Errorf("%s: %w", name, err)
+		}
+		a.problem(line, err.Error())
+		return
+	}
+	if st, ok := v.(*instructions.Stage); ok {
+		a.from(n, st)
+		return
+	}
+	if _, ok := v.(*instructions.ArgCommand); ok && len(a.stages) == 0 {
+		a.noFlags(n, name)
+		return // a global ARG, before the first FROM
+	}
+	if len(a.stages) == 0 {
+		a.problem(line, name+": no build stage in current context (the first instruction must be FROM)")
+		return
+	}
+	a.command(n, name, v)
+}
+
+// crashesKaniko reports whether kaniko's parse of n would panic. kaniko
+// hands BuildKit an empty linter.Linter, whose nil rule maps BuildKit
+// writes to when the first check= comment above an instruction lists skip
+// or experimental rules.
+func crashesKaniko(n *parser.Node) (string, bool) {
+	for _, c := range n.PrevComment {
+		p := parser.DirectiveParser{}
+		p.SetComment("")
+		d, _ := p.ParseLine([]byte(c))
+		if d == nil || d.Name != "check" {
+			continue
+		}
+		v, _, _ := strings.Cut(d.Value, " ")
+		cfg, err := linter.ParseLintOptions(v)
+		return c, err == nil && (len(cfg.SkipRules) > 0 || len(cfg.ExperimentalRules) > 0)
+	}
+	return "", false
+}
+
+// command checks an instruction inside a stage.
+func (a *analysis) command(n *parser.Node, name string, v any) {
+	line := n.StartLine
+	keep := true
+	switch c := v.(type) {
+	case *instructions.RunCommand:
+		keep = !a.run(n, c)
+	case *instructions.CopyCommand:
+		keep = !a.copyCmd(n, c)
+	case *instructions.AddCommand:
+		keep = !a.add(n, c)
+	case *instructions.ShellCommand:
+		a.cur().shell = append([]string(nil), c.Shell...)
+	case *instructions.HealthCheckCommand:
+		a.healthcheck(n, c)
+	case *instructions.MaintainerCommand:
+		a.warn(line, "MAINTAINER: kaniko ignores it, so the image author stays unset (use LABEL org.opencontainers.image.authors=...)")
+	case *instructions.ArgCommand, *instructions.StopSignalCommand:
+		a.noFlags(n, name)
+	}
+	if keep {
+		if a.written == nil {
+			a.written = map[string]bool{}
+		}
+		a.written[strings.TrimSpace(n.Original)] = true
+	}
+}
+
+// noFlags refuses flags on instructions whose BuildKit parser never reads
+// them, so they would be dropped by BuildKit and kaniko alike.
+func (a *analysis) noFlags(n *parser.Node, name string) {
+	for _, f := range n.Flags {
+		a.problem(n.StartLine, fmt.Sprintf("%s %s: %s takes no flags", name, f, name))
+	}
+}
+
+// cur is the stage being read; callers make sure there is one.
+func (a *analysis) cur() *stage {
+	return &a.stages[len(a.stages)-1]
+}
+
+// flagValues returns the values of every --name=value flag of n, in order.
+func flagValues(n *parser.Node, name string) []string {
+	var out []string
+	for _, f := range n.Flags {
+		if v, ok := strings.CutPrefix(f, "--"+name+"="); ok {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// original is the instruction as kaniko shows unrewritten instructions in
+// created_by (trimmed, continuations joined), with each heredoc body and
+// terminator appended the way BuildKit reconstitutes ONBUILD triggers.
+func original(n *parser.Node) string {
+	var b strings.Builder
+	b.WriteString(strings.TrimSpace(n.Original))
+	for _, h := range n.Heredocs {
+		b.WriteByte('\n')
+		b.WriteString(h.Content)
+		b.WriteString(h.Name)
+	}
+	return b.String()
+}
+
+// heredocs converts the parser's heredocs into the model.
+func heredocs(n *parser.Node) []Heredoc {
+	var out []Heredoc
+	for _, h := range n.Heredocs {
+		out = append(out, Heredoc{Name: h.Name, Data: h.Content, Chomp: h.Chomp, Expand: h.Expand, FD: h.FileDescriptor})
+	}
+	return out
+}

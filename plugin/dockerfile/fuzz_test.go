@@ -1,0 +1,129 @@
+package dockerfile
+
+import (
+	"bytes"
+	"runtime"
+	"strings"
+	"testing"
+
+	"github.com/moby/buildkit/frontend/dockerfile/parser"
+)
+
+func FuzzAnalyze(f *testing.F) {
+	for _, src := range plainDockerfiles {
+		f.Add([]byte(src))
+	}
+	for _, s := range []string{
+		"FROM alpine\nRUN <<EOF\necho hi\nEOF\n",
+		"FROM alpine\nRUN <<-EOF\n\techo hi\n\tEOF\n",
+		"FROM alpine\nRUN cat <<A <<'B'\na\nA\nb\nB\n",
+		"FROM alpine\nRUN <<EOF\n#!/bin/sh\necho hi\nEOF\n",
+		"FROM alpine\nCOPY --chmod=755 <<a <<b /d/\nx\na\ny\nb\n",
+		"FROM alpine\nRUN --mount=type=secret,id=npmrc,required --mount=type=cache,target=/c --network=none ls\n",
+		"FROM alpine\nRUN --mount=type=ssh --security=sandbox --device=x ls\n",
+		"FROM --platform=$BUILDPLATFORM alpine AS a\nADD --checksum=sha256:" + strings.Repeat("0", 64) + " https://e.x/a /a\n",
+		"FROM alpine\nCOPY --parents --exclude=x --link --from=a a /b\nADD --keep-git-dir --unpack https://github.com/a/b.git /c\n",
+		"# escape=`\nFROM alpine\nRUN echo `\n <<EOF\nx\nEOF\nHEALTHCHECK --start-interval=1s CMD x\n",
+		"FROM a\n# check=skip=JSONArgsRecommended\nRUN ls\nFROM b\nCOPY --from=0 /a /b\n",
+		"# syntax=acme/x\nFROM a\nONBUILD RUN --mount=type=cache,target=/x <<EOF\nx\nEOF\nARG --x=1 A\n",
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, src []byte) {
+		opts := testOpts()
+		res, probs := Analyze(src, opts)
+		for _, p := range probs {
+			if strings.Contains(p.Msg, "internal") {
+				t.Fatalf("%s", p)
+			}
+		}
+		ast, err := parser.Parse(bytes.NewReader(src))
+		if err != nil {
+			return
+		}
+		reported := map[int]bool{}
+		for _, p := range append(probs, res.Warnings...) {
+			reported[p.Line] = true
+		}
+		for _, n := range ast.AST.Children {
+			if reported[n.StartLine] {
+				continue
+			}
+			for _, fl := range n.Flags {
+				if !kanikoHonours(n, fl, opts) && !represented(res, n, fl) {
+					t.Errorf("line %d: %s %s is dropped silently", n.StartLine, n.Value, fl)
+				}
+			}
+			if len(n.Heredocs) > 0 && !strings.EqualFold(n.Value, "onbuild") && !hasStep(res, n.StartLine) {
+				t.Errorf("line %d: the heredocs of %s are dropped silently", n.StartLine, n.Value)
+			}
+		}
+		if len(probs) == 0 {
+			checkKanikoView(t, src, res)
+			for _, s := range parseLikeKaniko(t, res.Dockerfile) {
+				if s.heredocs > 0 && !strings.HasPrefix(strings.ToUpper(s.text), "ONBUILD") {
+					t.Errorf("line %d: kaniko still sees heredocs", s.line)
+				}
+			}
+		}
+	})
+}
+
+// kanikoHonours is an independent statement of which flags kaniko
+// implements itself, or which mean the same as what kaniko does anyway.
+func kanikoHonours(n *parser.Node, flag string, opts Options) bool {
+	name, val, _ := strings.Cut(strings.TrimPrefix(flag, "--"), "=")
+	if val == "" && (name == "checksum" || name == "platform") {
+		return true // BuildKit reads an empty value as no flag
+	}
+	switch strings.ToLower(n.Value) + " " + name {
+	case "copy from", "copy chown", "copy chmod", "copy link", "add chown", "add chmod", "add link":
+		return true
+	case "healthcheck interval", "healthcheck timeout", "healthcheck start-period", "healthcheck retries":
+		return n.Next == nil || !strings.EqualFold(n.Next.Value, "none")
+	case "run network":
+		return val == "default" || val == "host"
+	case "run security":
+		return val == "sandbox"
+	case "from platform":
+		host := runtime.GOOS + "/" + runtime.GOARCH
+		switch val {
+		case "$TARGETPLATFORM", "${TARGETPLATFORM}":
+			return true
+		case "$BUILDPLATFORM", "${BUILDPLATFORM}":
+			return samePlatform(host, opts.Platform)
+		}
+		return samePlatform(val, opts.Platform)
+	}
+	return false
+}
+
+// represented reports whether a flag kaniko drops is carried by the
+// result for the builder to implement.
+func represented(res *Result, n *parser.Node, flag string) bool {
+	name, val, _ := strings.Cut(strings.TrimPrefix(flag, "--"), "=")
+	switch strings.ToLower(n.Value) + " " + name {
+	case "run mount":
+		for _, st := range res.Steps {
+			if st.Line == n.StartLine && st.Helper && len(st.Mounts) == len(flagValues(n, "mount")) {
+				return true
+			}
+		}
+	case "add checksum":
+		for _, st := range res.Steps {
+			if st.Line == n.StartLine && st.Helper && st.Kind == "add" && st.Checksum == val {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func hasStep(res *Result, line int) bool {
+	for _, st := range res.Steps {
+		if st.Line == line {
+			return true
+		}
+	}
+	return false
+}

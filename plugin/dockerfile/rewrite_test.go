@@ -1,0 +1,263 @@
+package dockerfile
+
+import (
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/moby/buildkit/frontend/dockerfile/instructions"
+	"github.com/moby/buildkit/frontend/dockerfile/linter"
+	"github.com/moby/buildkit/frontend/dockerfile/parser"
+)
+
+var plainDockerfiles = map[string]string{
+	"multi-stage go": `# syntax=docker/dockerfile:1.7
+ARG GO_VERSION=1.26
+FROM --platform=$TARGETPLATFORM golang:${GO_VERSION} AS build
+WORKDIR /src
+COPY go.mod go.sum ./
+RUN go mod download
+COPY . .
+ARG VERSION=dev
+RUN CGO_ENABLED=0 go build -ldflags "-X main.version=${VERSION}" \
+    -o /out/app ./cmd/app
+
+FROM gcr.io/distroless/static:nonroot
+LABEL org.opencontainers.image.title="app" \
+      org.opencontainers.image.version="${VERSION}"
+COPY --from=build --chown=65532:65532 /out/app /app
+USER 65532
+EXPOSE 8080/tcp
+ENTRYPOINT ["/app"]
+`,
+	"continuations and comments": `FROM debian:bookworm-slim
+ENV DEBIAN_FRONTEND=noninteractive \
+    LANG=C.UTF-8
+# install packages
+RUN apt-get update \
+ # a comment inside a continuation
+ && apt-get install -y --no-install-recommends ca-certificates curl \
+
+ && rm -rf /var/lib/apt/lists/*
+HEALTHCHECK --interval=30s --timeout=3s CMD curl -f http://localhost/ || exit 1
+VOLUME ["/data"]
+STOPSIGNAL SIGTERM
+CMD ["bash"]
+`,
+	"escape backtick":         "# escape=`\r\nFROM mcr.microsoft.com/windows/servercore:ltsc2022\r\nCOPY testfile.txt c:\\\r\nRUN dir c:\\ `\r\n    && echo done\r\nSHELL [\"powershell\", \"-Command\"]\r\nRUN Write-Host hi\r\n",
+	"onbuild and odd spacing": "  FROM alpine:3.20 as base\n\n\tONBUILD RUN <<EOF\necho later\nEOF\nonbuild COPY . /app\nrun echo   lower case\nADD --chown=1:1 https://example.com/a.txt /a.txt\nCOPY --link a /b\nRUN --network=host echo host\n",
+	"no trailing newline":     "FROM scratch\nCOPY a /",
+}
+
+func TestPlainDockerfilesAreByteIdentical(t *testing.T) {
+	for name, src := range plainDockerfiles {
+		t.Run(name, func(t *testing.T) {
+			res, probs := Analyze([]byte(src), testOpts())
+			if len(probs) != 0 {
+				t.Fatalf("problems:\n%s", messages(probs))
+			}
+			if !bytes.Equal(res.Dockerfile, []byte(src)) {
+				t.Errorf("rewritten:\n%s", res.Dockerfile)
+			}
+			if len(res.Steps) != 0 || len(res.History) != 0 {
+				t.Errorf("steps %v history %v", res.Steps, res.History)
+			}
+		})
+	}
+}
+
+// kaniko's own integration Dockerfiles must keep their image ids, so they
+// must come back unchanged.
+func TestKanikoIntegrationDockerfilesAreByteIdentical(t *testing.T) {
+	out, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", "github.com/chainguard-dev/kaniko").Output()
+	dir := filepath.Join(strings.TrimSpace(string(out)), "integration", "dockerfiles")
+	files, _ := filepath.Glob(filepath.Join(dir, "Dockerfile*"))
+	if err != nil || len(files) == 0 {
+		t.Skip("kaniko's sources are not in the module cache")
+	}
+	for _, f := range files {
+		if strings.HasSuffix(f, ".dockerignore") {
+			continue
+		}
+		src, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, probs := Analyze(src, testOpts())
+		if len(probs) != 0 {
+			t.Errorf("%s:\n%s", f, messages(probs))
+		} else if !bytes.Equal(res.Dockerfile, src) {
+			t.Errorf("%s was rewritten", f)
+		}
+	}
+}
+
+func TestHeredocsRewriteAsBuildKitRunsThem(t *testing.T) {
+	cases := []struct{ name, src, want string }{
+		{"single heredoc runs its body in the shell",
+			"RUN <<EOF\necho $HOME\necho \"quoted\"\nEOF\n",
+			"RUN [\"/bin/sh\",\"-c\",\"echo $HOME\\necho \\\"quoted\\\"\\n\"]\n\n\n\n"},
+		{"dash strips leading tabs",
+			"RUN <<-EOF\n\techo a\n\t\techo b\n\tEOF\n",
+			"RUN [\"/bin/sh\",\"-c\",\"echo a\\necho b\\n\"]\n\n\n\n"},
+		{"quoted delimiter is passed the same way",
+			"RUN <<\"EOF\"\necho $X <tag> & done\nEOF\n",
+			"RUN [\"/bin/sh\",\"-c\",\"echo $X <tag> & done\\n\"]\n\n\n"},
+		{"heredoc fed to a command goes to the shell whole",
+			"RUN cat <<EOF > /etc/motd\nhello\nEOF\n",
+			"RUN [\"/bin/sh\",\"-c\",\"cat <<EOF > /etc/motd\\nhello\\nEOF\"]\n\n\n"},
+		{"several heredocs go to the shell whole, tabs included",
+			"RUN <<A <<-B\necho a\nA\n\techo b\n\tB\n",
+			"RUN [\"/bin/sh\",\"-c\",\"<<A <<-B\\necho a\\nA\\n\\techo b\\nB\"]\n\n\n\n\n"},
+		{"heredoc on a file descriptor",
+			"RUN cat 3<<EOF /dev/fd/3\nx\nEOF\n",
+			"RUN [\"/bin/sh\",\"-c\",\"cat 3<<EOF /dev/fd/3\\nx\\nEOF\"]\n\n\n"},
+		{"continuation before the heredoc",
+			"RUN --network=host \\\n  cat <<EOF\nx\nEOF\n",
+			"RUN [\"/bin/sh\",\"-c\",\"cat <<EOF\\nx\\nEOF\"]\n\n\n\n"},
+		{"SHELL changes the shell",
+			"SHELL [\"/bin/bash\", \"-eo\", \"pipefail\", \"-c\"]\nRUN <<EOF\nset -x\nEOF\n",
+			"SHELL [\"/bin/bash\", \"-eo\", \"pipefail\", \"-c\"]\nRUN [\"/bin/bash\",\"-eo\",\"pipefail\",\"-c\",\"set -x\\n\"]\n\n\n"},
+		{"CRLF line endings are kept",
+			"RUN <<EOF\r\necho a\r\nEOF\r\nRUN ls\r\n",
+			"RUN [\"/bin/sh\",\"-c\",\"echo a\\r\\n\"]\r\n\r\n\r\nRUN ls\r\n"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			res, probs := Analyze([]byte("FROM alpine\n"+c.src), testOpts())
+			if len(probs) != 0 {
+				t.Fatalf("problems:\n%s", messages(probs))
+			}
+			if got := string(res.Dockerfile); got != "FROM alpine\n"+c.want {
+				t.Errorf("got:\n%q\nwant:\n%q", got, "FROM alpine\n"+c.want)
+			}
+			checkKanikoView(t, []byte("FROM alpine\n"+c.src), res)
+		})
+	}
+}
+
+func TestEscapeDirectiveIsHonouredInRewrites(t *testing.T) {
+	src := "# escape=`\nFROM alpine\nRUN echo a `\n  && cat <<EOF\nC:\\path\\\nEOF\nRUN echo `\n  b\n"
+	res, probs := Analyze([]byte(src), testOpts())
+	if len(probs) != 0 {
+		t.Fatalf("problems:\n%s", messages(probs))
+	}
+	want := "# escape=`\nFROM alpine\nRUN [\"/bin/sh\",\"-c\",\"echo a   && cat <<EOF\\nC:\\\\path\\\\\\nEOF\"]\n\n\n\nRUN echo `\n  b\n"
+	if string(res.Dockerfile) != want {
+		t.Errorf("got:\n%q\nwant:\n%q", res.Dockerfile, want)
+	}
+	if res.Steps[0].Escape != "`" {
+		t.Errorf("escape %q", res.Steps[0].Escape)
+	}
+	checkKanikoView(t, []byte(src), res)
+}
+
+func TestInstructionsNeedingTheBuildRootRunTheStepHelper(t *testing.T) {
+	cases := []struct{ name, src string }{
+		{"shebang heredoc", "RUN <<EOF\n#!/usr/bin/env python3\nprint('hi')\nEOF\n"},
+		{"mount", "RUN --mount=type=cache,target=/root/.cache go build ./...\n"},
+		{"mount and heredoc", "RUN --mount=type=secret,id=npmrc,target=/root/.npmrc <<EOF\nnpm ci\nEOF\n"},
+		{"copy heredoc", "COPY <<EOF /etc/app.conf\nport=8080\nEOF\n"},
+		{"copy heredocs with flags", "COPY --chmod=0755 --chown=app:app <<a.sh <<b.sh /usr/local/bin/\n#!/bin/sh\nA\na.sh\n#!/bin/sh\nB\nb.sh\n"},
+		{"add heredoc", "ADD <<EOF /a\nx\nEOF\n"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			src := []byte("FROM alpine\n" + c.src)
+			res, probs := Analyze(src, testOpts())
+			if len(probs) != 0 {
+				t.Fatalf("problems:\n%s", messages(probs))
+			}
+			if len(res.Steps) != 1 || !res.Steps[0].Helper {
+				t.Fatalf("steps %+v", res.Steps)
+			}
+			want := `RUN ["/kaniko/kaniko-ecr","step","/kaniko/steps/` + res.Steps[0].ID + `.json"]`
+			lines := strings.Split(string(res.Dockerfile), "\n")
+			if lines[1] != want || strings.Count(string(res.Dockerfile), "\n") != strings.Count(string(src), "\n") {
+				t.Errorf("got:\n%s\nwant line 2 %s", res.Dockerfile, want)
+			}
+			checkKanikoView(t, src, res)
+		})
+	}
+}
+
+func TestCreatedByCollisionsFallBackToTheHelper(t *testing.T) {
+	src := "FROM alpine\nRUN [\"/bin/sh\",\"-c\",\"ls\\n\"]\nRUN <<EOF\nls\nEOF\nRUN <<-EOF\nls\nEOF\nrun <<EOF\nls\nEOF\n"
+	res, probs := Analyze([]byte(src), testOpts())
+	if len(probs) != 0 {
+		t.Fatalf("problems:\n%s", messages(probs))
+	}
+	if len(res.Steps) != 3 {
+		t.Fatalf("steps %+v", res.Steps)
+	}
+	for _, st := range res.Steps {
+		if !st.Helper {
+			t.Errorf("line %d: a taken created_by was reused", st.Line)
+		}
+	}
+	checkKanikoView(t, []byte(src), res)
+}
+
+func TestHeredocsTooLongForOneLineRunTheStepHelper(t *testing.T) {
+	body := strings.Repeat("echo 0123456789012345678901234567890123456789\n", 2000)
+	res, probs := Analyze([]byte("FROM alpine\nRUN <<EOF\n"+body+"EOF\n"), testOpts())
+	if len(probs) != 0 || len(res.Steps) != 1 || !res.Steps[0].Helper {
+		t.Fatalf("problems %v steps %d", probs, len(res.Steps))
+	}
+	if res.Steps[0].Args[2] != body {
+		t.Error("body changed")
+	}
+}
+
+// checkKanikoView parses the rewritten Dockerfile the way kaniko does and
+// checks that it sees the same instructions in the same order, nothing it
+// would drop, and a created_by for every rewrite that History maps back to
+// the instruction as written.
+func checkKanikoView(t *testing.T, src []byte, res *Result) {
+	t.Helper()
+	before := parseLikeKaniko(t, src)
+	after := parseLikeKaniko(t, res.Dockerfile)
+	if len(before) != len(after) {
+		t.Fatalf("kaniko sees %d instructions, the Dockerfile has %d", len(after), len(before))
+	}
+	for i := range before {
+		b, a := before[i], after[i]
+		if a.line != b.line {
+			t.Errorf("instruction %d moved from line %d to %d", i, b.line, a.line)
+		}
+		if a.text == b.text {
+			continue
+		}
+		if !strings.HasPrefix(a.text, "RUN [") || a.heredocs != 0 {
+			t.Errorf("line %d: kaniko would see %q", a.line, a.text)
+		}
+		if res.History[a.text] != b.original {
+			t.Errorf("line %d: history maps %q to %q, want %q", a.line, a.text, res.History[a.text], b.original)
+		}
+	}
+}
+
+type seen struct {
+	line           int
+	text, original string
+	heredocs       int
+}
+
+func parseLikeKaniko(t *testing.T, src []byte) []seen {
+	t.Helper()
+	ast, err := parser.Parse(bytes.NewReader(src))
+	if err != nil {
+		t.Fatalf("parse: %v", err)
+	}
+	if _, _, err := instructions.Parse(ast.AST, &linter.Linter{}); err != nil {
+		t.Fatalf("instructions: %v", err)
+	}
+	var out []seen
+	for _, n := range ast.AST.Children {
+		out = append(out, seen{line: n.StartLine, text: strings.TrimSpace(n.Original), original: original(n), heredocs: len(n.Heredocs)})
+	}
+	return out
+}

@@ -1,0 +1,170 @@
+package dockerfile
+
+import (
+	"fmt"
+	"path"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/moby/buildkit/frontend/dockerfile/instructions"
+	"github.com/moby/buildkit/frontend/dockerfile/parser"
+)
+
+// scriptDir is where BuildKit mounts a shebang heredoc before running it.
+const scriptDir = "/dev/pipes"
+
+// run checks a RUN instruction and reports whether it must be rewritten.
+//
+// --network=default and host are kept as they are: kaniko runs commands in
+// the build container's own network, which is what both modes give.
+// --security=sandbox is the default. None of them needs a rewrite.
+func (a *analysis) run(n *parser.Node, c *instructions.RunCommand) bool {
+	line := n.StartLine
+	ok := true
+	if instructions.GetNetwork(c) == instructions.NetworkNone {
+		a.warn(line, "RUN --network=none: cannot be enforced in-process; the command runs with the build's network")
+	}
+	if instructions.GetSecurity(c) == instructions.SecurityInsecure {
+		a.problem(line, "RUN --security=insecure: cannot grant extra privileges here")
+		ok = false
+	}
+	for _, d := range flagValues(n, "device") {
+		a.problem(line, "RUN --device="+d+": devices cannot be attached here")
+		ok = false
+	}
+	mounts, good := a.mounts(n)
+	ok = ok && good
+	if len(n.Heredocs) == 0 && len(mounts) == 0 {
+		return false
+	}
+	args, script, good := a.runArgs(n, c)
+	if !ok || !good {
+		return true // refused; nothing is rewritten while problems remain
+	}
+	st := a.newStep(n, "run")
+	if c.PrependShell {
+		st.Command = strings.Join(c.CmdLine, " ")
+	} else {
+		st.Exec = c.CmdLine
+	}
+	st.Args, st.Script, st.Mounts = args, script, mounts
+	if instructions.GetNetwork(c) == instructions.NetworkNone {
+		st.Network = instructions.NetworkNone
+	}
+	// Only a plain heredoc can be handed to kaniko as an exec-form RUN;
+	// mounts and scripts need the helper.
+	a.pending = append(a.pending, rewrite{line: line, end: n.EndLine, step: st, shell: len(mounts) == 0 && script == ""})
+	return true
+}
+
+// runModes reports unknown --network and --security values naming the
+// flag, which BuildKit's own message does not; it returns whether it found
+// any.
+func (a *analysis) runModes(n *parser.Node) bool {
+	found := false
+	for _, v := range flagValues(n, "network") {
+		if v != instructions.NetworkDefault && v != instructions.NetworkHost && v != instructions.NetworkNone {
+			a.problem(n.StartLine, "RUN --network="+v+": unknown network mode (want default, host or none)")
+			found = true
+		}
+	}
+	for _, v := range flagValues(n, "security") {
+		if v != instructions.SecuritySandbox && v != instructions.SecurityInsecure {
+			a.problem(n.StartLine, "RUN --security="+v+": unknown security mode (want sandbox)")
+			found = true
+		}
+	}
+	return found
+}
+
+// runArgs computes the command BuildKit executes for a RUN (dispatchRun in
+// dockerfile2llb/convert.go):
+//   - exec form: the arguments as written;
+//   - shell form without heredocs: SHELL + the command line;
+//   - a single heredoc that is the whole command: SHELL + its body (tabs
+//     stripped for <<-), or, if the body starts with #!, the body written
+//     to a file and executed;
+//   - anything else: SHELL + the command line followed by each body and
+//     terminator, so the shell itself reads the heredocs.
+func (a *analysis) runArgs(n *parser.Node, c *instructions.RunCommand) ([]string, string, bool) {
+	shell := a.cur().shell
+	if !c.PrependShell {
+		return c.CmdLine, "", true
+	}
+	docs := heredocs(n)
+	if len(docs) == 0 {
+		// Appending, not joining: an empty RUN gives the shell no command,
+		// as in BuildKit, rather than an empty one.
+		return append(append([]string(nil), shell...), c.CmdLine...), "", true
+	}
+	cmd := strings.Join(c.CmdLine, " ")
+	for _, h := range docs {
+		if !a.textOK(n, h) {
+			return nil, "", false
+		}
+	}
+	if parser.MustParseHeredoc(cmd) != nil {
+		body := docs[0].Content()
+		if strings.HasPrefix(body, "#!") {
+			name := docs[0].Name
+			if !a.fileName(n, name) {
+				return nil, "", false
+			}
+			p := path.Join(scriptDir, name)
+			return []string{p}, p, true
+		}
+		return withShell(shell, body), "", true
+	}
+	var b strings.Builder
+	b.WriteString(cmd)
+	for _, h := range docs {
+		b.WriteByte('\n')
+		b.WriteString(h.Data)
+		b.WriteString(h.Name)
+	}
+	return withShell(shell, b.String()), "", true
+}
+
+func withShell(shell []string, cmd string) []string {
+	return append(append([]string(nil), shell...), cmd)
+}
+
+// textOK refuses heredoc bodies that cannot travel as a process argument
+// or through JSON unchanged.
+func (a *analysis) textOK(n *parser.Node, h Heredoc) bool {
+	switch {
+	case !utf8.ValidString(h.Data):
+		a.problem(n.StartLine, fmt.Sprintf("%s <<%s: the heredoc is not valid UTF-8 text", strings.ToUpper(n.Value), h.Name))
+	case strings.ContainsRune(h.Data, 0):
+		a.problem(n.StartLine, fmt.Sprintf("%s <<%s: the heredoc contains a NUL byte", strings.ToUpper(n.Value), h.Name))
+	default:
+		return true
+	}
+	return false
+}
+
+// fileName refuses heredoc names that are not a single path element:
+// BuildKit creates a file with that name, which fails for them.
+func (a *analysis) fileName(n *parser.Node, name string) bool {
+	if name == "" || name == "." || name == ".." || strings.ContainsAny(name, "/\\") {
+		a.problem(n.StartLine, fmt.Sprintf("%s <<%s: a heredoc used as a file needs a plain file name", strings.ToUpper(n.Value), name))
+		return false
+	}
+	return true
+}
+
+// newStep fills in what every Step shares.
+func (a *analysis) newStep(n *parser.Node, kind string) Step {
+	cur := a.cur()
+	return Step{
+		Kind:      kind,
+		File:      a.opts.File,
+		Line:      n.StartLine,
+		Original:  original(n),
+		Stage:     len(a.stages) - 1,
+		StageName: cur.name,
+		Shell:     append([]string(nil), cur.shell...),
+		Escape:    a.escape,
+		Heredocs:  heredocs(n),
+	}
+}

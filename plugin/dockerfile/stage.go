@@ -1,0 +1,128 @@
+package dockerfile
+
+import (
+	"fmt"
+	"regexp"
+	"runtime"
+	"strings"
+
+	"github.com/containerd/platforms"
+	"github.com/moby/buildkit/frontend/dockerfile/instructions"
+	"github.com/moby/buildkit/frontend/dockerfile/linter"
+	"github.com/moby/buildkit/frontend/dockerfile/parser"
+)
+
+// defaultShell is what BuildKit and kaniko prepend to shell-form commands
+// on Linux when neither the Dockerfile nor the base image sets SHELL.
+var defaultShell = []string{"/bin/sh", "-c"}
+
+// from starts a stage. A stage built on an earlier stage inherits its
+// SHELL, as kaniko takes that stage's image config as the base; for any
+// other base image the default shell is assumed, because its config is
+// unknown before the build.
+func (a *analysis) from(n *parser.Node, st *instructions.Stage) {
+	shell := defaultShell
+	base := strings.ToLower(st.BaseName)
+	for _, prev := range a.stages {
+		if prev.name != "" && prev.name == base {
+			shell = prev.shell
+		}
+	}
+	if st.Name != "" {
+		for _, prev := range a.stages {
+			if prev.name == st.Name {
+				// BuildKit refuses this; kaniko would silently use the first.
+				a.problem(n.StartLine, fmt.Sprintf("FROM: duplicate stage name %q", st.Name))
+			}
+		}
+		a.res.Stages = append(a.res.Stages, st.Name)
+	}
+	a.stages = append(a.stages, stage{name: st.Name, shell: append([]string(nil), shell...)})
+	if st.Platform != "" {
+		a.platform(n.StartLine, st.Platform)
+	}
+}
+
+// platform checks FROM --platform, which kaniko ignores: it pulls every
+// base image for one platform (Options.Platform).
+func (a *analysis) platform(line int, value string) {
+	target := a.opts.Platform
+	if target == "" {
+		target = runtime.GOOS + "/" + runtime.GOARCH
+	}
+	flag := "FROM --platform=" + value
+	switch value {
+	case "$TARGETPLATFORM", "${TARGETPLATFORM}":
+		return // exactly what kaniko pulls
+	case "$BUILDPLATFORM", "${BUILDPLATFORM}":
+		if !samePlatform(target, runtime.GOOS+"/"+runtime.GOARCH) {
+			a.warn(line, fmt.Sprintf("%s: kaniko pulls this stage for %s, not for the build machine's platform", flag, target))
+		}
+		return
+	}
+	if strings.Contains(value, "$") {
+		a.problem(line, flag+": only $BUILDPLATFORM or $TARGETPLATFORM can be resolved here; kaniko ignores per-stage platforms")
+		return
+	}
+	if !samePlatform(value, target) {
+		a.problem(line, fmt.Sprintf("%s: kaniko pulls every base image for %s and cannot honour a per-stage platform", flag, target))
+	}
+}
+
+// samePlatform compares two os/arch[/variant] strings after normalising
+// them. Specifiers without an OS are never equal: resolving them would
+// read the host's CPU details.
+func samePlatform(x, y string) bool {
+	if !strings.Contains(x, "/") || !strings.Contains(y, "/") {
+		return x == y
+	}
+	px, errx := platforms.Parse(x)
+	py, erry := platforms.Parse(y)
+	if errx != nil || erry != nil {
+		return false
+	}
+	return platforms.Format(platforms.Normalize(px)) == platforms.Format(platforms.Normalize(py))
+}
+
+// healthcheck refuses the HEALTHCHECK flags kaniko drops: --start-interval
+// (its image config has no such field) and any flag on HEALTHCHECK NONE,
+// which BuildKit itself never reads.
+func (a *analysis) healthcheck(n *parser.Node, c *instructions.HealthCheckCommand) {
+	if c.Health != nil && len(c.Health.Test) == 1 && c.Health.Test[0] == "NONE" {
+		for _, f := range n.Flags {
+			a.problem(n.StartLine, "HEALTHCHECK "+f+": HEALTHCHECK NONE takes no flags")
+		}
+		return
+	}
+	for _, v := range flagValues(n, "start-interval") {
+		a.problem(n.StartLine, "HEALTHCHECK --start-interval="+v+": not supported here (kaniko drops it)")
+	}
+}
+
+// frontendRE matches the official Dockerfile frontend, version 1. Its
+// -labs variants are accepted too: the labs-only syntax they add is
+// refused instruction by instruction (COPY --parents, --exclude, ...), and
+// the rest is the stable syntax this package reads.
+var frontendRE = regexp.MustCompile(`^(?:docker\.io/)?docker/dockerfile(?::(?:1(?:\.[0-9]+){0,2}(?:-labs)?|latest|labs))?(?:@sha256:[0-9a-f]{64})?$`)
+
+// directives checks the parser directives BuildKit honours and kaniko
+// ignores.
+func (a *analysis) directives() {
+	if ref, _, loc, ok := parser.DetectSyntax(a.src); ok && !frontendRE.MatchString(ref) {
+		a.problem(rangeLine(loc), fmt.Sprintf("# syntax=%s: a custom frontend cannot run here (only docker/dockerfile:1 and its 1.x tags)", ref))
+	}
+	// Skipping checks is moot when none run; only error=true, which makes
+	// BuildKit fail on a check, changes the outcome.
+	if _, v, loc, ok := parser.ParseDirective("check", a.src); ok {
+		if cfg, err := linter.ParseLintOptions(v); err != nil || cfg.ReturnAsError {
+			a.warn(rangeLine(loc), "# check="+v+": build checks are not run here, so they cannot fail the build")
+		}
+	}
+}
+
+func rangeLine(loc []parser.Range) int {
+	if len(loc) == 0 {
+		return 0
+	}
+	return loc[0].Start.Line
+}

@@ -1,0 +1,357 @@
+package integration
+
+import (
+	"bytes"
+	"crypto/ed25519"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/pem"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"golang.org/x/crypto/ssh"
+)
+
+// heredocs uses every heredoc form BuildKit knows; each RUN leaves a file
+// that says it ran as BuildKit runs it.
+const heredocs = `ARG BASE
+FROM ${BASE}
+ARG NAME=world
+ENV GREETING=hello
+RUN <<EOF
+echo "$GREETING $NAME" > /a.txt
+EOF
+RUN <<EOF
+#!/bin/sh
+echo "shebang $0" > /b.txt
+EOF
+RUN cat > /c.txt <<EOF
+stdin $GREETING
+EOF
+RUN <<FILE1 cat > /d1.txt && <<FILE2 cat > /d2.txt
+one
+FILE1
+two
+FILE2
+RUN <<-EOF
+	echo tabs > /e.txt
+	EOF
+COPY <<EOF /etc/app.conf
+name=$NAME
+EOF
+COPY <<"EOF" /etc/literal.conf
+name=$NAME
+EOF
+COPY --chmod=0755 <<EOF /usr/local/bin/hello
+#!/bin/sh
+echo hi
+EOF
+COPY <<a <<b /dir/
+A
+a
+B
+b
+SHELL ["/bin/sh", "-c", "echo custom > /shell.txt; eval \"$1\"", "shell"]
+RUN <<EOF
+echo "$0" > /f.txt
+EOF
+`
+
+// layerBlobs returns every layer of img, compressed and uncompressed, and
+// its raw config: where a leaked secret would be.
+func layerBlobs(t *testing.T, img v1.Image) [][]byte {
+	t.Helper()
+	var out [][]byte
+	raw, err := img.RawConfigFile()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out = append(out, raw)
+	layers, err := img.Layers()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range layers {
+		for _, open := range []func() (io.ReadCloser, error){l.Compressed, l.Uncompressed} {
+			rc, err := open()
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, err := io.ReadAll(rc)
+			rc.Close()
+			if err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, b)
+		}
+	}
+	return out
+}
+
+func historyOf(t *testing.T, img v1.Image) string {
+	t.Helper()
+	cf, err := img.ConfigFile()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	for _, h := range cf.History {
+		b.WriteString(h.CreatedBy + "\n")
+	}
+	return b.String()
+}
+
+func TestHeredocsBuildAsBuildKitBuildsThem(t *testing.T) {
+	addRepos("bk/heredoc")
+	ws := writeFiles(t, map[string]string{"Dockerfile": heredocs})
+	r := runPlugin(t, ws, map[string]string{"PLUGIN_REPO": "bk/heredoc", "PLUGIN_BUILD_ARGS": "BASE=" + baseImage + ",NAME=ci"})
+	if r.code != 0 {
+		t.Fatalf("exit %d\n%s", r.code, r.stderr)
+	}
+	img, files := pulled(t, stack.Registry.Addr+"/bk/heredoc:latest")
+	for path, want := range map[string]string{
+		"a.txt":               "hello ci\n",
+		"c.txt":               "stdin hello\n",
+		"d1.txt":              "one\n",
+		"d2.txt":              "two\n",
+		"e.txt":               "tabs\n",
+		"etc/app.conf":        "name=ci\n",
+		"etc/literal.conf":    "name=$NAME\n",
+		"usr/local/bin/hello": "#!/bin/sh\necho hi\n",
+		"dir/a":               "A\n",
+		"dir/b":               "B\n",
+		"shell.txt":           "custom\n",
+		"f.txt":               "shell\n",
+	} {
+		if got, ok := files[path]; !ok || got != want {
+			t.Errorf("%s = %q (present %v), want %q", path, got, ok, want)
+		}
+	}
+	if got := files["b.txt"]; !strings.HasPrefix(got, "shebang /") {
+		t.Errorf("b.txt = %q: the #! heredoc did not run as a script file", got)
+	}
+	hist := historyOf(t, img)
+	for _, want := range []string{"RUN <<EOF", "COPY <<EOF /etc/app.conf", "COPY --chmod=0755 <<EOF /usr/local/bin/hello", "RUN <<FILE1 cat > /d1.txt && <<FILE2 cat > /d2.txt"} {
+		if !strings.Contains(hist, want) {
+			t.Errorf("history lacks %q:\n%s", want, hist)
+		}
+	}
+	if strings.Contains(hist, "kaniko-ecr") || strings.Contains(hist, ".kaniko-ecr") {
+		t.Errorf("history shows an internal form:\n%s", hist)
+	}
+}
+
+func TestHeredocCopyWorksInAScratchStage(t *testing.T) {
+	addRepos("bk/scratch")
+	ws := writeFiles(t, map[string]string{"Dockerfile": "FROM scratch\nCOPY --chmod=0600 <<EOF /only.txt\nonly\nEOF\n"})
+	r := runPlugin(t, ws, map[string]string{"PLUGIN_REPO": "bk/scratch"})
+	if r.code != 0 {
+		t.Fatalf("exit %d\n%s", r.code, r.stderr)
+	}
+	_, files := pulled(t, stack.Registry.Addr+"/bk/scratch:latest")
+	if files["only.txt"] != "only\n" {
+		t.Errorf("files %v", files)
+	}
+	for f := range files {
+		if strings.HasPrefix(f, "kaniko") || strings.HasPrefix(f, "run/") {
+			t.Errorf("an internal file reached the image: %s", f)
+		}
+	}
+}
+
+const secretsDockerfile = `ARG BASE
+FROM ${BASE}
+RUN --mount=type=secret,id=tok sha256sum /run/secrets/tok | cut -d' ' -f1 > /tok.sha && ls -ln /run/secrets/tok | cut -c1-10 > /tok.mode
+RUN --mount=type=secret,id=npmrc,target=/root/.npmrc,required=true sha256sum /root/.npmrc | cut -d' ' -f1 > /npmrc.sha
+RUN --mount=type=secret,id=tok,env=TOKEN sh -c 'echo ${#TOKEN} > /env.len'
+RUN test ! -e /run/secrets/tok && test ! -e /root/.npmrc && echo absent > /absent.txt
+RUN --mount=type=secret,id=notgiven cat /run/secrets/notgiven > /notgiven.txt 2>/dev/null || echo missing > /notgiven.txt
+`
+
+func sha(s string) string {
+	h := sha256.Sum256([]byte(s))
+	return hex.EncodeToString(h[:])
+}
+
+func TestBuildSecretsReachTheirStepsAndNoLayerHistoryOrLog(t *testing.T) {
+	addRepos("bk/secrets", "bk/secrets/cache")
+	const tok, npmrc = "TOKENVALUE-5f1c8e2a9d", "//npm.example/:_authToken=NPMSECRET-77aa"
+	ws := writeFiles(t, map[string]string{"Dockerfile": secretsDockerfile, "ci/npmrc": npmrc})
+	r := runPlugin(t, ws, map[string]string{
+		"PLUGIN_REPO": "bk/secrets", "PLUGIN_BUILD_ARGS": "BASE=" + baseImage,
+		"PLUGIN_SECRETS_FROM_ENV":  "tok=MY_TOKEN",
+		"PLUGIN_SECRETS_FROM_FILE": "npmrc=ci/npmrc",
+		"MY_TOKEN":                 tok,
+		"SANDBOX_ENV":              "MY_TOKEN",
+		"PLUGIN_ENABLE_CACHE":      "true",
+		"PLUGIN_VERBOSITY":         "trace",
+	})
+	if r.code != 0 {
+		t.Fatalf("exit %d\n%s", r.code, r.stderr)
+	}
+	img, files := pulled(t, stack.Registry.Addr+"/bk/secrets:latest")
+	for path, want := range map[string]string{
+		"tok.sha": sha(tok) + "\n", "tok.mode": "-r--------\n", "npmrc.sha": sha(npmrc) + "\n",
+		"env.len": fmt.Sprintf("%d\n", len(tok)), "absent.txt": "absent\n", "notgiven.txt": "missing\n",
+	} {
+		if got := files[path]; got != want {
+			t.Errorf("%s = %q, want %q", path, got, want)
+		}
+	}
+	for f := range files {
+		if strings.HasPrefix(f, "run/secrets") || f == "root/.npmrc" {
+			t.Errorf("a secret mount left %s in the image", f)
+		}
+	}
+	for _, secret := range []string{tok, npmrc} {
+		for i, b := range layerBlobs(t, img) {
+			if bytes.Contains(b, []byte(secret)) {
+				t.Errorf("blob %d of the image holds a secret (%.8s...)", i, secret)
+			}
+		}
+		if strings.Contains(r.stdout+r.stderr, secret) {
+			t.Errorf("the trace-level log holds a secret (%.8s...)", secret)
+		}
+	}
+	if hist := historyOf(t, img); !strings.Contains(hist, "RUN --mount=type=secret,id=tok sha256sum") {
+		t.Errorf("history does not show the line as written:\n%s", hist)
+	}
+}
+
+func TestMissingRequiredSecretExitsTwoNamingTheLine(t *testing.T) {
+	before := len(stack.API.Calls())
+	ws := writeFiles(t, map[string]string{"Dockerfile": secretsDockerfile})
+	r := runPlugin(t, ws, map[string]string{"PLUGIN_REPO": "bk/secrets", "PLUGIN_BUILD_ARGS": "BASE=" + baseImage})
+	if r.code != 2 {
+		t.Fatalf("exit %d, want 2\n%s", r.code, r.stderr)
+	}
+	if !strings.Contains(r.stderr, "Dockerfile:4:") || !strings.Contains(r.stderr, "npmrc") {
+		t.Errorf("the report does not name line 4 and the secret:\n%s", r.stderr)
+	}
+	if n := len(stack.API.Calls()) - before; n != 0 {
+		t.Errorf("%d AWS calls before validation ended", n)
+	}
+}
+
+const mountsDockerfile = `ARG BASE
+FROM ${BASE}
+RUN mkdir -p /var/cache/app && echo base > /var/cache/app/base.txt
+RUN --mount=type=cache,target=/var/cache/app sh -c 'echo run >> /var/cache/app/log; cat /var/cache/app/log | wc -l > /first.count; test ! -e /var/cache/app/base.txt && echo hidden > /hidden.txt'
+RUN --mount=type=cache,target=/var/cache/app,id=/var/cache/app cat /var/cache/app/log | wc -l > /second.count
+RUN --mount=type=bind,source=src,target=/src cat /src/app.txt > /bound.txt
+RUN --mount=type=tmpfs,target=/scratch sh -c 'echo x > /scratch/f && ls /scratch > /tmpfs.txt'
+RUN --mount=type=ssh sh -c 'test -S "$SSH_AUTH_SOCK" && echo socket > /ssh.txt'
+`
+
+func TestCacheBindTmpfsAndSSHMountsLeaveNothingInTheImage(t *testing.T) {
+	addRepos("bk/mounts")
+	ws := writeFiles(t, map[string]string{"Dockerfile": mountsDockerfile, "src/app.txt": "from the context\n"})
+	key := sshKeyPEM(t)
+	env := map[string]string{
+		"PLUGIN_REPO": "bk/mounts", "PLUGIN_BUILD_ARGS": "BASE=" + baseImage,
+		"PLUGIN_SSH_AGENT_KEY": key, "PLUGIN_CACHE_MOUNT_DIR": "cache-mounts",
+	}
+	for round, wantFirst := range []string{"1\n", "2\n"} {
+		r := runPlugin(t, ws, env)
+		if r.code != 0 {
+			t.Fatalf("round %d: exit %d\n%s", round, r.code, r.stderr)
+		}
+		img, files := pulled(t, stack.Registry.Addr+"/bk/mounts:latest")
+		// Within a build, both RUNs share the cache; across builds it comes
+		// back from PLUGIN_CACHE_MOUNT_DIR.
+		if files["first.count"] != wantFirst || files["second.count"] != wantFirst {
+			t.Errorf("round %d: the cache held %q then %q lines, want %q twice", round, files["first.count"], files["second.count"], wantFirst)
+		}
+		for path, want := range map[string]string{
+			"hidden.txt": "hidden\n", "var/cache/app/base.txt": "base\n", "bound.txt": "from the context\n",
+			"tmpfs.txt": "f\n", "ssh.txt": "socket\n",
+		} {
+			if files[path] != want {
+				t.Errorf("round %d: %s = %q, want %q", round, path, files[path], want)
+			}
+		}
+		for f := range files {
+			if f == "var/cache/app/log" || strings.HasPrefix(f, "src/") || strings.HasPrefix(f, "scratch") || strings.HasPrefix(f, "run/buildkit") {
+				t.Errorf("round %d: mount content %s reached the image", round, f)
+			}
+		}
+		for i, b := range layerBlobs(t, img) {
+			if bytes.Contains(b, []byte(strings.Split(key, "\n")[1])) {
+				t.Errorf("round %d: blob %d holds the SSH key", round, i)
+			}
+		}
+	}
+	if _, err := os.Stat(filepath.Join(ws, "cache-mounts")); err != nil {
+		t.Errorf("PLUGIN_CACHE_MOUNT_DIR was not written: %v", err)
+	}
+}
+
+// serveFile serves body on loopback for ADD <url>.
+func serveFile(t *testing.T, body string) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, body) })}
+	go srv.Serve(ln)
+	t.Cleanup(func() { srv.Close() })
+	return "http://" + ln.Addr().String() + "/tool.tar"
+}
+
+func TestAddChecksumIsVerified(t *testing.T) {
+	addRepos("bk/checksum")
+	const body = "the downloaded tool\n"
+	url := serveFile(t, body)
+	for _, tc := range []struct {
+		name, digest string
+		wantCode     int
+	}{
+		{"good", sha(body), 0},
+		{"bad", sha("something else"), 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tag := "checksum-" + tc.name
+			ws := writeFiles(t, map[string]string{"Dockerfile": fmt.Sprintf("ARG BASE\nFROM ${BASE}\nADD --checksum=sha256:%s %s /opt/tool.tar\n", tc.digest, url)})
+			r := runPlugin(t, ws, map[string]string{"PLUGIN_REPO": "bk/checksum", "PLUGIN_TAGS": tag, "PLUGIN_BUILD_ARGS": "BASE=" + baseImage})
+			if r.code != tc.wantCode {
+				t.Fatalf("exit %d, want %d\n%s", r.code, tc.wantCode, r.stderr)
+			}
+			if tc.wantCode == 0 {
+				_, files := pulled(t, stack.Registry.Addr+"/bk/checksum:"+tag)
+				if files["opt/tool.tar"] != body {
+					t.Errorf("opt/tool.tar = %q", files["opt/tool.tar"])
+				}
+				return
+			}
+			if !strings.Contains(r.stderr, "Dockerfile:3:") || !strings.Contains(r.stderr, "checksum") {
+				t.Errorf("the failure does not name the line:\n%s", r.stderr)
+			}
+			if tagExists(t, stack.Registry.Addr+"/bk/checksum:"+tag) {
+				t.Error("a tag was pushed after a checksum mismatch")
+			}
+		})
+	}
+}
+
+// sshKeyPEM is a new private key in OpenSSH's PEM form.
+func sshKeyPEM(t *testing.T) string {
+	t.Helper()
+	_, priv, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	block, err := ssh.MarshalPrivateKey(priv, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(pem.EncodeToMemory(block))
+}
