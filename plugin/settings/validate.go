@@ -89,6 +89,7 @@ func (s *Settings) Validate(env Env) (*Plan, error) {
 	validateSnapshot(s, env, p, bad)
 	validateCache(s, env, p, bad)
 	validateModes(s, env, p, bad)
+	validateIndex(s, env, p, bad)
 	validateBaseImage(s, p, bad)
 	validateKanikoFlags(s, env, p, bad)
 	validateAWS(s, env, p, bad)
@@ -240,7 +241,7 @@ func validateBuildFiles(s *Settings, env Env, p *Plan, bad reporter) {
 		return
 	}
 	p.Context = ctx
-	if s.PushOnly.V {
+	if s.PushOnly.V || len(s.IndexSources.V) > 0 {
 		return // nothing is built
 	}
 
