@@ -23,11 +23,12 @@ const module = "github.com/kaniko-ecr/kaniko-ecr"
 // import none of ours.
 var allowedImports = map[string][]string{
 	"":                  {"plugin", "plugin/builder", "plugin/settings"},
-	"plugin":            {"plugin/awsecr", "plugin/outputs", "plugin/push", "plugin/redact", "plugin/settings"},
+	"plugin":            {"plugin/awsecr", "plugin/index", "plugin/outputs", "plugin/push", "plugin/redact", "plugin/settings"},
 	"plugin/settings":   {"docker", "plugin/redact"},
 	"plugin/awsecr":     {"docker", "plugin/redact", "plugin/settings"},
 	"plugin/builder":    {"plugin/settings"},
 	"plugin/push":       {},
+	"plugin/index":      {},
 	"plugin/outputs":    {"plugin/settings"},
 	"plugin/redact":     {},
 	"plugin/dockerfile": {},
@@ -87,7 +88,7 @@ func TestOnlyTheBuildImportsKanikoAndOnlyTheFrontEndImportsBuildkit(t *testing.T
 			}
 		}
 	}
-	for _, pkg := range []string{"plugin", "plugin/settings", "plugin/awsecr", "plugin/push", "plugin/outputs", "plugin/redact", "docker"} {
+	for _, pkg := range []string{"plugin", "plugin/settings", "plugin/awsecr", "plugin/push", "plugin/index", "plugin/outputs", "plugin/redact", "docker"} {
 		deps, err := exec.Command("go", "list", "-deps", module+"/"+pkg).Output()
 		if err != nil {
 			t.Fatalf("go list -deps: %v", err)
@@ -193,7 +194,7 @@ func generated(src []byte) bool {
 // whole trees, which in a container would mean kaniko's root.
 func TestOnlyTheBuildTouchesTheRoot(t *testing.T) {
 	fset := token.NewFileSet()
-	for _, dir := range []string{".", "settings", "awsecr", "push", "outputs", "redact", "../docker"} {
+	for _, dir := range []string{".", "settings", "awsecr", "push", "index", "outputs", "redact", "../docker"} {
 		pkgs, err := parser.ParseDir(fset, dir, func(fi os.FileInfo) bool { return !strings.HasSuffix(fi.Name(), "_test.go") }, 0)
 		if err != nil {
 			t.Fatal(err)

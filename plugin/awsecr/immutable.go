@@ -50,6 +50,13 @@ func (s *Session) checkTags(ctx context.Context, info RepoInfo, tokReady <-chan 
 	if err != nil {
 		return err
 	}
+	if p.IsIndex() {
+		// The same sources always give the same index: a second run of an
+		// index step writes nothing and succeeds.
+		n.info("%s already %s %s in the immutable repository %s: the index must have that digest", quoteTags(held), holds(held), digest, p.Repo)
+		s.hold(held, digest)
+		return nil
+	}
 
 	select {
 	case <-tokReady:
@@ -76,12 +83,17 @@ func (s *Session) checkTags(ctx context.Context, info RepoInfo, tokReady <-chan 
 	default:
 		n.info("%s already %s %s in the immutable repository %s, built reproducibly: the build must give the same digest", quoteTags(held), holds(held), digest, p.Repo)
 	}
+	s.hold(held, digest)
+	return nil
+}
+
+// hold records tags to compare with the digest of what the run pushes.
+func (s *Session) hold(tags []string, digest string) {
 	s.mu.Lock()
-	for _, t := range held {
+	defer s.mu.Unlock()
+	for _, t := range tags {
 		s.pending[t] = digest
 	}
-	s.mu.Unlock()
-	return nil
 }
 
 // existingTags looks up, concurrently, the requested tags that the
