@@ -170,3 +170,14 @@ func TestReadAllGivesUpOnAMissingSourceInBoundedTime(t *testing.T) {
 		}
 	}
 }
+
+func TestReadAllStopsWaitingWhenTheRunIsInterrupted(t *testing.T) {
+	host := testRegistry(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	time.AfterFunc(100*time.Millisecond, cancel)
+	start := time.Now()
+	_, err := readAll(ctx, []string{host + "/team/app:never"}, time.Hour, remoteFetch(nil))
+	if !errors.Is(err, context.Canceled) || time.Since(start) > 5*time.Second {
+		t.Errorf("readAll() = %v after %s; want the cancellation at once", err, time.Since(start))
+	}
+}
