@@ -101,7 +101,9 @@ func TestIndexJoinsTwoPlatformImagesUnderTwoTagsWithOutputs(t *testing.T) {
 		}
 	}
 	var a struct {
-		Data struct{ Images []struct{ Image, Digest string } }
+		Data struct {
+			Images []struct{ Image, Digest string }
+		}
 	}
 	if err := json.Unmarshal([]byte(readFile(t, filepath.Join(ws, "out/artifact.json"))), &a); err != nil {
 		t.Fatal(err)
