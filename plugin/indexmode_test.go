@@ -144,7 +144,7 @@ func TestIndexModeWritesNothingOverAnImmutableTagHoldingAnotherIndex(t *testing.
 	reg := &fakeRegistry{describeFn: immutableRepo, tagDigestFn: digestsOf(map[string]string{"v1": digestA})}
 	_, logText, err := runIndex(t, host, map[string]string{"PLUGIN_INDEX_SOURCES": "amd64", "PLUGIN_TAGS": "v1,v2"}, reg)
 	var ce *awsecr.TagConflictError
-	if !errors.As(err, &ce) || ExitCode(err) != 1 || !strings.Contains(err.Error(), `tag "v1" holds `+digestA) {
+	if !errors.As(err, &ce) || ExitCode(err) != 1 || !strings.Contains(err.Error(), "(found once the index was assembled: nothing was pushed): "+`tag "v1" holds `+digestA+", the index is sha256:") {
 		t.Fatalf("err = %v, want a tag conflict (exit 1)\n%s", err, logText)
 	}
 	for _, tag := range []string{"v1", "v2"} {
@@ -162,4 +162,33 @@ func readOutput(t *testing.T, path string) string {
 		t.Fatal(err)
 	}
 	return string(b)
+}
+
+func TestIndexModeRunsAgainOverAnImmutableTagThatHoldsTheSameIndex(t *testing.T) {
+	host := registryHost(t)
+	archImage(t, host+"/team/app:amd64", "amd64")
+	archImage(t, host+"/team/app:arm64", "arm64")
+	env := map[string]string{"PLUGIN_INDEX_SOURCES": "amd64,arm64", "PLUGIN_TAGS": "v1"}
+	if _, logText, err := runIndex(t, host, env, &fakeRegistry{}); err != nil {
+		t.Fatalf("first run: %v\n%s", err, logText)
+	}
+	ref, _ := name.NewTag(host + "/team/app:v1")
+	desc, err := remote.Head(ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// ECR now reports v1 as immutable and holding that index.
+	reg := &fakeRegistry{describeFn: immutableRepo, tagDigestFn: digestsOf(map[string]string{"v1": desc.Digest.String()})}
+	_, logText, err := runIndex(t, host, env, reg)
+	if err != nil {
+		t.Fatalf("second run: %v\n%s", err, logText)
+	}
+	for _, want := range []string{"the index must have that digest", `already holds ` + desc.Digest.String() + " in the immutable repository team/app: not pushing it again"} {
+		if !strings.Contains(logText, want) {
+			t.Errorf("log lacks %q:\n%s", want, logText)
+		}
+	}
+	if strings.Contains(logText, "tagging "+host+"/team/app:v1") {
+		t.Errorf("v1 was written again:\n%s", logText)
+	}
 }

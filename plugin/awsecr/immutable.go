@@ -19,11 +19,15 @@ type TagConflictError struct {
 	Repo      string
 	Conflicts []string // one sentence per tag
 	Built     bool     // found after the build, before the push
+	Index     bool     // in index mode: found once the index was assembled
 }
 
 func (e *TagConflictError) Error() string {
 	when := "before the build: nothing was built or pushed"
-	if e.Built {
+	switch {
+	case e.Built && e.Index:
+		when = "once the index was assembled: nothing was pushed"
+	case e.Built:
 		when = "after the build: nothing was pushed"
 	}
 	return fmt.Sprintf("tag immutability of repository %s (found %s): %s; use new tags, or remove the old images", e.Repo, when, strings.Join(e.Conflicts, "; "))
