@@ -23,7 +23,7 @@ const module = "github.com/kaniko-ecr/kaniko-ecr"
 // import none of ours.
 var allowedImports = map[string][]string{
 	"":                           {"plugin", "plugin/builder", "plugin/settings", "plugin/steps"},
-	"plugin":                     {"plugin/awsecr", "plugin/outputs", "plugin/push", "plugin/redact", "plugin/settings"},
+	"plugin":                     {"plugin/awsecr", "plugin/index", "plugin/outputs", "plugin/push", "plugin/redact", "plugin/settings"},
 	"plugin/settings":            {"docker", "plugin/dockerfile", "plugin/redact", "plugin/settings/buildinput", "plugin/settings/semver", "plugin/settings/values"},
 	"plugin/settings/buildinput": {"plugin/redact"},
 	"plugin/settings/semver":     {},
@@ -34,6 +34,7 @@ var allowedImports = map[string][]string{
 	"plugin/steps":               {"plugin/dockerfile", "plugin/redact", "plugin/steps/rootfs"},
 	"plugin/steps/rootfs":        {},
 	"plugin/push":                {},
+	"plugin/index":               {},
 	"plugin/outputs":             {"plugin/settings"},
 	"plugin/redact":              {},
 	"docker":                     {},
@@ -94,7 +95,7 @@ func TestOnlyTheBuildImportsKanikoAndOnlyTheFrontEndImportsBuildkit(t *testing.T
 			}
 		}
 	}
-	for _, pkg := range []string{"plugin", "plugin/settings", "plugin/awsecr", "plugin/push", "plugin/outputs", "plugin/redact", "plugin/settings/values", "docker"} {
+	for _, pkg := range []string{"plugin", "plugin/settings", "plugin/awsecr", "plugin/push", "plugin/outputs", "plugin/redact", "plugin/settings/values", "plugin/index", "docker"} {
 		deps, err := exec.Command("go", "list", "-deps", module+"/"+pkg).Output()
 		if err != nil {
 			t.Fatalf("go list -deps: %v", err)
@@ -200,7 +201,7 @@ func generated(src []byte) bool {
 // whole trees, which in a container would mean kaniko's root.
 func TestOnlyTheBuildTouchesTheRoot(t *testing.T) {
 	fset := token.NewFileSet()
-	for _, dir := range []string{".", "settings", "awsecr", "push", "outputs", "redact", "../docker"} {
+	for _, dir := range []string{".", "settings", "awsecr", "push", "index", "outputs", "redact", "../docker"} {
 		pkgs, err := parser.ParseDir(fset, dir, func(fi os.FileInfo) bool { return !strings.HasSuffix(fi.Name(), "_test.go") }, 0)
 		if err != nil {
 			t.Fatal(err)

@@ -114,6 +114,9 @@ func (r *run) exec(ctx context.Context) error {
 	if err != nil || done {
 		return err
 	}
+	if r.plan.IsIndex() {
+		return r.execIndex(ctx)
+	}
 	r.enter("auth")
 	aws, err := r.login(ctx)
 	if err != nil {
@@ -172,8 +175,8 @@ func (r *run) settle() (done bool, err error) {
 		logrus.Warn(plan.Skip)
 		return true, nil
 	}
-	// Pushing a tarball leaves "/" alone: it may run anywhere.
-	if !plan.PushOnly {
+	// Pushing a tarball or joining an index leaves "/" alone: it may run anywhere.
+	if !plan.PushOnly && !plan.IsIndex() {
 		gw, err := guard(plan.Force, r.deps.Exe, r.deps.EUID)
 		if err != nil {
 			return false, err

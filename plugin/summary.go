@@ -29,11 +29,6 @@ func (r *run) printPlan() error {
 
 // summary is the last lines of a successful run's log.
 func (r *run) summary(res push.Result) {
-	var times []string
-	for _, p := range r.phases {
-		times = append(times, fmt.Sprintf("%s %s", p.name, p.took.Round(time.Millisecond)))
-	}
-	times = append(times, fmt.Sprintf("total %s", time.Since(r.start).Round(time.Millisecond)))
 	tags := r.plan.Tags
 	if len(res.Pushed) == 0 {
 		tags = nil
@@ -42,7 +37,17 @@ func (r *run) summary(res push.Result) {
 	logrus.Infof("digest: %s", res.Digest)
 	logrus.Infof("tags pushed: %s", strings.Join(orNone(tags), ", "))
 	logrus.Infof("size: %s", humanBytes(res.Size))
-	logrus.Infof("time: %s", strings.Join(times, ", "))
+	logrus.Infof("time: %s", r.times())
+}
+
+// times is the time each phase took, then the total.
+func (r *run) times() string {
+	var times []string
+	for _, p := range r.phases {
+		times = append(times, fmt.Sprintf("%s %s", p.name, p.took.Round(time.Millisecond)))
+	}
+	times = append(times, fmt.Sprintf("total %s", time.Since(r.start).Round(time.Millisecond)))
+	return strings.Join(times, ", ")
 }
 
 func orNone(s []string) []string {

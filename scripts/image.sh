@@ -8,15 +8,15 @@
 #            wants. Touches no registry.
 #   all      context, then in the sandbox (scripts/sandbox.sh) build and push
 #            <registry>/<repo>:<version>-<arch> per platform with the host's
-#            binary, then push the index as <registry>/<repo>:<version>
-#            (scripts/publish-index).
+#            binary, then join them with the plugin's index mode
+#            (PLUGIN_INDEX_SOURCES) as <registry>/<repo>:<version>.
 # env: VERSION (default: git describe), REVISION (default: git rev-parse
 #   HEAD), SOURCE (org.opencontainers.image.source; default: the Dockerfile's),
 #   PLATFORMS (default "linux/amd64 linux/arm64"), CA_BUNDLE (put into the
 #   image; default: the host's). For "all": PLUGIN_REGISTRY, PLUGIN_REPO
 #   (default kaniko-ecr), PLUGIN_REGION and AWS_* as for a plugin run; other
-#   PLUGIN_* settings pass through to the builds. SSL_CERT_FILE, when set,
-#   is what the index publisher trusts.
+#   PLUGIN_* settings pass through to the builds (the build-only ones are
+#   left out of the index step).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 MODE=${1:-all}
@@ -64,6 +64,13 @@ for p in $PLATFORMS; do
   sources+=("$tag")
 done
 
-region=${PLUGIN_REGION:-${AWS_REGION:-}}
-go run ./scripts/publish-index -registry "$PLUGIN_REGISTRY" -region "$region" -repo "$PLUGIN_REPO" \
-  -tags "$VERSION" -sources "$(IFS=,; echo "${sources[*]}")"
+# Index mode builds nothing and refuses build settings: drop any the caller
+# passed for the builds.
+for v in DOCKERFILE CONTEXT_SUB_PATH BUILD_ARGS BUILD_ARGS_NEW BUILD_ARGS_FROM_ENV TARGET CUSTOM_LABELS \
+  LABELS PLATFORM CUSTOM_PLATFORM ENABLE_CACHE CACHE_REPO NO_PUSH TAR_PATH DESTINATION_TAR_PATH PUSH_ONLY \
+  SOURCE_TAR_PATH; do
+  unset "PLUGIN_$v"
+done
+echo "joining ${sources[*]} as $PLUGIN_REGISTRY/$PLUGIN_REPO:$VERSION" >&2
+PLUGIN_TAGS=$VERSION PLUGIN_INDEX_SOURCES=$(IFS=,; echo "${sources[*]}") \
+  scripts/sandbox.sh "$HOST_BIN" . "$CA_BUNDLE"

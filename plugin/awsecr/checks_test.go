@@ -141,6 +141,7 @@ func TestImmutableTagsBeforeTheBuild(t *testing.T) {
 		wantLook int
 		// notReproducible: the run lacks PLUGIN_REPRODUCIBLE.
 		notReproducible bool
+		index           bool // the run joins PLUGIN_INDEX_SOURCES
 	}{
 		{
 			name:     "mutable repository: no lookups",
@@ -164,6 +165,20 @@ func TestImmutableTagsBeforeTheBuild(t *testing.T) {
 			reg:     &fakeRegistry{describeFn: immutableRepo, tagDigestFn: digestsOf(map[string]string{"latest": digestA})},
 			facts:   func(context.Context, string, Token) (ImageFacts, error) { return ImageFacts{Index: true}, nil },
 			wantErr: []string{`tag "latest" already holds ` + digestA + ` (an image index, which kaniko does not build)`},
+		},
+		{
+			name:    "index mode, immutable, the tags hold an index: compared with the new index, its image never read",
+			reg:     &fakeRegistry{describeFn: immutableRepo, tagDigestFn: digestsOf(map[string]string{"v1": digestA, "latest": digestA})},
+			facts:   func(context.Context, string, Token) (ImageFacts, error) { panic("index mode reads no image facts") },
+			index:   true,
+			pending: map[string]string{"v1": digestA, "latest": digestA},
+			log:     `already hold ` + digestA + ` in the immutable repository team/app: the index must have that digest`,
+		},
+		{
+			name:    "index mode, immutable, tags hold different images: fails before anything is read",
+			reg:     &fakeRegistry{describeFn: immutableRepo, tagDigestFn: digestsOf(map[string]string{"v1": digestA, "latest": digestB})},
+			index:   true,
+			wantErr: []string{`tag "v1" already holds ` + digestA, `tag "latest" already holds ` + digestB, "no single image can match them all"},
 		},
 		{
 			name:    "immutable, tags hold different images: fails before the build",
@@ -221,6 +236,9 @@ func TestImmutableTagsBeforeTheBuild(t *testing.T) {
 			log := captureLog(t)
 			s := fakeSession(t, tc.reg, tc.facts)
 			s.plan.Kaniko.Reproducible = !tc.notReproducible
+			if tc.index {
+				s.plan.IndexSources = []string{standInHost + "/team/app:v1-amd64"}
+			}
 			err := s.Check(context.Background())
 			if len(tc.wantErr) > 0 {
 				var ce *TagConflictError

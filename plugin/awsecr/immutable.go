@@ -19,11 +19,15 @@ type TagConflictError struct {
 	Repo      string
 	Conflicts []string // one sentence per tag
 	Built     bool     // found after the build, before the push
+	Index     bool     // in index mode: found once the index was assembled
 }
 
 func (e *TagConflictError) Error() string {
 	when := "before the build: nothing was built or pushed"
-	if e.Built {
+	switch {
+	case e.Built && e.Index:
+		when = "once the index was assembled: nothing was pushed"
+	case e.Built:
 		when = "after the build: nothing was pushed"
 	}
 	return fmt.Sprintf("tag immutability of repository %s (found %s): %s; use new tags, or remove the old images", e.Repo, when, strings.Join(e.Conflicts, "; "))
@@ -49,6 +53,13 @@ func (s *Session) checkTags(ctx context.Context, info RepoInfo, tokReady <-chan 
 	digest, held, err := heldDigest(p.Repo, existing)
 	if err != nil {
 		return err
+	}
+	if p.IsIndex() {
+		// The same sources always give the same index: a second run of an
+		// index step writes nothing and succeeds.
+		n.info("%s already %s %s in the immutable repository %s: the index must have that digest", quoteTags(held), holds(held), digest, p.Repo)
+		s.hold(held, digest)
+		return nil
 	}
 
 	select {
@@ -76,12 +87,17 @@ func (s *Session) checkTags(ctx context.Context, info RepoInfo, tokReady <-chan 
 	default:
 		n.info("%s already %s %s in the immutable repository %s, built reproducibly: the build must give the same digest", quoteTags(held), holds(held), digest, p.Repo)
 	}
+	s.hold(held, digest)
+	return nil
+}
+
+// hold records tags to compare with the digest of what the run pushes.
+func (s *Session) hold(tags []string, digest string) {
 	s.mu.Lock()
-	for _, t := range held {
+	defer s.mu.Unlock()
+	for _, t := range tags {
 		s.pending[t] = digest
 	}
-	s.mu.Unlock()
-	return nil
 }
 
 // existingTags looks up, concurrently, the requested tags that the

@@ -218,10 +218,14 @@ func (s *Session) BeforePush(ctx context.Context, digest string) ([]string, erro
 			skip = append(skip, s.plan.Image()+":"+t)
 			continue
 		}
-		conflicts = append(conflicts, fmt.Sprintf("tag %q holds %s, the build gave %s", t, held, digest))
+		made := "the build gave"
+		if s.plan.IsIndex() {
+			made = "the index is"
+		}
+		conflicts = append(conflicts, fmt.Sprintf("tag %q holds %s, %s %s", t, held, made, digest))
 	}
 	if len(conflicts) > 0 {
-		return nil, &TagConflictError{Repo: s.plan.Repo, Conflicts: conflicts, Built: true}
+		return nil, &TagConflictError{Repo: s.plan.Repo, Conflicts: conflicts, Built: true, Index: s.plan.IsIndex()}
 	}
 	return skip, nil
 }

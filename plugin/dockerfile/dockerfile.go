@@ -84,6 +84,9 @@ type Result struct {
 	History map[string]string
 	// Stages lists the stage names given with FROM ... AS, lower-cased.
 	Stages []string
+	// Runs names each stage that has RUN instructions, with the line of
+	// its first: such a stage executes programs of its platform.
+	Runs []StageRun
 	// Warnings are findings that do not stop the build.
 	Warnings []Problem
 }
@@ -308,6 +311,7 @@ func (a *analysis) command(n *parser.Node, name string, v any) {
 	keep := true
 	switch c := v.(type) {
 	case *instructions.RunCommand:
+		a.noteRun(n.StartLine)
 		keep = !a.run(n, c)
 	case *instructions.CopyCommand:
 		keep = !a.copyCmd(n, c)
@@ -375,4 +379,21 @@ func heredocs(n *parser.Node) []Heredoc {
 		out = append(out, Heredoc{Name: h.Name, Data: h.Content, Chomp: h.Chomp, Expand: h.Expand, FD: h.FileDescriptor})
 	}
 	return out
+}
+
+// StageRun is a stage with RUN instructions: its index, its name (empty
+// when unnamed) and the line of its first RUN.
+type StageRun struct {
+	Stage int
+	Name  string
+	Line  int
+}
+
+// noteRun records the current stage's first RUN.
+func (a *analysis) noteRun(line int) {
+	i := len(a.stages) - 1
+	if n := len(a.res.Runs); i < 0 || n > 0 && a.res.Runs[n-1].Stage == i {
+		return
+	}
+	a.res.Runs = append(a.res.Runs, StageRun{Stage: i, Name: a.stages[i].name, Line: line})
 }

@@ -193,3 +193,15 @@ func TestProblemStringIsFileColonLine(t *testing.T) {
 		t.Error(got)
 	}
 }
+
+func TestRunsNameEachStageWithRunAndItsFirstRunLine(t *testing.T) {
+	src := "FROM alpine AS build\nCOPY a /a\nRUN make\nRUN make install\nFROM scratch AS copyonly\nCOPY --from=build /a /a\nFROM alpine\nRUN true\n"
+	res, probs := Analyze([]byte(src), testOpts())
+	if len(probs) != 0 {
+		t.Fatal(messages(probs))
+	}
+	want := []StageRun{{Stage: 0, Name: "build", Line: 3}, {Stage: 2, Line: 8}}
+	if !reflect.DeepEqual(res.Runs, want) {
+		t.Errorf("runs %+v, want %+v", res.Runs, want)
+	}
+}

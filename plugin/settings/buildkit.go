@@ -23,25 +23,21 @@ func buildSecrets(s *Settings, env Env, bad reporter) map[string]redact.Secret {
 		src    buildinput.Source
 	}
 	var all []sourced
-	for _, it := range s.SecretsFromEnv.V {
-		if src, err := buildinput.ParseItem(it, true); err != nil {
-			bad("PLUGIN_SECRETS_FROM_ENV: %v", err)
-		} else {
-			all = append(all, sourced{"PLUGIN_SECRETS_FROM_ENV", src})
-		}
-	}
-	for _, it := range s.SecretsFromFile.V {
-		if src, err := buildinput.ParseItem(it, false); err != nil {
-			bad("PLUGIN_SECRETS_FROM_FILE: %v", err)
-		} else {
-			all = append(all, sourced{"PLUGIN_SECRETS_FROM_FILE", src})
-		}
-	}
-	for _, it := range s.Secret.V {
-		if src, err := buildinput.ParseBuildx(it); err != nil {
-			bad("PLUGIN_SECRET: %v", err)
-		} else {
-			all = append(all, sourced{"PLUGIN_SECRET", src})
+	for _, set := range []struct {
+		envVar string
+		items  []string
+		parse  func(string) (buildinput.Source, error)
+	}{
+		{"PLUGIN_SECRETS_FROM_ENV", s.SecretsFromEnv.V, func(it string) (buildinput.Source, error) { return buildinput.ParseItem(it, true) }},
+		{"PLUGIN_SECRETS_FROM_FILE", s.SecretsFromFile.V, func(it string) (buildinput.Source, error) { return buildinput.ParseItem(it, false) }},
+		{"PLUGIN_SECRET", s.Secret.V, buildinput.ParseBuildx},
+	} {
+		for _, it := range set.items {
+			if src, err := set.parse(it); err != nil {
+				bad("%s: %v", set.envVar, err)
+			} else {
+				all = append(all, sourced{set.envVar, src})
+			}
 		}
 	}
 	out := map[string]redact.Secret{}
@@ -95,12 +91,13 @@ func validateBuildKit(s *Settings, env Env, p *Plan, bad reporter) {
 		bad("PLUGIN_DOCKERFILE: reading %q: %v", s.Dockerfile, err)
 		return
 	}
+	file := cmp.Or(strings.TrimSpace(s.Dockerfile), "Dockerfile")
 	ids := map[string]bool{}
 	for id := range p.BuildSecrets {
 		ids[id] = true
 	}
 	res, probs := dockerfile.Analyze(src, dockerfile.Options{
-		File:        cmp.Or(strings.TrimSpace(s.Dockerfile), "Dockerfile"),
+		File:        file,
 		Secrets:     ids,
 		SSH:         p.SSHKey != "",
 		Helper:      cmp.Or(env.Exe, kanikoDir(env)+"/kaniko-ecr"),
@@ -112,6 +109,7 @@ func validateBuildKit(s *Settings, env Env, p *Plan, bad reporter) {
 		bad("%s", pr)
 	}
 	p.Frontend = res
+	checkForeignRuns(p, env, file, res.Runs, bad)
 	for _, w := range res.Warnings {
 		p.Warnings = append(p.Warnings, w.String())
 	}
@@ -143,4 +141,18 @@ func sortProblems(probs []string) {
 		}
 		return li < lj
 	})
+}
+
+// checkForeignRuns refuses RUN steps of a platform this machine cannot
+// execute: without a binfmt handler they would fail deep in the build
+// with "exec format error". Stages without RUN build for any platform.
+func checkForeignRuns(p *Plan, env Env, file string, runs []dockerfile.StageRun, bad reporter) {
+	arch, foreign := buildinput.ForeignArch(p.Platform)
+	if p.Platform == "" || !foreign || len(runs) == 0 || buildinput.Binfmt(cmp.Or(env.BinfmtDir, buildinput.BinfmtDir), arch) {
+		return
+	}
+	r := runs[0]
+	name := cmp.Or(r.Name, fmt.Sprintf("%d", r.Stage))
+	bad("PLUGIN_PLATFORM: %s cannot run the RUN steps of stage %s (%s:%d) here: no binfmt handler for %s is registered or visible in %s; build on a %s node and join the images of each platform with index mode (PLUGIN_INDEX_SOURCES)",
+		p.Platform, name, file, r.Line, arch, buildinput.BinfmtDir, arch)
 }

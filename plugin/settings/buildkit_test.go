@@ -6,6 +6,7 @@ import (
 	"encoding/pem"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -119,5 +120,45 @@ func TestDockerfileProblemsSortByLineNumber(t *testing.T) {
 	want := []string{"Dockerfile:0: parse", "Dockerfile:9: a", "Dockerfile:10: b", "PLUGIN_A: x", "PLUGIN_REPO is required"}
 	if d := cmp.Diff(want, probs); d != "" {
 		t.Errorf("order (-want +got):\n%s", d)
+	}
+}
+
+func TestForeignPlatformRunStepsNeedABinfmtHandler(t *testing.T) {
+	other := map[string]string{"amd64": "arm64", "arm64": "amd64"}[runtime.GOARCH]
+	if other == "" {
+		t.Skip("no other architecture known for " + runtime.GOARCH)
+	}
+	dir := workspace(t)
+	writeFile(t, filepath.Join(dir, "Dockerfile"), "FROM busybox AS build\nCOPY a /a\nRUN make\nFROM scratch\nCOPY --from=build /a /a\n")
+	writeFile(t, filepath.Join(dir, "copyonly.Dockerfile"), "FROM busybox\nCOPY a /a\n")
+	binfmt := t.TempDir()
+	env := func(df string) map[string]string {
+		return map[string]string{"PLUGIN_REGISTRY": testRegistry, "PLUGIN_REPO": "team/app", "PLUGIN_PLATFORM": "linux/" + other, "PLUGIN_DOCKERFILE": df}
+	}
+	validateIn := func(df string) error {
+		t.Helper()
+		for k, v := range env(df) {
+			t.Setenv(k, v)
+		}
+		s, _, err := Load()
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = s.Validate(Env{Lookup: os.LookupEnv, Dir: dir, BinfmtDir: binfmt})
+		return err
+	}
+	_, _ = validate(t, dir, nil) // clears the PLUGIN_ namespace
+	err := validateIn("Dockerfile")
+	want := "PLUGIN_PLATFORM: linux/" + other + " cannot run the RUN steps of stage build (Dockerfile:3)"
+	if err == nil || !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), "PLUGIN_INDEX_SOURCES") {
+		t.Errorf("err = %v, want %q and the way out", err, want)
+	}
+	if err := validateIn("copyonly.Dockerfile"); err != nil {
+		t.Errorf("a stage without RUN was refused: %v", err)
+	}
+	qemu := map[string]string{"arm64": "qemu-aarch64", "amd64": "qemu-x86_64"}[other]
+	writeFile(t, filepath.Join(binfmt, qemu), "enabled\ninterpreter /usr/bin/"+qemu+"\n")
+	if err := validateIn("Dockerfile"); err != nil {
+		t.Errorf("refused although a handler is registered: %v", err)
 	}
 }

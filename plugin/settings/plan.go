@@ -45,6 +45,9 @@ type Plan struct {
 	PushOnly  bool
 	SourceTar string // absolute
 
+	IndexSources []string      // full references; set: index mode, nothing is built
+	IndexWait    time.Duration // how long to wait for missing sources
+
 	ArtifactFile        string // absolute
 	DigestFile          string // absolute
 	ImageNameDigestFile string // absolute
@@ -102,6 +105,9 @@ func (p *Plan) Destinations() []string {
 
 // Image returns <host>/<repo> (<host>/<alias>/<repo> for ECR Public).
 func (p *Plan) Image() string { return p.RegistryPath() + "/" + p.Repo }
+
+// IsIndex reports whether the run joins PLUGIN_INDEX_SOURCES instead of building.
+func (p *Plan) IsIndex() bool { return len(p.IndexSources) > 0 }
 
 // IsPublic reports whether the registry is ECR Public.
 func (p *Plan) IsPublic() bool { return p.AWS.PublicAlias != "" }

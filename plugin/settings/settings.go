@@ -59,6 +59,9 @@ type Settings struct {
 	PushOnly      Bool   `envconfig:"PUSH_ONLY" seed:"-" desc:"Do not build: push the tarball PLUGIN_SOURCE_TAR_PATH under every tag"`
 	SourceTarPath string `envconfig:"SOURCE_TAR_PATH" seed:"-" desc:"Image tarball to push with PLUGIN_PUSH_ONLY"`
 
+	IndexSources List     `envconfig:"INDEX_SOURCES" seed:"-" desc:"Index mode: build nothing; join these per-platform images (tags in PLUGIN_REPO, or full references in the same registry) into one multi-arch index under every tag"`
+	IndexWait    Duration `envconfig:"INDEX_WAIT" default:"0" seed:"-" desc:"Index mode: how long to wait, polling with backoff, for sources that do not exist yet (such as 30m; at most 6h)"`
+
 	ArtifactFile        string `envconfig:"ARTIFACT_FILE" seed:"-" desc:"Write Harness's docker/v1 artifact JSON (registry, image:tag and digest per tag) here"`
 	DigestFile          string `envconfig:"DIGEST_FILE" seed:"-" desc:"Write the image digest here"`
 	ImageNameDigestFile string `envconfig:"IMAGE_NAME_WITH_DIGEST_FILE" seed:"-" desc:"Write <registry>/<repo>@<digest> here, one line per tag"`

@@ -25,7 +25,9 @@ func (e *ValidationError) Error() string {
 type Env struct {
 	Lookup func(string) (string, bool)
 	Dir    string // working directory (the workspace)
-	Exe    string // the running binary, which runs the front end's steps; empty: <KANIKO_DIR>/kaniko-ecr
+	// BinfmtDir is where binfmt handlers are listed; empty: the kernel's.
+	BinfmtDir string
+	Exe       string // the running binary, which runs the front end's steps; empty: <KANIKO_DIR>/kaniko-ecr
 	// MountPoint returns the mount point a path lives on. Set only inside
 	// a container, where outputs must not land on the container's "/".
 	MountPoint func(path string) string
@@ -83,6 +85,13 @@ func (s *Settings) Validate(env Env) (*Plan, error) {
 		Labels:             s.CustomLabels.V,
 	}
 
+	if pl := strings.TrimSpace(s.Platform); pl != "" {
+		if !platformRE.MatchString(pl) {
+			bad("PLUGIN_PLATFORM: %q is not a platform (want os/arch or os/arch/variant, such as linux/arm64)", pl)
+		} else {
+			p.Platform = pl
+		}
+	}
 	validateRegistry(s, env, p, bad)
 	p.Tags = resolveTags(s, env, p, bad)
 	validateRepoAndTags(s, p, bad)
@@ -91,18 +100,12 @@ func (s *Settings) Validate(env Env) (*Plan, error) {
 	validateSnapshot(s, env, p, bad)
 	validateCache(s, env, p, bad)
 	validateModes(s, env, p, bad)
+	validateIndex(s, env, p, bad)
 	validateBaseImage(s, p, bad)
 	validateKanikoFlags(s, env, p, bad)
 	validateAWS(s, env, p, bad)
 	validateBuildKit(s, env, p, bad)
 
-	if pl := strings.TrimSpace(s.Platform); pl != "" {
-		if !platformRE.MatchString(pl) {
-			bad("PLUGIN_PLATFORM: %q is not a platform (want os/arch or os/arch/variant, such as linux/arm64)", pl)
-		} else {
-			p.Platform = pl
-		}
-	}
 	if _, err := LogLevel(s.Verbosity); err != nil {
 		bad("PLUGIN_VERBOSITY: %q is not a log level (want panic, fatal, error, warn, info, debug or trace)", s.Verbosity)
 	}
@@ -243,7 +246,7 @@ func validateBuildFiles(s *Settings, env Env, p *Plan, bad reporter) {
 		return
 	}
 	p.Context = ctx
-	if s.PushOnly.V {
+	if s.PushOnly.V || len(s.IndexSources.V) > 0 {
 		return // nothing is built
 	}
 

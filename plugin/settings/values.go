@@ -10,4 +10,5 @@ type (
 	List      = values.List
 	SemiList  = values.SemiList
 	KeyValues = values.KeyValues
+	Duration  = values.Duration
 )

@@ -21,7 +21,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
 
 	"github.com/kaniko-ecr/kaniko-ecr/docker"
-	"github.com/kaniko-ecr/kaniko-ecr/scripts/publish"
+	"github.com/kaniko-ecr/kaniko-ecr/scripts/localecr"
 )
 
 // cmdDockerConfig writes dir/config.json with the credentials the ECR API
@@ -39,7 +39,7 @@ func cmdDockerConfig(args []string) error {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	auth, err := publish.ECRAuth(ctx, "")
+	auth, err := localecr.ECRAuth(ctx)
 	if err != nil {
 		return err
 	}

@@ -11,7 +11,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 
-	"github.com/kaniko-ecr/kaniko-ecr/scripts/publish"
+	"github.com/kaniko-ecr/kaniko-ecr/scripts/localecr"
 )
 
 // verify reads every reference back from the registry, the way a user
@@ -22,7 +22,7 @@ func verify(refs []string) error {
 	if len(refs) == 0 {
 		return fmt.Errorf("usage: local-ecr verify REF...")
 	}
-	auth, err := publish.ECRAuth(context.Background(), "")
+	auth, err := localecr.ECRAuth(context.Background())
 	if err != nil {
 		return err
 	}

@@ -76,8 +76,7 @@ func TestImage(t *testing.T) {
 	env["VERSION"] = version
 	env["REVISION"] = revision
 	env["PLUGIN_REPO"] = repo
-	env["CA_BUNDLE"] = stack.CABundle     // into the image: it must trust the local registry
-	env["SSL_CERT_FILE"] = stack.CABundle // for publish-index on the host
+	env["CA_BUNDLE"] = stack.CABundle // into the image: it must trust the local registry
 
 	run(ctx, t, ws, env, "scripts/image.sh")
 

@@ -16,6 +16,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/containerd/platforms"
 	"github.com/kaniko-ecr/kaniko-ecr/plugin/redact"
 )
 
@@ -171,4 +172,42 @@ func Read(src Source, lookup func(string) (string, bool), dir string) (redact.Se
 		return "", fmt.Errorf("secret %q: %s is larger than %d KiB, BuildKit's limit for a secret", src.ID, src.File, MaxSecretSize>>10)
 	}
 	return redact.Secret(b), nil
+}
+
+// qemuArch is the name binfmt handlers (qemu-user's) use for an
+// architecture where it differs from Go's.
+var qemuArch = map[string]string{"amd64": "x86_64", "arm64": "aarch64", "386": "i386", "mips64le": "mips64el", "loong64": "loongarch64"}
+
+// ForeignArch returns platform's architecture and whether this machine's
+// processor cannot run its programs natively.
+func ForeignArch(platform string) (arch string, foreign bool) {
+	p, err := platforms.Parse(platform)
+	if err != nil {
+		return "", false
+	}
+	p = platforms.Normalize(p)
+	host := platforms.Normalize(platforms.DefaultSpec())
+	return p.Architecture, p.Architecture != host.Architecture
+}
+
+// BinfmtDir is where the kernel lists its binfmt handlers.
+const BinfmtDir = "/proc/sys/fs/binfmt_misc"
+
+// Binfmt reports whether an enabled binfmt handler in dir runs programs of
+// arch (qemu-user registers them as qemu-<arch>).
+func Binfmt(dir, arch string) bool {
+	name := cmp.Or(qemuArch[arch], arch)
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return false
+	}
+	for _, e := range entries {
+		if n := e.Name(); n != name && !strings.HasSuffix(n, "-"+name) {
+			continue
+		}
+		if b, err := os.ReadFile(filepath.Join(dir, e.Name())); err == nil && strings.HasPrefix(string(b), "enabled") {
+			return true
+		}
+	}
+	return false
 }

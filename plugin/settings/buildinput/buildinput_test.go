@@ -3,6 +3,7 @@ package buildinput
 import (
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 )
@@ -114,5 +115,35 @@ func TestReadNamesTheSourceAndNeverTheValue(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), `secret "`+src.ID+`"`) || strings.Contains(err.Error(), "sss") {
 			t.Errorf("Read(%+v) error = %v", src, err)
 		}
+	}
+}
+
+func TestBinfmtFindsOnlyEnabledHandlersOfTheArchitecture(t *testing.T) {
+	dir := t.TempDir()
+	for name, body := range map[string]string{"qemu-aarch64": "enabled\ninterpreter /usr/bin/qemu-aarch64\n", "qemu-riscv64": "disabled\n", "register": "", "status": "enabled\n"} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for arch, want := range map[string]bool{"arm64": true, "riscv64": false, "s390x": false} {
+		if got := Binfmt(dir, arch); got != want {
+			t.Errorf("Binfmt(%s) = %v, want %v", arch, got, want)
+		}
+	}
+	if Binfmt(filepath.Join(dir, "missing"), "arm64") {
+		t.Error("a missing binfmt_misc has handlers")
+	}
+}
+
+func TestForeignArchComparesWithThisMachine(t *testing.T) {
+	if _, foreign := ForeignArch("linux/" + runtime.GOARCH); foreign {
+		t.Error("this machine's own architecture is foreign")
+	}
+	other := map[string]string{"amd64": "arm64", "arm64": "amd64"}[runtime.GOARCH]
+	if other == "" {
+		t.Skip("no other architecture known for " + runtime.GOARCH)
+	}
+	if arch, foreign := ForeignArch("linux/" + other); !foreign || arch != other {
+		t.Errorf("ForeignArch(linux/%s) = %s, %v", other, arch, foreign)
 	}
 }

@@ -194,3 +194,30 @@ func checkKeys(items []string) error {
 	}
 	return nil
 }
+
+// Duration is a length of time such as 90s or 30m; a bare number is seconds.
+type Duration struct{ parsed[time.Duration] }
+
+// Decode implements envconfig.Decoder.
+func (d *Duration) Decode(s string) error {
+	d.set(parseWait(s))
+	return nil
+}
+
+// MaxWait keeps PLUGIN_INDEX_WAIT well inside the 12 hours an ECR token lives.
+const MaxWait = 6 * time.Hour
+
+func parseWait(s string) (time.Duration, error) {
+	s = strings.TrimSpace(s)
+	d, err := time.ParseDuration(s)
+	if n, nerr := strconv.ParseUint(s, 10, 32); nerr == nil || s == "" {
+		d, err = time.Duration(n)*time.Second, nil
+	}
+	switch {
+	case err != nil:
+		return 0, fmt.Errorf("%q is not a duration (want such as 90s, 30m or 1h)", s)
+	case d < 0 || d > MaxWait:
+		return 0, fmt.Errorf("%q is out of range (0 to %s)", s, MaxWait)
+	}
+	return d, nil
+}

@@ -140,3 +140,32 @@ func FuzzParseKeyValues(f *testing.F) {
 		}
 	})
 }
+
+func TestParseWaitTakesDurationsAndSeconds(t *testing.T) {
+	for in, want := range map[string]time.Duration{"": 0, "0": 0, " 30 ": 30 * time.Second, "1m30s": 90 * time.Second, "6h": 6 * time.Hour} {
+		if got, err := parseWait(in); err != nil || got != want {
+			t.Errorf("parseWait(%q) = %s, %v; want %s", in, got, err, want)
+		}
+	}
+	for _, in := range []string{"-1s", "6h1s", "99999999999", "10 minutes", "1.5"} {
+		if got, err := parseWait(in); err == nil {
+			t.Errorf("parseWait(%q) = %s, want an error", in, got)
+		}
+	}
+}
+
+// FuzzParseWait: any accepted wait is within bounds.
+func FuzzParseWait(f *testing.F) {
+	for _, s := range []string{"0", "90", "30m", "-5s", "1e9h", "6h0m1s"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		d, err := parseWait(s)
+		if err == nil && (d < 0 || d > MaxWait) {
+			t.Fatalf("parseWait(%q) = %s, out of range", s, d)
+		}
+		if err != nil && !strings.Contains(err.Error(), "duration") && !strings.Contains(err.Error(), "range") {
+			t.Fatalf("parseWait(%q): error %q says neither what was expected", s, err)
+		}
+	})
+}

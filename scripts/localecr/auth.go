@@ -1,10 +1,9 @@
-package publish
+package localecr
 
 import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/ecr"
@@ -14,14 +13,11 @@ import (
 )
 
 // ECRAuth asks ECR for a registry token with the SDK's default credential
-// chain (AWS_ENDPOINT_URL_ECR is honoured, as in the plugin) and returns it
-// as basic auth. An empty region leaves the choice to the SDK (AWS_REGION).
-func ECRAuth(ctx context.Context, region string) (authn.Authenticator, error) {
-	var opts []func(*awsconfig.LoadOptions) error
-	if region != "" {
-		opts = append(opts, awsconfig.WithRegion(region))
-	}
-	cfg, err := awsconfig.LoadDefaultConfig(ctx, opts...)
+// chain and region (AWS_ENDPOINT_URL_ECR is honoured, as in the plugin, so
+// this stand-in answers when it is set) and returns it as basic auth: how
+// the tools under scripts/ sign in to a registry they read or seed.
+func ECRAuth(ctx context.Context) (authn.Authenticator, error) {
+	cfg, err := awsconfig.LoadDefaultConfig(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("loading AWS config: %w", err)
 	}
@@ -37,14 +33,4 @@ func ECRAuth(ctx context.Context, region string) (authn.Authenticator, error) {
 		return nil, fmt.Errorf("decoding ECR authorization token: %w", err)
 	}
 	return &authn.Basic{Username: user, Password: pass}, nil
-}
-
-// RegionOf returns the region in an ECR registry host
-// (<account>.dkr.ecr.<region>.amazonaws.com), or "".
-func RegionOf(host string) string {
-	parts := strings.Split(host, ".")
-	if len(parts) >= 6 && parts[1] == "dkr" && parts[2] == "ecr" {
-		return parts[3]
-	}
-	return ""
 }
