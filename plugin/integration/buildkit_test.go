@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -354,4 +355,28 @@ func sshKeyPEM(t *testing.T) string {
 		t.Fatal(err)
 	}
 	return string(pem.EncodeToMemory(block))
+}
+
+func TestForeignPlatformRunWithoutBinfmtExitsTwoBeforeAnyCall(t *testing.T) {
+	other := map[string]string{"amd64": "arm64", "arm64": "amd64"}[runtime.GOARCH]
+	if other == "" {
+		t.Skip("no other architecture known for " + runtime.GOARCH)
+	}
+	if entries, _ := os.ReadDir("/proc/sys/fs/binfmt_misc"); len(entries) > 2 {
+		t.Skip("this machine has binfmt handlers registered")
+	}
+	before := len(stack.API.Calls())
+	ws := writeFiles(t, map[string]string{"Dockerfile": "ARG BASE\nFROM ${BASE} AS build\nCOPY a.txt /a.txt\nRUN cat /a.txt\n", "a.txt": "a\n"})
+	r := runPlugin(t, ws, map[string]string{"PLUGIN_REPO": "bk/foreign", "PLUGIN_BUILD_ARGS": "BASE=" + baseImage, "PLUGIN_PLATFORM": "linux/" + other})
+	if r.code != 2 {
+		t.Fatalf("exit %d, want 2\n%s", r.code, r.stderr)
+	}
+	for _, want := range []string{"stage build (Dockerfile:4)", "PLUGIN_INDEX_SOURCES"} {
+		if !strings.Contains(r.stderr, want) {
+			t.Errorf("the report lacks %q:\n%s", want, r.stderr)
+		}
+	}
+	if n := len(stack.API.Calls()) - before; n != 0 {
+		t.Errorf("%d AWS calls before validation ended", n)
+	}
 }
