@@ -8,7 +8,7 @@ import (
 
 	"github.com/kaniko-ecr/kaniko-ecr/plugin"
 	"github.com/kaniko-ecr/kaniko-ecr/plugin/builder"
-	"github.com/kaniko-ecr/kaniko-ecr/plugin/settings"
+	"github.com/kaniko-ecr/kaniko-ecr/plugin/settings/help"
 	"github.com/kaniko-ecr/kaniko-ecr/plugin/steps"
 )
 
@@ -18,7 +18,7 @@ func main() {
 	if len(os.Args) > 1 {
 		switch os.Args[1] {
 		case "--help", "-h", "help":
-			fmt.Print(settings.Usage())
+			fmt.Print(help.Usage())
 			return
 		case "--version", "version":
 			fmt.Println("kaniko-ecr", version)

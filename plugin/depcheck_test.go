@@ -22,8 +22,9 @@ const module = "github.com/kaniko-ecr/kaniko-ecr"
 // (plugin) orders them; main wires kaniko in. A package missing here may
 // import none of ours.
 var allowedImports = map[string][]string{
-	"":                           {"plugin", "plugin/builder", "plugin/settings", "plugin/steps"},
-	"plugin":                     {"plugin/awsecr", "plugin/index", "plugin/outputs", "plugin/push", "plugin/redact", "plugin/settings"},
+	"":                           {"plugin", "plugin/builder", "plugin/settings/help", "plugin/steps"},
+	"plugin":                     {"plugin/awsecr", "plugin/index", "plugin/outputs", "plugin/push", "plugin/redact", "plugin/settings", "plugin/settings/help"},
+	"plugin/settings/help":       {"plugin/settings"},
 	"plugin/settings":            {"docker", "plugin/dockerfile", "plugin/redact", "plugin/settings/buildinput", "plugin/settings/semver", "plugin/settings/values"},
 	"plugin/settings/buildinput": {"plugin/redact"},
 	"plugin/settings/semver":     {},

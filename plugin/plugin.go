@@ -27,6 +27,7 @@ import (
 	"github.com/kaniko-ecr/kaniko-ecr/plugin/push"
 	"github.com/kaniko-ecr/kaniko-ecr/plugin/redact"
 	"github.com/kaniko-ecr/kaniko-ecr/plugin/settings"
+	"github.com/kaniko-ecr/kaniko-ecr/plugin/settings/help"
 )
 
 // Builder builds the image of a plan. The kaniko implementation lives in
@@ -157,7 +158,7 @@ func (r *run) settle() (done bool, err error) {
 	for _, w := range warnings {
 		logrus.Warn(w)
 	}
-	if w := settings.UnknownWarning(r.deps.Environ); w != "" {
+	if w := help.Unknown(r.deps.Environ); w != "" {
 		logrus.Warn(w)
 	}
 	if verr != nil {

@@ -11,7 +11,6 @@ import (
 
 	"github.com/kaniko-ecr/kaniko-ecr/plugin/redact"
 
-	"github.com/agext/levenshtein"
 	"github.com/kelseyhightower/envconfig"
 	"github.com/sirupsen/logrus"
 )
@@ -205,92 +204,7 @@ func Infos() []SettingInfo {
 	return out
 }
 
-// SettingsTable renders Infos as the Markdown table that README.md carries.
-func SettingsTable() string {
-	var b strings.Builder
-	b.WriteString("| Variable | Aliases | Default | Seed setting | Meaning |\n|---|---|---|---|---|\n")
-	for _, in := range Infos() {
-		seed := in.Seed
-		if seed == "-" {
-			seed = "(plugin)"
-		}
-		def := in.Default
-		if def != "" {
-			def = "`" + def + "`"
-		}
-		al := in.Aliases
-		if al != "" {
-			al = "`" + strings.ReplaceAll(al, ", ", "`, `") + "`"
-		}
-		fmt.Fprintf(&b, "| `%s` | %s | %s | %s | %s |\n", in.Env, al, def, seed, strings.ReplaceAll(in.Desc, "|", "\\|"))
-	}
-	return b.String()
-}
-
-// knownEnv reports whether name is a variable the program reads.
-func knownEnv(name string) bool {
-	for _, in := range Infos() {
-		if in.Env == name {
-			return true
-		}
-	}
-	for _, al := range aliases {
-		for _, a := range al {
-			if a == name {
-				return true
-			}
-		}
-	}
-	return false
-}
-
-// UnknownWarning names every PLUGIN_* variable that no setting reads, with
-// the closest known name when one is near.
-func UnknownWarning(environ []string) string {
-	var parts []string
-	for _, kv := range environ {
-		k, _, _ := strings.Cut(kv, "=")
-		if !strings.HasPrefix(k, envPrefix+"_") || knownEnv(k) {
-			continue
-		}
-		if near := closestEnv(k); near != "" {
-			parts = append(parts, fmt.Sprintf("%s (did you mean %s?)", k, near))
-		} else {
-			parts = append(parts, k)
-		}
-	}
-	if len(parts) == 0 {
-		return ""
-	}
-	sort.Strings(parts)
-	return "ignoring unknown settings: " + strings.Join(parts, ", ")
-}
-
-func closestEnv(name string) string {
-	best, bestD := "", 4
-	var names []string
-	for _, in := range Infos() {
-		names = append(names, in.Env)
-	}
-	for _, al := range aliases {
-		names = append(names, al...)
-	}
-	for _, n := range names {
-		if d := levenshtein.Distance(name, n, nil); d < bestD {
-			best, bestD = n, d
-		}
-	}
-	return best
-}
-
 // LogLevel parses PLUGIN_VERBOSITY.
 func LogLevel(s string) (logrus.Level, error) {
 	return logrus.ParseLevel(strings.TrimSpace(s))
-}
-
-// Usage is the text of kaniko-ecr --help.
-func Usage() string {
-	return "kaniko-ecr builds a Dockerfile with kaniko and pushes the image to Amazon ECR.\n" +
-		"Every setting is an environment variable:\n\n" + SettingsTable() +
-		"\nExit status: 0 success, 1 build/AWS/push failure, 2 invalid settings, 3 unsafe place to build, 130/143 interrupted.\n"
 }

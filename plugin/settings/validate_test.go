@@ -265,49 +265,6 @@ func TestAliasesPointAtStringOrDecoderFields(t *testing.T) {
 	}
 }
 
-func TestUnknownVariablesAreNamedWithSuggestions(t *testing.T) {
-	w := UnknownWarning([]string{"PLUGIN_REPO=x", "PLUGIN_TAG=v1", "PLUGIN_COMPLETELY_DIFFERENT_THING=1", "HOME=/root"})
-	for _, want := range []string{"PLUGIN_TAG (did you mean PLUGIN_TAGS?)", "PLUGIN_COMPLETELY_DIFFERENT_THING"} {
-		if !strings.Contains(w, want) {
-			t.Errorf("warning %q lacks %q", w, want)
-		}
-	}
-	if strings.Contains(w, "PLUGIN_REPO") {
-		t.Errorf("known variable named: %q", w)
-	}
-	if UnknownWarning([]string{"PLUGIN_LABELS=a=b"}) != "" {
-		t.Error("an alias is reported as unknown")
-	}
-}
-
-func TestREADMESettingsTableMatchesTheSettingsStruct(t *testing.T) {
-	raw, err := os.ReadFile("../../README.md")
-	if err != nil {
-		t.Fatal(err)
-	}
-	const begin, end = "<!-- settings:begin -->\n", "<!-- settings:end -->"
-	s := string(raw)
-	i, j := strings.Index(s, begin), strings.Index(s, end)
-	if i < 0 || j < i {
-		t.Fatal("README.md lacks the settings markers")
-	}
-	if got := s[i+len(begin) : j]; got != SettingsTable() {
-		if os.Getenv("UPDATE_README") == "1" {
-			s = s[:i+len(begin)] + SettingsTable() + s[j:]
-			if err := os.WriteFile("../../README.md", []byte(s), 0o644); err != nil {
-				t.Fatal(err)
-			}
-			return
-		}
-		t.Errorf("README.md settings table is stale: run UPDATE_README=1 go test ./plugin/settings -run README")
-	}
-	for _, in := range Infos() {
-		if in.Seed == "" || in.Desc == "" {
-			t.Errorf("%s lacks a seed or desc tag", in.Env)
-		}
-	}
-}
-
 // wantProblems checks that err is a *ValidationError (exit 2) holding every
 // wanted text, each problem starting with its variable. (The run maps a
 // *ValidationError to exit status 2: see plugin.ExitCode.)
