@@ -258,7 +258,7 @@ func (r *run) build(ctx context.Context, aws AWS) (v1.Image, *push.Session, erro
 	p := r.plan
 	if aws.NoCache() {
 		cp := *p
-		cp.Cache = false
+		cp.Cache, cp.CacheMountRepo = false, ""
 		p = &cp
 	}
 	var sess *push.Session

@@ -25,7 +25,7 @@ func cacheRepoName(p *settings.Plan) string {
 // checked, kaniko uses it as is (a failed cache push only warns).
 func (s *Session) checkCache(ctx context.Context, n *notes) {
 	p, svc := s.plan, s.clients.Registry
-	if !p.Cache {
+	if !p.Cache && p.CacheMountRepo == "" {
 		return
 	}
 	repo := cacheRepoName(p)

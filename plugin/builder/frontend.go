@@ -9,6 +9,10 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/chainguard-dev/kaniko/pkg/config"
+	"github.com/chainguard-dev/kaniko/pkg/creds"
+	"github.com/chainguard-dev/kaniko/pkg/util"
+	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
 
@@ -24,11 +28,14 @@ type frontend struct {
 	dir      string // <kaniko dir>/.kaniko-ecr
 	server   *steps.Server
 	cacheDir string // PLUGIN_CACHE_MOUNT_DIR, empty: the build's own
+	remote   *remoteMounts
+	cacheIDs map[string]string
 }
 
 // startFrontend writes the steps and starts their server. Cache mounts kept
 // in PLUGIN_CACHE_MOUNT_DIR are restored first.
-func startFrontend(p *settings.Plan, kanikoDir string) (*frontend, error) {
+func startFrontend(p *settings.Plan, opts *config.KanikoOptions) (*frontend, error) {
+	kanikoDir := opts.KanikoDir
 	f := &frontend{dir: filepath.Dir(settings.StepDir(kanikoDir)), cacheDir: p.CacheMountDir}
 	res := p.Frontend
 	if res == nil || len(res.Steps) == 0 {
@@ -50,10 +57,13 @@ func startFrontend(p *settings.Plan, kanikoDir string) (*frontend, error) {
 		}
 		byID[s.ID] = s
 	}
-	if _, err := os.Stat(f.cacheDir); err == nil {
+	if _, err := os.Stat(f.cacheDir); f.cacheDir != "" && err == nil {
 		if err := copyTree(f.cacheDir, filepath.Join(f.dir, "cache")); err != nil {
 			return nil, fmt.Errorf("restoring cache mounts from PLUGIN_CACHE_MOUNT_DIR: %w", err)
 		}
+	}
+	if err := f.restoreRemote(p, opts); err != nil {
+		return nil, err
 	}
 	srv, err := steps.Start(steps.Config{
 		Root:    "/",
@@ -86,6 +96,9 @@ func (f *frontend) stop(built bool) error {
 		return nil
 	}
 	err := f.server.Close()
+	if built && f.remote != nil {
+		f.remote.save(f.cacheIDs, f.dir)
+	}
 	if built && f.cacheDir != "" {
 		cache := filepath.Join(f.dir, "cache")
 		if _, serr := os.Stat(cache); serr == nil {
@@ -95,6 +108,35 @@ func (f *frontend) stop(built bool) error {
 		}
 	}
 	return errors.Join(err, os.RemoveAll(f.dir))
+}
+
+// restoreRemote pulls the cache mounts kept in the registry
+// (PLUGIN_CACHE_MOUNT_REMOTE) into the step server's store.
+func (f *frontend) restoreRemote(p *settings.Plan, opts *config.KanikoOptions) error {
+	if p.CacheMountRepo == "" {
+		return nil
+	}
+	f.cacheIDs = cacheIDs(p.Frontend.Steps)
+	if len(f.cacheIDs) == 0 {
+		return nil
+	}
+	repo, err := name.NewRepository(p.CacheMountRepo)
+	if err != nil {
+		return fmt.Errorf("PLUGIN_CACHE_MOUNT_REMOTE: %w", err)
+	}
+	tr, err := util.MakeTransport(opts.RegistryOptions, repo.RegistryStr())
+	if err != nil {
+		return fmt.Errorf("making transport for %s: %w", repo.RegistryStr(), err)
+	}
+	store := filepath.Join(f.dir, "cache")
+	if err := os.MkdirAll(store, 0o700); err != nil {
+		return err
+	}
+	if f.remote, err = newRemoteMounts(p.CacheMountRepo, creds.GetKeychain(), tr, store); err != nil {
+		return err
+	}
+	f.remote.restore(f.cacheIDs)
+	return nil
 }
 
 // restoreHistory puts each rewritten instruction back into the image's

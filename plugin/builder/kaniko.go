@@ -36,7 +36,7 @@ func (Kaniko) Build(ctx context.Context, p *settings.Plan) (v1.Image, error) {
 	if err := prepare(opts, rewritten); err != nil {
 		return nil, err
 	}
-	fe, err := startFrontend(p, opts.KanikoDir)
+	fe, err := startFrontend(p, opts)
 	if err != nil {
 		return nil, err
 	}

@@ -380,3 +380,37 @@ func TestForeignPlatformRunWithoutBinfmtExitsTwoBeforeAnyCall(t *testing.T) {
 		t.Errorf("%d AWS calls before validation ended", n)
 	}
 }
+
+func TestCacheMountsPersistThroughTheRegistryAndOnlyChangesArePushed(t *testing.T) {
+	addRepos("bk/remote", "bk/remote/cache")
+	ws := writeFiles(t, map[string]string{"Dockerfile": `ARG BASE
+FROM ${BASE}
+RUN --mount=type=cache,target=/var/cache/build sh -c 'echo run >> /var/cache/build/log; wc -l < /var/cache/build/log > /count.txt'
+RUN --mount=type=cache,target=/static,id=static sh -c 'test -f /static/x || head -c 1048576 /dev/urandom > /static/x; wc -c < /static/x > /static.txt'
+`})
+	env := map[string]string{"PLUGIN_REPO": "bk/remote", "PLUGIN_BUILD_ARGS": "BASE=" + baseImage, "PLUGIN_CACHE_MOUNT_REMOTE": "true"}
+	for round, want := range []string{"1", "2"} {
+		r := runPlugin(t, ws, env)
+		if r.code != 0 {
+			t.Fatalf("round %d: exit %d\n%s", round, r.code, r.stderr)
+		}
+		_, files := pulled(t, stack.Registry.Addr+"/bk/remote:latest")
+		if got := strings.TrimSpace(files["count.txt"]); got != want {
+			t.Errorf("round %d: the cache held %s lines, want %s", round, got, want)
+		}
+		if got := strings.TrimSpace(files["static.txt"]); got != "1048576" {
+			t.Errorf("round %d: static.txt = %q", round, got)
+		}
+		if round == 1 && !strings.Contains(r.stderr, "cache mount static: unchanged, not pushed") {
+			t.Errorf("round %d: an unchanged cache mount was pushed again:\n%s", round, r.stderr)
+		}
+		for _, line := range strings.Split(r.stderr, "\n") {
+			if strings.Contains(line, "cache mount") {
+				t.Log(line)
+			}
+		}
+	}
+	if !tagExists(t, stack.Registry.Addr+"/bk/remote/cache:cache-mount-"+sha("static")[:40]) {
+		t.Error("the static cache mount is not in the cache repository")
+	}
+}

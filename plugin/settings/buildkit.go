@@ -83,6 +83,14 @@ func validateBuildKit(s *Settings, env Env, p *Plan, bad reporter) {
 			bad("PLUGIN_CACHE_MOUNT_DIR: %q is not a directory", d)
 		}
 	}
+	if s.CacheMountRemote.V {
+		switch {
+		case p.CacheMountDir != "":
+			bad("PLUGIN_CACHE_MOUNT_REMOTE and PLUGIN_CACHE_MOUNT_DIR are both set: keep cache mounts in one place")
+		case p.Repo != "":
+			p.CacheMountRepo = cmp.Or(p.CacheRepo, p.Image()+"/cache")
+		}
+	}
 	if p.Dockerfile == "" {
 		return
 	}

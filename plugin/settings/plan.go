@@ -58,11 +58,12 @@ type Plan struct {
 	// BuildKit Dockerfiles: secret values by id, the SSH key, where cache
 	// mounts are kept between builds, and what the front end made of the
 	// Dockerfile (kaniko's Dockerfile, the steps, history and checksums).
-	BuildSecrets  map[string]redact.Secret
-	SSHKey        redact.Secret
-	CacheMountDir string
-	Frontend      *dockerfile.Result `json:"-"`
-	Warnings      []string           // for the log: the Dockerfile's warnings
+	BuildSecrets   map[string]redact.Secret
+	SSHKey         redact.Secret
+	CacheMountDir  string
+	CacheMountRepo string             // full repository for cache mounts kept in the registry
+	Frontend       *dockerfile.Result `json:"-"`
+	Warnings       []string           // for the log: the Dockerfile's warnings
 
 	DryRun bool
 	Force  bool

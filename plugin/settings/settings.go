@@ -88,11 +88,12 @@ type Settings struct {
 	DryRun    Bool   `envconfig:"DRY_RUN" seed:"-" desc:"Validate and print the resolved plan (secrets masked); contact and write nothing"`
 
 	// BuildKit Dockerfiles: build secrets, ssh and cache mounts (buildkit.go).
-	SecretsFromEnv  List          `envconfig:"SECRETS_FROM_ENV" seed:"Build Secrets" desc:"Build secrets as id=ENV_VAR items: secret id takes that variable's value (Harness's envDockerSecrets)"`
-	SecretsFromFile List          `envconfig:"SECRETS_FROM_FILE" seed:"Build Secrets" desc:"Build secrets as id=path items: secret id takes the file's content; paths relative to the workspace (Harness's fileDockerSecrets)"`
-	Secret          SemiList      `envconfig:"SECRET" seed:"Build Secrets" desc:"Build secrets in buildx syntax, separated by ;: id=x,src=path or id=x,env=VAR"`
-	SSHAgentKey     redact.Secret `envconfig:"SSH_AGENT_KEY" seed:"Build Secrets" desc:"Private key (PEM) served by an SSH agent to RUN --mount=type=ssh steps"`
-	CacheMountDir   string        `envconfig:"CACHE_MOUNT_DIR" seed:"-" desc:"Keep RUN --mount=type=cache content here between builds: a directory relative to the workspace, or absolute on a mount"`
+	SecretsFromEnv   List          `envconfig:"SECRETS_FROM_ENV" seed:"Build Secrets" desc:"Build secrets as id=ENV_VAR items: secret id takes that variable's value (Harness's envDockerSecrets)"`
+	SecretsFromFile  List          `envconfig:"SECRETS_FROM_FILE" seed:"Build Secrets" desc:"Build secrets as id=path items: secret id takes the file's content; paths relative to the workspace (Harness's fileDockerSecrets)"`
+	Secret           SemiList      `envconfig:"SECRET" seed:"Build Secrets" desc:"Build secrets in buildx syntax, separated by ;: id=x,src=path or id=x,env=VAR"`
+	SSHAgentKey      redact.Secret `envconfig:"SSH_AGENT_KEY" seed:"Build Secrets" desc:"Private key (PEM) served by an SSH agent to RUN --mount=type=ssh steps"`
+	CacheMountDir    string        `envconfig:"CACHE_MOUNT_DIR" seed:"-" desc:"Keep RUN --mount=type=cache content here between builds: a directory relative to the workspace, or absolute on a mount"`
+	CacheMountRemote Bool          `envconfig:"CACHE_MOUNT_REMOTE" seed:"Remote Cache Image" desc:"Keep RUN --mount=type=cache content in the cache repository (PLUGIN_CACHE_REPO, else <repo>/cache) as OCI artifacts, one per mount id, pushed only when changed"`
 
 	// AWS connector modes and repository management (aws.go, repository.go).
 	AssumeRole       string        `envconfig:"ASSUME_ROLE" seed:"AWS Connector" desc:"IAM role ARN to assume on top of the credentials above (STS AssumeRole), such as arn:aws:iam::123456789012:role/ci-push"`
