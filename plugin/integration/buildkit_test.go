@@ -414,3 +414,71 @@ RUN --mount=type=cache,target=/static,id=static sh -c 'test -f /static/x || head
 		t.Error("the static cache mount is not in the cache repository")
 	}
 }
+
+// dockerInitGo is `docker init`'s Go template, adapted to the busybox base:
+// the go commands, apk and adduser are shell; the structure and every mount
+// are as written.
+const dockerInitGo = `# syntax=docker/dockerfile:1
+ARG BASE
+FROM --platform=$BUILDPLATFORM ${BASE} AS build
+WORKDIR /src
+RUN --mount=type=cache,target=/go/pkg/mod/ \
+    --mount=type=bind,source=go.sum,target=go.sum \
+    --mount=type=bind,source=go.mod,target=go.mod \
+    sh -c 'cat go.mod go.sum > /go/pkg/mod/downloaded && echo downloaded'
+ARG TARGETARCH
+RUN --mount=type=cache,target=/go/pkg/mod/ \
+    --mount=type=bind,target=. \
+    sh -c 'mkdir -p /bin/out && cat main.go /go/pkg/mod/downloaded > /bin/out/server && chmod 755 /bin/out/server'
+FROM ${BASE} AS final
+RUN --mount=type=cache,target=/var/cache/apk \
+    sh -c 'echo index > /var/cache/apk/APKINDEX && mkdir -p /etc/ssl && echo ca > /etc/ssl/bundle'
+ARG UID=10001
+RUN echo "appuser:x:${UID}:${UID}::/nonexistent:/sbin/nologin" >> /etc/passwd
+USER appuser
+RUN --mount=type=secret,id=api_token,uid=10001,env=API_TOKEN \
+    --mount=type=secret,id=api_token,uid=10001,target=/home/token \
+    sh -c 'echo ${#API_TOKEN} $(id -u) $(wc -c < /home/token) > /tmp/seen'
+COPY --from=build /bin/out/server /bin/
+EXPOSE 8000
+ENTRYPOINT [ "/bin/server" ]
+`
+
+func TestDockerInitStyleDockerfileBuildsWithItsMounts(t *testing.T) {
+	addRepos("bk/init")
+	ws := writeFiles(t, map[string]string{
+		"Dockerfile": dockerInitGo,
+		"go.mod":     "module example.com/server\n",
+		"go.sum":     "example.com/dep v1.0.0 h1:abc=\n",
+		"main.go":    "package main\n",
+	})
+	const token = "init-token-42"
+	r := runPlugin(t, ws, map[string]string{
+		"PLUGIN_REPO": "bk/init", "PLUGIN_BUILD_ARGS": "BASE=" + baseImage,
+		"PLUGIN_SECRET": "id=api_token,env=API_TOKEN_SRC", "API_TOKEN_SRC": token, "SANDBOX_ENV": "API_TOKEN_SRC",
+	})
+	if r.code != 0 {
+		t.Fatalf("exit %d\n%s", r.code, r.stderr)
+	}
+	img, files := pulled(t, stack.Registry.Addr+"/bk/init:latest")
+	want := "package main\nmodule example.com/server\nexample.com/dep v1.0.0 h1:abc=\n"
+	if got := files["bin/server"]; got != want {
+		t.Errorf("bin/server = %q, want %q: the bind and cache mounts did not carry the files", got, want)
+	}
+	if got := files["tmp/seen"]; got != fmt.Sprintf("%d 10001 %d\n", len(token), len(token)) {
+		t.Errorf("tmp/seen = %q: the non-root USER did not get its secret", got)
+	}
+	for f := range files {
+		if strings.HasPrefix(f, "var/cache/apk/") || strings.HasPrefix(f, "go/") || f == "home/token" || strings.HasPrefix(f, "src/") {
+			t.Errorf("mount content %s reached the image", f)
+		}
+	}
+	if files["etc/ssl/bundle"] != "ca\n" {
+		t.Error("a RUN with a cache mount lost what it wrote outside the mount")
+	}
+	for i, b := range layerBlobs(t, img) {
+		if bytes.Contains(b, []byte(token)) {
+			t.Errorf("blob %d holds the secret", i)
+		}
+	}
+}

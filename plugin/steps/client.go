@@ -71,6 +71,7 @@ type conn struct {
 // dial connects to the server beside the steps directory of stepFile and
 // has it set the step up.
 func dial(stepFile string) (*conn, reply, error) {
+	wd, _ := os.Getwd()
 	sock := filepath.Join(filepath.Dir(filepath.Dir(stepFile)), "steps.sock")
 	nc, err := net.Dial("unix", sock)
 	if err != nil {
@@ -78,7 +79,7 @@ func dial(stepFile string) (*conn, reply, error) {
 	}
 	c := &conn{c: nc, enc: json.NewEncoder(nc), dec: json.NewDecoder(nc)}
 	var rep reply
-	if err = c.enc.Encode(request{Step: stepFile}); err == nil {
+	if err = c.enc.Encode(request{Step: stepFile, Env: os.Environ(), Dir: wd}); err == nil {
 		err = c.dec.Decode(&rep)
 	}
 	if err == nil && rep.Error != "" {

@@ -3,6 +3,7 @@ package steps
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"net"
 	"os"
 	"path"
@@ -41,11 +42,14 @@ func (s *Server) verifyPeer(pid int, stepFile string) error {
 	if err != nil {
 		return err
 	}
+	// Without CAP_SYS_PTRACE, /proc/<pid>/exe of another user's process
+	// cannot be read; its command line, checked below, can.
 	exe, err := os.Stat(proc + "/exe")
-	if err != nil {
+	switch {
+	case errors.Is(err, fs.ErrPermission):
+	case err != nil:
 		return fmt.Errorf("process %d: %w", pid, err)
-	}
-	if !os.SameFile(self, exe) {
+	case !os.SameFile(self, exe):
 		return fmt.Errorf("process %d is not %s", pid, s.exe)
 	}
 	raw, err := os.ReadFile(proc + "/cmdline")

@@ -35,12 +35,17 @@ type session struct {
 
 // newSession reads what kaniko gave the peer: its environment (the stage's
 // ENV and build args, for expansion) and working directory (WORKDIR).
-func (s *Server) newSession(step dockerfile.Step, pid int) (*session, error) {
+func (s *Server) newSession(step dockerfile.Step, pid int, req request) (*session, error) {
 	proc := s.cfg.proc
 	if proc == nil {
 		proc = procInfo
 	}
 	env, cwd, err := proc(pid)
+	if errors.Is(err, fs.ErrPermission) {
+		// The peer passed the checks on its command line and parent; its
+		// own word on its environment only shapes its own step.
+		env, cwd, err = req.Env, req.Dir, nil
+	}
 	if err != nil {
 		return nil, fmt.Errorf("reading the step's environment: %w", err)
 	}

@@ -103,6 +103,11 @@ type Server struct {
 type request struct {
 	Step string `json:"step,omitempty"`
 	Done bool   `json:"done,omitempty"`
+	// Env and Dir are the client's environment and working directory,
+	// used when its /proc entries cannot be read: a USER other than root
+	// without CAP_SYS_PTRACE, as in Docker's default capability set.
+	Env []string `json:"env,omitempty"`
+	Dir string   `json:"dir,omitempty"`
 }
 
 // reply is the server's message. Env may hold secret values: it is only
@@ -190,7 +195,7 @@ func (s *Server) serve(c *net.UnixConn) {
 		return
 	}
 	_ = c.SetReadDeadline(time.Time{})
-	sess, rep := s.prepare(c, req.Step)
+	sess, rep := s.prepare(c, req)
 	if err := enc.Encode(rep); err != nil || sess == nil {
 		if sess != nil {
 			s.keep(sess.cleanup())
@@ -223,13 +228,14 @@ func (s *Server) keep(err error) {
 
 // prepare verifies the peer and sets the step up. On failure it has
 // cleaned up already and returns a nil session.
-func (s *Server) prepare(c *net.UnixConn, stepFile string) (*session, reply) {
+func (s *Server) prepare(c *net.UnixConn, req request) (*session, reply) {
+	stepFile := req.Step
 	step, pid, err := s.admit(c, stepFile)
 	if err != nil {
 		logrus.Debugf("steps: refused %q: %v", stepFile, err)
 		return nil, reply{Error: err.Error()}
 	}
-	sess, err := s.newSession(step, pid)
+	sess, err := s.newSession(step, pid, req)
 	if err == nil {
 		err = sess.setup()
 	}
