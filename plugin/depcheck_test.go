@@ -22,16 +22,17 @@ const module = "github.com/kaniko-ecr/kaniko-ecr"
 // (plugin) orders them; main wires kaniko in. A package missing here may
 // import none of ours.
 var allowedImports = map[string][]string{
-	"":                  {"plugin", "plugin/builder", "plugin/settings"},
-	"plugin":            {"plugin/awsecr", "plugin/outputs", "plugin/push", "plugin/redact", "plugin/settings"},
-	"plugin/settings":   {"docker", "plugin/redact"},
-	"plugin/awsecr":     {"docker", "plugin/redact", "plugin/settings"},
-	"plugin/builder":    {"plugin/settings"},
-	"plugin/push":       {},
-	"plugin/outputs":    {"plugin/settings"},
-	"plugin/redact":     {},
-	"plugin/dockerfile": {},
-	"docker":            {},
+	"":                       {"plugin", "plugin/builder", "plugin/settings"},
+	"plugin":                 {"plugin/awsecr", "plugin/outputs", "plugin/push", "plugin/redact", "plugin/settings"},
+	"plugin/settings":        {"docker", "plugin/redact", "plugin/settings/values"},
+	"plugin/settings/values": {},
+	"plugin/awsecr":          {"docker", "plugin/redact", "plugin/settings"},
+	"plugin/builder":         {"plugin/settings"},
+	"plugin/push":            {},
+	"plugin/outputs":         {"plugin/settings"},
+	"plugin/redact":          {},
+	"plugin/dockerfile":      {},
+	"docker":                 {},
 }
 
 // goList returns every package of the module with its direct imports.
@@ -87,7 +88,7 @@ func TestOnlyTheBuildImportsKanikoAndOnlyTheFrontEndImportsBuildkit(t *testing.T
 			}
 		}
 	}
-	for _, pkg := range []string{"plugin", "plugin/settings", "plugin/awsecr", "plugin/push", "plugin/outputs", "plugin/redact", "docker"} {
+	for _, pkg := range []string{"plugin", "plugin/settings", "plugin/awsecr", "plugin/push", "plugin/outputs", "plugin/redact", "plugin/settings/values", "docker"} {
 		deps, err := exec.Command("go", "list", "-deps", module+"/"+pkg).Output()
 		if err != nil {
 			t.Fatalf("go list -deps: %v", err)

@@ -10,6 +10,8 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/kaniko-ecr/kaniko-ecr/plugin/settings/values"
+
 	"github.com/google/go-containerregistry/pkg/name"
 )
 
@@ -63,8 +65,8 @@ func (s *Settings) Validate(env Env) (*Plan, error) {
 	bad := func(format string, args ...any) { probs = append(probs, fmt.Sprintf(format, args...)) }
 
 	for envVar, f := range fieldsByEnv(s) {
-		if dc, ok := f.Interface().(decodeChecker); ok && dc.decodeErr() != nil {
-			bad("%s: %v", envVar, dc.decodeErr())
+		if dc, ok := f.Interface().(values.Checker); ok && dc.DecodeErr() != nil {
+			bad("%s: %v", envVar, dc.DecodeErr())
 		}
 	}
 
@@ -341,7 +343,7 @@ func validateBuildArgs(s *Settings, env Env, p *Plan, bad reporter) {
 
 func validateSnapshot(s *Settings, env Env, p *Plan, bad reporter) {
 	mode := strings.ToLower(strings.TrimSpace(s.SnapshotMode))
-	optSet := env.isSet("PLUGIN_OPTIMIZE") && s.Optimize.decodeErr() == nil
+	optSet := env.isSet("PLUGIN_OPTIMIZE") && s.Optimize.DecodeErr() == nil
 	switch mode {
 	case "":
 		mode = "redo"
