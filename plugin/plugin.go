@@ -210,7 +210,7 @@ func (r *run) login(ctx context.Context) (AWS, error) {
 	r.hook.Add(r.plan.AWS.OIDCToken.Reveal(), r.plan.AWS.ExternalID.Reveal())
 	newAWS := r.deps.NewAWS
 	if newAWS == nil {
-		newAWS = realAWS
+		newAWS = r.realAWS
 	}
 	aws, err := newAWS(ctx, r.plan, r.hook)
 	if err != nil {
@@ -222,10 +222,19 @@ func (r *run) login(ctx context.Context) (AWS, error) {
 	return aws, nil
 }
 
-func realAWS(ctx context.Context, p *settings.Plan, hook *redact.Hook) (AWS, error) {
+// realAWS is the AWS side with the real clients. Its registry reads (the
+// immutable-tag check) go over the push's transport: the same TLS settings.
+func (r *run) realAWS(ctx context.Context, p *settings.Plan, hook *redact.Hook) (AWS, error) {
 	clients, err := awsecr.NewClients(ctx, p)
 	if err != nil {
 		return nil, err
+	}
+	if p.Host != "" {
+		_, tr, err := r.deps.Builder.Registry(p, p.Host)
+		if err != nil {
+			return nil, err
+		}
+		clients.Transport = tr
 	}
 	return awsecr.NewSession(p, clients, hook), nil
 }

@@ -193,6 +193,7 @@ func checkECRRepo(envVar, repo string, bad reporter) bool {
 }
 
 func validateRepoAndTags(s *Settings, p *Plan, bad reporter) {
+	p.Tags = validTags(p.Tags, bad) // whatever else is wrong
 	repo := strings.TrimSpace(s.Repo)
 	if p.Host != "" {
 		repo = strings.TrimPrefix(repo, p.RegistryPath()+"/")
@@ -204,31 +205,37 @@ func validateRepoAndTags(s *Settings, p *Plan, bad reporter) {
 	if !checkECRRepo("PLUGIN_REPO", repo, bad) {
 		return
 	}
-	p.Repo = repo
-	image := p.Image()
-	if p.Host == "" {
-		image = "registry.invalid/" + repo // tags are still worth checking
+	image := "registry.invalid/" + repo // the registry may be missing: the name is still checked
+	if p.Host != "" {
+		image = p.RegistryPath() + "/" + repo
 	}
 	if _, err := name.NewRepository(image, name.StrictValidation); err != nil {
 		bad("PLUGIN_REPO: %q is not a valid repository: %v", repo, err)
 		return
 	}
+	p.Repo = repo
+}
+
+// validTags drops duplicates and reports every tag that is not a docker
+// tag. A tag's validity depends on neither the registry nor the
+// repository, so it is checked even when those are missing or wrong.
+func validTags(in []string, bad reporter) []string {
 	seen := map[string]bool{}
 	var tags []string
-	for _, t := range p.Tags {
+	for _, t := range in {
 		if seen[t] {
 			continue
 		}
 		seen[t] = true
 		// ggcr checks the characters; docker's grammar also wants a word
 		// character first.
-		if _, err := name.NewTag(image+":"+t, name.StrictValidation); err != nil || !tagRE.MatchString(t) {
+		if _, err := name.NewTag("registry.invalid/repo:"+t, name.StrictValidation); err != nil || !tagRE.MatchString(t) {
 			bad("PLUGIN_TAGS: %q is not a valid tag (letters, digits, _ . -, at most 128, not starting with . or -)", t)
 			continue
 		}
 		tags = append(tags, t)
 	}
-	p.Tags = tags
+	return tags
 }
 
 func validateBuildFiles(s *Settings, env Env, p *Plan, bad reporter) {
@@ -363,10 +370,17 @@ func validateSnapshot(s *Settings, env Env, p *Plan, bad reporter) {
 func validateCache(s *Settings, env Env, p *Plan, bad reporter) {
 	repo := strings.TrimSpace(s.CacheRepo)
 	p.Cache = s.EnableCache.V || (repo != "" && !env.isSet("PLUGIN_ENABLE_CACHE"))
-	if repo == "" || p.Host == "" {
+	if repo == "" {
 		return
 	}
 	repo = strings.TrimPrefix(strings.TrimPrefix(repo, "https://"), "http://")
+	if p.Host == "" { // the registry is missing: the name is still checked
+		if first, rest, ok := strings.Cut(repo, "/"); ok && strings.ContainsAny(first, ".:") {
+			repo = rest
+		}
+		checkECRRepo("PLUGIN_CACHE_REPO", repo, bad)
+		return
+	}
 	if strings.HasPrefix(repo, p.RegistryPath()+"/") {
 		repo = strings.TrimPrefix(repo, p.RegistryPath()+"/")
 	} else if first, _, ok := strings.Cut(repo, "/"); ok && strings.ContainsAny(first, ".:") {

@@ -387,3 +387,46 @@ func FuzzValidate(f *testing.F) {
 }
 
 var decoderType = reflect.TypeOf((*envconfig.Decoder)(nil)).Elem()
+
+// Every problem is found in one run: with the registry missing, a broken
+// tag, label, build arg, cache repository and more are all reported, each
+// naming its variable, so a user fixes them in one go.
+func TestValidateReportsEveryProblemAtOnceWithoutARegistry(t *testing.T) {
+	dir := workspace(t)
+	_, err := validate(t, dir, map[string]string{
+		"PLUGIN_REPO":             "Team/App",
+		"PLUGIN_TAGS":             "v1,bad tag,-x",
+		"PLUGIN_CUSTOM_LABELS":    "org.opencontainers.image.title=app,ci.build",
+		"PLUGIN_BUILD_ARGS":       "1X=2",
+		"PLUGIN_CACHE_REPO":       "Team/Cache",
+		"PLUGIN_SNAPSHOT_MODE":    "fast",
+		"PLUGIN_PUSH_RETRY":       "many",
+		"PLUGIN_TARGET":           "tests",
+		"PLUGIN_ACCESS_KEY":       "AKIAEXAMPLE",
+		"PLUGIN_IGNORE_PATHS":     "var/cache",
+		"PLUGIN_LOG_FORMAT":       "xml",
+		"PLUGIN_PLATFORM":         "arm64",
+		"PLUGIN_CONTEXT_SUB_PATH": "../x",
+	})
+	wantProblems(t, err, []string{
+		"PLUGIN_REGISTRY is required",
+		`PLUGIN_TAGS: "bad tag" is not a valid tag`,
+		`PLUGIN_TAGS: "-x" is not a valid tag`,
+		`PLUGIN_CUSTOM_LABELS: "ci.build" has no = (want key=value)`,
+		`PLUGIN_REPO: "Team/App" is not a valid ECR repository name`,
+		`PLUGIN_BUILD_ARGS: "1X=2" is not a build arg name`,
+		`PLUGIN_CACHE_REPO: "Team/Cache" is not a valid ECR repository name`,
+		`PLUGIN_SNAPSHOT_MODE: "fast" is not a snapshot mode`,
+		`PLUGIN_PUSH_RETRY: "many" is not a whole number`,
+		`PLUGIN_TARGET: "tests" is not a stage`,
+		"PLUGIN_ACCESS_KEY and PLUGIN_SECRET_KEY must be set together",
+		`PLUGIN_IGNORE_PATHS: "var/cache" is not an absolute path`,
+		`PLUGIN_LOG_FORMAT: "xml"`,
+		`PLUGIN_PLATFORM: "arm64" is not a platform`,
+		`PLUGIN_CONTEXT_SUB_PATH: "../x" must be a relative path inside the context`,
+	})
+	var ve *ValidationError
+	if errors.As(err, &ve) && len(ve.Problems) != 15 {
+		t.Errorf("got %d problems, want 15:\n%v", len(ve.Problems), err)
+	}
+}

@@ -184,7 +184,11 @@ func parseKeyValues(s string) ([]string, error) {
 
 func checkKeys(items []string) error {
 	for _, it := range items {
-		k, _, _ := strings.Cut(it, "=")
+		k, _, ok := strings.Cut(it, "=")
+		if !ok {
+			// kaniko refuses it only after the build has started.
+			return fmt.Errorf("%q has no = (want key=value)", it)
+		}
 		if strings.TrimSpace(k) == "" {
 			return fmt.Errorf("%q has an empty key (want key=value)", it)
 		}
