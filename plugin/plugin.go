@@ -251,7 +251,7 @@ func (r *run) build(ctx context.Context, aws AWS) (v1.Image, *push.Session, erro
 	}
 	var sess *push.Session
 	if !p.NoPush && len(p.Tags) > 0 {
-		tags, err := push.ParseTags(p.Destinations())
+		tags, err := push.ParseTags(p.Destinations(), p.InsecurePush())
 		if err != nil {
 			return nil, nil, err
 		}
@@ -289,6 +289,7 @@ func (r *run) publish(ctx context.Context, img v1.Image, sess *push.Session, aws
 	if !p.PushOnly {
 		req.TarPath = p.TarPath // in push-only mode the tarball is the source
 	}
+	req.OCILayout, req.Insecure = p.OCILayoutPath, p.InsecurePush()
 	publish := r.deps.Publish
 	if publish == nil {
 		publish = push.Publish

@@ -93,6 +93,7 @@ func (s *Settings) Validate(env Env) (*Plan, error) {
 	validateModes(s, env, p, bad)
 	validateBaseImage(s, p, bad)
 	validateKanikoFlags(s, env, p, bad)
+	validateDropIn(s, env, p, bad)
 	validateAWS(s, env, p, bad)
 
 	if pl := strings.TrimSpace(s.Platform); pl != "" {
@@ -316,7 +317,8 @@ func stageNames(path string) ([]string, error) {
 }
 
 func validateBuildArgs(s *Settings, env Env, p *Plan, bad reporter) {
-	// Later sources win for the same name: PLUGIN_BUILD_ARGS, then
+	// Later sources win for the same name: PLUGIN_BUILD_ARGS (unless
+	// PLUGIN_BUILD_ARGS_NEW replaces it, buildArgsSources), then
 	// PLUGIN_BUILD_ARGS_NEW, then PLUGIN_BUILD_ARGS_FROM_ENV.
 	index := map[string]int{}
 	add := func(envVar, item string, fromEnv bool) {
@@ -337,8 +339,10 @@ func validateBuildArgs(s *Settings, env Env, p *Plan, bad reporter) {
 		index[k] = len(p.BuildArgs)
 		p.BuildArgs = append(p.BuildArgs, k+"="+v)
 	}
-	for _, a := range s.BuildArgs.V {
-		add("PLUGIN_BUILD_ARGS", a, false)
+	if useOld, _ := buildArgsSources(s); useOld {
+		for _, a := range s.BuildArgs.V {
+			add("PLUGIN_BUILD_ARGS", a, false)
+		}
 	}
 	for _, a := range s.BuildArgsNew.V {
 		add("PLUGIN_BUILD_ARGS_NEW", a, false)

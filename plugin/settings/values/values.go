@@ -32,11 +32,13 @@ type Bool struct{ parsed[bool] }
 
 // Decode implements envconfig.Decoder.
 func (b *Bool) Decode(s string) error {
-	b.set(parseBool(s))
+	b.set(ParseBool(s))
 	return nil
 }
 
-func parseBool(s string) (bool, error) {
+// ParseBool accepts true/false, 1/0, yes/no, on/off in any case; empty is
+// false.
+func ParseBool(s string) (bool, error) {
 	switch strings.ToLower(strings.TrimSpace(s)) {
 	case "true", "1", "yes", "y", "on":
 		return true, nil

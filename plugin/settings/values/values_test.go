@@ -18,9 +18,9 @@ func TestParseBoolAcceptsCommonSpellings(t *testing.T) {
 		{"false", false, false}, {"0", false, false}, {"No", false, false}, {"", false, false},
 		{"maybe", false, true}, {"2", false, true},
 	} {
-		got, err := parseBool(tc.in)
+		got, err := ParseBool(tc.in)
 		if (err != nil) != tc.wantErr || got != tc.want {
-			t.Errorf("parseBool(%q) = %v, %v; want %v, err %v", tc.in, got, err, tc.want, tc.wantErr)
+			t.Errorf("ParseBool(%q) = %v, %v; want %v, err %v", tc.in, got, err, tc.want, tc.wantErr)
 		}
 	}
 }
