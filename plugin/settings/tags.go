@@ -3,62 +3,10 @@ package settings
 import (
 	"cmp"
 	"fmt"
-	"regexp"
 	"strings"
+
+	"github.com/kaniko-ecr/kaniko-ecr/plugin/settings/values"
 )
-
-// semverRE matches v1.2.3, 1.2, 1.2.3-rc.1+build.5 and the like.
-var semverRE = regexp.MustCompile(`^v?(0|[1-9]\d*)(?:\.(0|[1-9]\d*))?(?:\.(0|[1-9]\d*))?(?:-([0-9A-Za-z.-]+))?(?:\+([0-9A-Za-z.-]+))?$`)
-
-// expandSemver turns a semver tag into the tags users expect: v1.2.3 gives
-// 1, 1.2 and 1.2.3; a 0.x version leaves out the bare major; a pre-release
-// gives only itself. Build metadata becomes part of the tag with "+"
-// replaced by "_" (docker tags have no "+"). ok is false for non-semver.
-func expandSemver(tag string) (tags []string, ok bool) {
-	m := semverRE.FindStringSubmatch(tag)
-	if m == nil {
-		return nil, false
-	}
-	major, minor, patch, pre, build := m[1], m[2], m[3], m[4], m[5]
-	full := major
-	if minor != "" {
-		full += "." + minor
-	}
-	if patch != "" {
-		full += "." + patch
-	}
-	if pre != "" {
-		full += "-" + pre
-	}
-	if build != "" {
-		full += "_" + build
-	}
-	if !tagRE.MatchString(full) {
-		return nil, false // too long for a docker tag: validation reports it as given
-	}
-	if pre != "" || build != "" {
-		return []string{full}, true
-	}
-	if minor == "" {
-		return []string{major}, true
-	}
-	if major == "0" {
-		return uniq([]string{major + "." + minor, full}), true
-	}
-	return uniq([]string{major, major + "." + minor, full}), true
-}
-
-func uniq(in []string) []string {
-	seen := map[string]bool{}
-	out := in[:0]
-	for _, s := range in {
-		if !seen[s] {
-			seen[s] = true
-			out = append(out, s)
-		}
-	}
-	return out
-}
 
 // autoTags derives tags from Drone's build metadata: a git tag gives its
 // semver expansion (or itself); the default branch gives "latest"; any
@@ -71,7 +19,7 @@ func autoTags(env Env, suffix string) (tags []string, skip bool, reason string) 
 		gitTag = strings.TrimPrefix(ref, "refs/tags/")
 	}
 	if gitTag != "" {
-		tags, ok := expandSemver(gitTag)
+		tags, ok := values.ExpandSemver(gitTag)
 		if !ok {
 			tags = []string{gitTag}
 		}
@@ -105,17 +53,4 @@ func withSuffix(tags []string, suffix string) []string {
 		}
 	}
 	return out
-}
-
-// expandTags applies expandSemver to every tag that is a version.
-func expandTags(tags []string) []string {
-	var out []string
-	for _, t := range tags {
-		if ex, ok := expandSemver(t); ok {
-			out = append(out, ex...)
-		} else {
-			out = append(out, t)
-		}
-	}
-	return uniq(out)
 }

@@ -5,31 +5,9 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
-)
 
-func TestExpandSemverGivesTheUsualTags(t *testing.T) {
-	for _, tc := range []struct {
-		in   string
-		want []string
-		ok   bool
-	}{
-		{"v1.2.3", []string{"1", "1.2", "1.2.3"}, true},
-		{"1.2.3", []string{"1", "1.2", "1.2.3"}, true},
-		{"v0.4.1", []string{"0.4", "0.4.1"}, true},
-		{"v2.0", []string{"2", "2.0"}, true},
-		{"v3", []string{"3"}, true},
-		{"v1.2.3-rc.1", []string{"1.2.3-rc.1"}, true},
-		{"1.2.3+build.7", []string{"1.2.3_build.7"}, true},
-		{"release-2024", nil, false},
-		{"v01.2.3", nil, false},
-		{"latest", nil, false},
-	} {
-		got, ok := expandSemver(tc.in)
-		if ok != tc.ok || !cmp.Equal(got, tc.want) {
-			t.Errorf("expandSemver(%q) = %v, %v; want %v, %v", tc.in, got, ok, tc.want, tc.ok)
-		}
-	}
-}
+	"github.com/kaniko-ecr/kaniko-ecr/plugin/settings/values"
+)
 
 func TestAutoTagsFollowDroneMetadata(t *testing.T) {
 	for _, tc := range []struct {
@@ -61,23 +39,6 @@ func TestAutoTagsFollowDroneMetadata(t *testing.T) {
 	}
 }
 
-func FuzzExpandSemver(f *testing.F) {
-	for _, s := range []string{"v1.2.3", "0.1", "1.2.3-rc1+b", "x", ""} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, s string) {
-		tags, ok := expandSemver(s)
-		if !ok {
-			return
-		}
-		for _, tg := range tags {
-			if !tagRE.MatchString(tg) {
-				t.Fatalf("expandSemver(%q) made invalid tag %q", s, tg)
-			}
-		}
-	})
-}
-
 // FuzzValidateTags: whatever PLUGIN_TAGS holds, validation either rejects
 // it naming PLUGIN_TAGS or yields only valid, distinct docker tags.
 func FuzzValidateTags(f *testing.F) {
@@ -95,7 +56,7 @@ func FuzzValidateTags(f *testing.F) {
 		validateRepoAndTags(&s, p, func(f string, a ...any) { probs = append(probs, f) })
 		seen := map[string]bool{}
 		for _, tg := range p.Tags {
-			if !tagRE.MatchString(tg) || seen[tg] {
+			if !values.TagRE.MatchString(tg) || seen[tg] {
 				t.Fatalf("accepted tag %q from %q", tg, raw)
 			}
 			seen[tg] = true
@@ -131,7 +92,7 @@ func FuzzBuildArgs(f *testing.F) {
 
 func TestTooLongVersionsAreNotExpanded(t *testing.T) {
 	long := "1.2.3+" + strings.Repeat("0", 130)
-	if tags, ok := expandSemver(long); ok {
+	if tags, ok := values.ExpandSemver(long); ok {
 		t.Errorf("expandSemver made %q from a version no tag can hold", tags)
 	}
 }

@@ -52,7 +52,6 @@ var (
 	accountRE    = regexp.MustCompile(`^\d{12}$`)
 	ecrRepoRE    = regexp.MustCompile(`^[a-z0-9]+(?:[._-][a-z0-9]+)*(?:/[a-z0-9]+(?:[._-][a-z0-9]+)*)*$`)
 	hostPortRE   = regexp.MustCompile(`^[A-Za-z0-9.-]+(?::\d{1,5})?$`)
-	tagRE        = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$`)
 	platformRE   = regexp.MustCompile(`^[a-z0-9]+/[a-z0-9_]+(?:/[a-z0-9]+)?$`)
 	buildArgKeyR = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_.-]*$`)
 )
@@ -230,7 +229,7 @@ func validTags(in []string, bad reporter) []string {
 		seen[t] = true
 		// ggcr checks the characters; docker's grammar also wants a word
 		// character first.
-		if _, err := name.NewTag("registry.invalid/repo:"+t, name.StrictValidation); err != nil || !tagRE.MatchString(t) {
+		if _, err := name.NewTag("registry.invalid/repo:"+t, name.StrictValidation); err != nil || !values.TagRE.MatchString(t) {
 			bad("PLUGIN_TAGS: %q is not a valid tag (letters, digits, _ . -, at most 128, not starting with . or -)", t)
 			continue
 		}

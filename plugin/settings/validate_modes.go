@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/kaniko-ecr/kaniko-ecr/docker"
+	"github.com/kaniko-ecr/kaniko-ecr/plugin/settings/values"
 )
 
 // resolveTags picks the tag list: PLUGIN_AUTO_TAG from Drone's metadata,
@@ -34,7 +35,7 @@ func resolveTags(s *Settings, env Env, p *Plan, bad reporter) []string {
 		tags = []string{"latest"}
 	}
 	if s.ExpandTag.V {
-		tags = expandTags(tags)
+		tags = values.ExpandTags(tags)
 	}
 	return tags
 }
