@@ -132,6 +132,9 @@ func (r *run) exec(ctx context.Context) error {
 		return err
 	}
 	r.close()
+	if err := r.card(img, res); err != nil {
+		return err
+	}
 	r.summary(res)
 	return nil
 }

@@ -51,6 +51,7 @@ type Plan struct {
 	ImageNameTagDigest  string // absolute; PLUGIN_IMAGE_NAME_TAG_WITH_DIGEST_FILE
 	OCILayoutPath       string // absolute, a directory
 	DroneOutput         string // absolute; from DRONE_OUTPUT
+	CardPath            string // absolute, or /dev/stdout or /dev/stderr; from DRONE_CARD_PATH
 
 	Kaniko KanikoFlags
 
