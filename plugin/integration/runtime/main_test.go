@@ -171,11 +171,18 @@ func digestOf(t *testing.T, ref string) string {
 }
 
 // workspace makes a workspace whose Dockerfile builds on the local base
-// image, world-writable so the containers' root may write outputs in it.
+// image: "FROM <base>", a RUN, then extra.
 func workspace(t *testing.T, extra string) string {
 	t.Helper()
+	return workspaceWith(t, "FROM $BASE\nRUN echo built > /built.txt\n"+extra)
+}
+
+// workspaceWith makes a workspace with this Dockerfile ($BASE: the local
+// base image).
+func workspaceWith(t *testing.T, dockerfile string) string {
+	t.Helper()
 	ws := t.TempDir()
-	df := "FROM " + base + "\nRUN echo built > /built.txt\n" + extra
+	df := strings.ReplaceAll(dockerfile, "$BASE", base)
 	if err := os.WriteFile(filepath.Join(ws, "Dockerfile"), []byte(df), 0o644); err != nil {
 		t.Fatal(err)
 	}
