@@ -97,6 +97,8 @@ func TestPluginsKanikoECRVariablesReachTheBuild(t *testing.T) {
 			func(p *settings.Plan, o *config.KanikoOptions) any {
 				return []any{[]string(o.InsecureRegistries), p.InsecurePush()}
 			}, []any{[]string{"mirror.local:5000", reg}, true}},
+		{map[string]string{"PLUGIN_INSECURE_REGISTRY": "https://docker.io/"},
+			func(_ *settings.Plan, o *config.KanikoOptions) any { return []string(o.InsecureRegistries) }, []string{"index.docker.io"}},
 		{map[string]string{"PLUGIN_LOG_TIMESTAMP": "true"},
 			func(p *settings.Plan, _ *config.KanikoOptions) any { return p != nil }, true},
 		{map[string]string{"PLUGIN_OCI_LAYOUT_PATH": "oci"},

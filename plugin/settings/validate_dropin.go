@@ -4,7 +4,6 @@ import (
 	"os"
 	"strings"
 
-	"github.com/kaniko-ecr/kaniko-ecr/docker"
 	"github.com/kaniko-ecr/kaniko-ecr/plugin/settings/values"
 )
 
@@ -53,14 +52,26 @@ func validateDropIn(s *Settings, env Env, p *Plan, bad reporter) {
 func registryHosts(envVar string, items []string, bad reporter) []string {
 	var out []string
 	for _, h := range items {
-		n := docker.NormalizeHost(h)
-		if n == "" || strings.ContainsAny(n, " \t/") {
+		n := registryHost(h)
+		if n == "" || strings.ContainsAny(n, " \t") {
 			bad("%s: %q is not a registry host", envVar, h)
 			continue
 		}
 		out = append(out, n)
 	}
 	return out
+}
+
+// registryHost is a registry as kaniko's per-registry flags name it: the
+// host[:port], with Docker Hub's aliases as index.docker.io.
+func registryHost(s string) string {
+	h := strings.TrimPrefix(strings.TrimPrefix(strings.TrimSpace(s), "https://"), "http://")
+	h, _, _ = strings.Cut(h, "/")
+	switch strings.ToLower(h) {
+	case "docker.io", "registry-1.docker.io", "registry.hub.docker.com":
+		return "index.docker.io"
+	}
+	return h
 }
 
 // skipTLSRegistries reads PLUGIN_SKIP_TLS_VERIFY_REGISTRY: kaniko takes
@@ -82,7 +93,7 @@ func skipTLSRegistries(items []string, p *Plan, bad reporter) []string {
 func clientCert(item string, env Env) (host, files string, ok bool) {
 	host, pair, ok := strings.Cut(item, "=")
 	cert, key, ok2 := strings.Cut(pair, ",")
-	host = docker.NormalizeHost(host)
+	host = registryHost(host)
 	if !ok || !ok2 || host == "" {
 		return "", "", false
 	}
