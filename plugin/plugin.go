@@ -136,6 +136,9 @@ func (r *run) exec(ctx context.Context) error {
 		return err
 	}
 	r.close()
+	if err := r.card(img, res); err != nil {
+		return err
+	}
 	r.summary(res)
 	return nil
 }
@@ -231,7 +234,7 @@ func (r *run) login(ctx context.Context) (AWS, error) {
 	r.hook.Add(r.plan.AWS.OIDCToken.Reveal(), r.plan.AWS.ExternalID.Reveal())
 	newAWS := r.deps.NewAWS
 	if newAWS == nil {
-		newAWS = realAWS
+		newAWS = r.realAWS
 	}
 	aws, err := newAWS(ctx, r.plan, r.hook)
 	if err != nil {
@@ -243,10 +246,19 @@ func (r *run) login(ctx context.Context) (AWS, error) {
 	return aws, nil
 }
 
-func realAWS(ctx context.Context, p *settings.Plan, hook *redact.Hook) (AWS, error) {
+// realAWS is the AWS side with the real clients. Its registry reads (the
+// immutable-tag check) go over the push's transport: the same TLS settings.
+func (r *run) realAWS(ctx context.Context, p *settings.Plan, hook *redact.Hook) (AWS, error) {
 	clients, err := awsecr.NewClients(ctx, p)
 	if err != nil {
 		return nil, err
+	}
+	if p.Host != "" {
+		_, tr, err := r.deps.Builder.Registry(p, p.Host)
+		if err != nil {
+			return nil, err
+		}
+		clients.Transport = tr
 	}
 	return awsecr.NewSession(p, clients, hook), nil
 }
@@ -263,7 +275,7 @@ func (r *run) build(ctx context.Context, aws AWS) (v1.Image, *push.Session, erro
 	}
 	var sess *push.Session
 	if !p.NoPush && len(p.Tags) > 0 {
-		tags, err := push.ParseTags(p.Destinations())
+		tags, err := push.ParseTags(p.Destinations(), p.InsecurePush())
 		if err != nil {
 			return nil, nil, err
 		}
@@ -301,6 +313,7 @@ func (r *run) publish(ctx context.Context, img v1.Image, sess *push.Session, aws
 	if !p.PushOnly {
 		req.TarPath = p.TarPath // in push-only mode the tarball is the source
 	}
+	req.OCILayout, req.Insecure = p.OCILayoutPath, p.InsecurePush()
 	publish := r.deps.Publish
 	if publish == nil {
 		publish = push.Publish

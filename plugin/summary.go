@@ -6,8 +6,10 @@ import (
 	"strings"
 	"time"
 
+	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/sirupsen/logrus"
 
+	"github.com/kaniko-ecr/kaniko-ecr/plugin/outputs"
 	"github.com/kaniko-ecr/kaniko-ecr/plugin/push"
 	"github.com/kaniko-ecr/kaniko-ecr/plugin/settings"
 )
@@ -48,6 +50,28 @@ func (r *run) times() string {
 	}
 	times = append(times, fmt.Sprintf("total %s", time.Since(r.start).Round(time.Millisecond)))
 	return strings.Join(times, ", ")
+}
+
+// card writes the Drone card (DRONE_CARD_PATH) after a successful push:
+// what was pushed, its platform and the time of each phase.
+func (r *run) card(img v1.Image, res push.Result) error {
+	p := r.plan
+	if p.CardPath == "" || len(res.Pushed) == 0 {
+		return nil
+	}
+	c := outputs.Card{Image: p.Image(), Digest: res.Digest, Tags: p.Tags, TagList: strings.Join(p.Tags, ", "),
+		Size: humanBytes(res.Size), SizeBytes: res.Size}
+	if cf, err := img.ConfigFile(); err == nil && cf.OS != "" {
+		pl := cf.OS + "/" + cf.Architecture
+		if cf.Variant != "" {
+			pl += "/" + cf.Variant
+		}
+		c.Platforms, c.Platform = []string{pl}, pl
+	}
+	for _, ph := range r.phases {
+		c.Phases = append(c.Phases, outputs.Phase{Name: ph.name, Took: ph.took.Round(time.Millisecond).String(), Seconds: ph.took.Seconds()})
+	}
+	return outputs.WriteCard(p.CardPath, r.deps.Stdout, r.deps.Stderr, c)
 }
 
 func orNone(s []string) []string {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"strings"
 	"time"
 
@@ -37,8 +38,12 @@ type Clients struct {
 	// clients sign by themselves (fakes).
 	Credentials aws.CredentialsProvider
 	// ImageFacts reads an image's config from the registry; nil: with
-	// go-containerregistry (tests replace it).
+	// go-containerregistry over Transport (tests replace it).
 	ImageFacts func(ctx context.Context, ref string, tok Token) (ImageFacts, error)
+	// Transport carries the registry reads of the checks. The run sets the
+	// push's own transport, so that PLUGIN_SKIP_TLS_VERIFY and
+	// PLUGIN_REGISTRY_CERTIFICATE apply to them too; nil: the default.
+	Transport http.RoundTripper
 }
 
 const (

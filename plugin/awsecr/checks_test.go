@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -17,6 +18,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go"
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/registry"
+	"github.com/google/go-containerregistry/pkg/v1/random"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
 )
 
 // fakeRegistry is a Registry with one func field per method; nil
@@ -375,5 +380,43 @@ func TestIdentityFailureIsOnlyAWarningWhenTheRegistryAcceptsTheCredentials(t *te
 	}
 	if !strings.Contains(log.String(), "reading the caller identity") {
 		t.Errorf("log:\n%s", log)
+	}
+}
+
+// The immutable-tag check reads the existing image over the transport the
+// run gives it (the push's, with PLUGIN_SKIP_TLS_VERIFY and
+// PLUGIN_REGISTRY_CERTIFICATE applied): a registry whose certificate only
+// that transport trusts is read; over the default transport it is not.
+func TestImmutableTagReadUsesThePushTransport(t *testing.T) {
+	srv := httptest.NewTLSServer(registry.New())
+	defer srv.Close()
+	host := strings.TrimPrefix(srv.URL, "https://")
+	img, err := random.Image(256, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tag, err := name.NewTag(host + "/team/app:v1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := remote.Write(tag, img, remote.WithTransport(srv.Client().Transport)); err != nil {
+		t.Fatal(err)
+	}
+	d, _ := img.Digest()
+	cf, _ := img.ConfigFile()
+	ref := host + "/team/app@" + d.String()
+
+	trusted := NewSession(privatePlan(), &Clients{Transport: srv.Client().Transport}, &redact.Hook{})
+	facts, err := trusted.clients.ImageFacts(context.Background(), ref, Token{User: "AWS", Password: "x"})
+	if err != nil {
+		t.Fatalf("read over the push transport: %v", err)
+	}
+	if !facts.Created.Equal(cf.Created.Time) || facts.Index {
+		t.Errorf("facts = %+v, want created %v", facts, cf.Created.Time)
+	}
+
+	plain := NewSession(privatePlan(), &Clients{}, &redact.Hook{})
+	if _, err := plain.clients.ImageFacts(context.Background(), ref, Token{User: "AWS", Password: "x"}); err == nil || !strings.Contains(err.Error(), "certificate") {
+		t.Errorf("read over the default transport: err = %v, want a certificate error", err)
 	}
 }

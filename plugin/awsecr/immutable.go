@@ -3,6 +3,7 @@ package awsecr
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"sort"
 	"strings"
 	"sync"
@@ -194,14 +195,19 @@ func (f ImageFacts) rebuildable() bool {
 	return !f.Index && (f.Created.IsZero() || f.Created.Unix() == 0)
 }
 
-// remoteImageFacts reads an image's manifest and config from the registry.
-func remoteImageFacts(ctx context.Context, ref string, tok Token) (ImageFacts, error) {
+// remoteImageFacts reads an image's manifest and config from the registry,
+// over tr (nil: the default transport).
+func remoteImageFacts(ctx context.Context, ref string, tok Token, tr http.RoundTripper) (ImageFacts, error) {
 	d, err := name.NewDigest(ref)
 	if err != nil {
 		return ImageFacts{}, err
 	}
 	auth := authn.FromConfig(authn.AuthConfig{Username: tok.User, Password: tok.Password})
-	desc, err := remote.Get(d, remote.WithAuth(auth), remote.WithContext(ctx))
+	opts := []remote.Option{remote.WithAuth(auth), remote.WithContext(ctx)}
+	if tr != nil {
+		opts = append(opts, remote.WithTransport(tr))
+	}
+	desc, err := remote.Get(d, opts...)
 	if err != nil {
 		return ImageFacts{}, err
 	}

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/kaniko-ecr/kaniko-ecr/plugin/settings"
 )
 
 // checkRepository makes sure the repository exists (creating it when
@@ -37,7 +39,7 @@ func (s *Session) ensureRepository(ctx context.Context, n *notes) (RepoInfo, err
 		case cerr != nil:
 			return RepoInfo{}, explain(p, callRepository, "creating repository "+repo+" in "+where, cerr)
 		case created:
-			n.info("created repository %s in %s (%s)", repo, where, p.AWS.CreateSummary())
+			n.info("created repository %s in %s (%s)", repo, where, createSummary(p.AWS))
 			info = RepoInfo{Name: repo, Mutability: p.AWS.TagImmutability}
 			if info.Mutability == "" {
 				info.Mutability = "MUTABLE"
@@ -69,4 +71,17 @@ func (s *Session) ensureRepository(ctx context.Context, n *notes) (RepoInfo, err
 		n.info("applied PLUGIN_REPOSITORY_POLICY to repository %s", repo)
 	}
 	return info, nil
+}
+
+// createSummary describes a repository that PLUGIN_CREATE_REPOSITORY makes,
+// for the log.
+func createSummary(a settings.AWSPlan) string {
+	out := a.TagImmutability
+	if out == "" {
+		out = "MUTABLE"
+	}
+	if a.ScanOnPush {
+		out += ", scan on push"
+	}
+	return out
 }

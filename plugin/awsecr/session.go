@@ -35,7 +35,10 @@ type Session struct {
 
 func NewSession(p *settings.Plan, c *Clients, hook *redact.Hook) *Session {
 	if c.ImageFacts == nil {
-		c.ImageFacts = remoteImageFacts
+		tr := c.Transport
+		c.ImageFacts = func(ctx context.Context, ref string, tok Token) (ImageFacts, error) {
+			return remoteImageFacts(ctx, ref, tok, tr)
+		}
 	}
 	return &Session{plan: p, clients: c, hook: hook, now: time.Now, pending: map[string]string{}}
 }

@@ -107,7 +107,29 @@ func Options(spec Spec) (*config.KanikoOptions, error) {
 	o.ImageDownloadRetry = spec.ImageDownloadRetry
 	o.TarPath = spec.TarPath
 
-	f := spec.Flags
+	if err := applyFlags(o, spec.Flags); err != nil {
+		return nil, err
+	}
+	for _, d := range spec.Destinations {
+		if err := o.Destinations.Set(d); err != nil {
+			return nil, fmt.Errorf("destination %q: %w", d, err)
+		}
+	}
+	for _, a := range spec.BuildArgs {
+		if err := o.BuildArgs.Set(a); err != nil {
+			return nil, fmt.Errorf("build arg: %w", err)
+		}
+	}
+	for _, l := range spec.Labels {
+		if err := o.Labels.Set(l); err != nil {
+			return nil, fmt.Errorf("label %q: %w", l, err)
+		}
+	}
+	return o, nil
+}
+
+// applyFlags sets the kaniko flags that settings pass through.
+func applyFlags(o *config.KanikoOptions, f settings.KanikoFlags) error {
 	o.SkipTLSVerify = f.SkipTLSVerify
 	o.SkipUnusedStages = f.SkipUnusedStages
 	o.Reproducible = f.Reproducible
@@ -125,28 +147,36 @@ func Options(spec Spec) (*config.KanikoOptions, error) {
 		o.RegistryMirrors = append(o.RegistryMirrors, m)
 		o.RegistryMaps[name.DefaultRegistry] = append(o.RegistryMaps[name.DefaultRegistry], m)
 	}
+	o.Cleanup = f.Cleanup
+	o.IgnoreVarRun = !f.SnapshotVarRun
+	o.ImageFSExtractRetry = f.ImageFSExtractRetry
+	o.Insecure = f.Insecure
+	o.InsecurePull = f.InsecurePull
+	o.SkipDefaultRegistryFallback = f.SkipDefaultRegistryFallback
+	o.SkipPushPermissionCheck = f.SkipPushPermissionCheck
+	o.SkipTLSVerifyPull = f.SkipTLSVerifyPull
+	if f.CacheDir != "" {
+		o.CacheDir = f.CacheDir
+	}
+	for host, files := range f.RegistryClientCerts {
+		o.RegistriesClientCertificates[host] = files
+	}
+	for _, r := range f.InsecureRegistries {
+		if err := o.InsecureRegistries.Set(r); err != nil {
+			return fmt.Errorf("insecure registry %q: %w", r, err)
+		}
+	}
+	for _, r := range f.SkipTLSVerifyRegistries {
+		if err := o.SkipTLSVerifyRegistries.Set(r); err != nil {
+			return fmt.Errorf("skip-TLS registry %q: %w", r, err)
+		}
+	}
 	for _, p := range f.IgnorePaths {
 		if err := o.IgnorePaths.Set(p); err != nil {
-			return nil, fmt.Errorf("ignore path %q: %w", p, err)
+			return fmt.Errorf("ignore path %q: %w", p, err)
 		}
 	}
-
-	for _, d := range spec.Destinations {
-		if err := o.Destinations.Set(d); err != nil {
-			return nil, fmt.Errorf("destination %q: %w", d, err)
-		}
-	}
-	for _, a := range spec.BuildArgs {
-		if err := o.BuildArgs.Set(a); err != nil {
-			return nil, fmt.Errorf("build arg: %w", err)
-		}
-	}
-	for _, l := range spec.Labels {
-		if err := o.Labels.Set(l); err != nil {
-			return nil, fmt.Errorf("label %q: %w", l, err)
-		}
-	}
-	return o, nil
+	return nil
 }
 
 // hostPlatform is what kaniko's CLI defaults --custom-platform to.

@@ -165,14 +165,15 @@ func TestInvalidSettingsExitTwoBeforeAnyCall(t *testing.T) {
 	ws := writeFiles(t, map[string]string{"Dockerfile": "FROM scratch\n"})
 	before := len(stack.API.Calls())
 	r := runPlugin(t, ws, map[string]string{
-		"PLUGIN_REPO":   "Bad Repo",
-		"PLUGIN_TAGS":   "ok,not ok",
-		"PLUGIN_REGION": "us-east-9",
+		"PLUGIN_REPO":          "Bad Repo",
+		"PLUGIN_TAGS":          "ok,not ok",
+		"PLUGIN_REGION":        "us-east-9",
+		"PLUGIN_CUSTOM_LABELS": "team=core,ci.build",
 	})
 	if r.code != 2 {
 		t.Fatalf("exit %d, want 2\n%s", r.code, r.stderr)
 	}
-	for _, want := range []string{"PLUGIN_REPO:", `PLUGIN_REGION: "us-east-9" is not an AWS region`} {
+	for _, want := range []string{"PLUGIN_REPO:", `PLUGIN_REGION: "us-east-9" is not an AWS region`, `PLUGIN_TAGS: "not ok" is not a valid tag`, `PLUGIN_CUSTOM_LABELS: "ci.build" has no = (want key=value)`} {
 		if !strings.Contains(r.stderr, want) {
 			t.Errorf("stderr lacks %q:\n%s", want, r.stderr)
 		}

@@ -249,8 +249,7 @@ func TestBuildArgValuesReachTheDockerfileUnchanged(t *testing.T) {
 	const a = `x, y = "z" 'w'`
 	r := runSandbox(t, ws, map[string]string{
 		"PLUGIN_REPO":                "team/args",
-		"PLUGIN_BUILD_ARGS":          `["BASE=` + baseImage + `", "A=` + strings.ReplaceAll(a, `"`, `\"`) + `"]`,
-		"PLUGIN_BUILD_ARGS_NEW":      "B=k=v,l",
+		"PLUGIN_BUILD_ARGS":          `["BASE=` + baseImage + `", "A=` + strings.ReplaceAll(a, `"`, `\"`) + `", "B=k=v,l"]`,
 		"PLUGIN_BUILD_ARGS_FROM_ENV": "C",
 		"C":                          "from env, with spaces",
 	}, []string{"SANDBOX_ENV=C"})

@@ -60,14 +60,9 @@ func Write(p *settings.Plan, res Image) error {
 			return fmt.Errorf("writing PLUGIN_DIGEST_FILE: %w", err)
 		}
 	}
-	if p.ImageNameDigestFile != "" && pushed {
-		// kaniko's format: one <repository>@<digest> line per destination.
-		var b strings.Builder
-		for range p.Tags {
-			fmt.Fprintf(&b, "%s@%s\n", p.Image(), res.Digest)
-		}
-		if err := writeFileAtomic(p.ImageNameDigestFile, []byte(b.String())); err != nil {
-			return fmt.Errorf("writing PLUGIN_IMAGE_NAME_WITH_DIGEST_FILE: %w", err)
+	if pushed {
+		if err := writeNameFiles(p, res.Digest); err != nil {
+			return err
 		}
 	}
 	if p.DroneOutput != "" {
@@ -83,6 +78,32 @@ func Write(p *settings.Plan, res Image) error {
 		}
 		if err := appendFileAtomic(p.DroneOutput, strings.Join(lines, "\n")+"\n"); err != nil {
 			return fmt.Errorf("writing DRONE_OUTPUT: %w", err)
+		}
+	}
+	return nil
+}
+
+// writeNameFiles writes the files that name the pushed image, in kaniko's
+// formats.
+func writeNameFiles(p *settings.Plan, digest string) error {
+	if p.ImageNameDigestFile != "" {
+		// kaniko's format: one <repository>@<digest> line per destination.
+		var b strings.Builder
+		for range p.Tags {
+			fmt.Fprintf(&b, "%s@%s\n", p.Image(), digest)
+		}
+		if err := writeFileAtomic(p.ImageNameDigestFile, []byte(b.String())); err != nil {
+			return fmt.Errorf("writing PLUGIN_IMAGE_NAME_WITH_DIGEST_FILE: %w", err)
+		}
+	}
+	if p.ImageNameTagDigest != "" {
+		// kaniko's format: one <repository>:<tag>@<digest> line per destination.
+		var b strings.Builder
+		for _, d := range p.Destinations() {
+			fmt.Fprintf(&b, "%s@%s\n", d, digest)
+		}
+		if err := writeFileAtomic(p.ImageNameTagDigest, []byte(b.String())); err != nil {
+			return fmt.Errorf("writing PLUGIN_IMAGE_NAME_TAG_WITH_DIGEST_FILE: %w", err)
 		}
 	}
 	return nil

@@ -22,6 +22,7 @@ func TestOutputsHaveTheShapesHarnessAndDroneRead(t *testing.T) {
 		ArtifactFile:        filepath.Join(dir, "deep", "artifact.json"),
 		DigestFile:          filepath.Join(dir, "digest"),
 		ImageNameDigestFile: filepath.Join(dir, "name"),
+		ImageNameTagDigest:  filepath.Join(dir, "name-tag"),
 		DroneOutput:         drone,
 	}
 	const dig = "sha256:abc"
@@ -47,6 +48,7 @@ func TestOutputsHaveTheShapesHarnessAndDroneRead(t *testing.T) {
 	for path, want := range map[string]string{
 		p.DigestFile:          dig,
 		p.ImageNameDigestFile: testRegistry + "/team/app@" + dig + "\n" + testRegistry + "/team/app@" + dig + "\n",
+		p.ImageNameTagDigest:  testRegistry + "/team/app:v1@" + dig + "\n" + testRegistry + "/team/app:latest@" + dig + "\n",
 		drone:                 "OTHER=1\ndigest=" + dig + "\nimage=" + testRegistry + "/team/app@" + dig + "\ntags=v1,latest\nIMAGE_TAR_PATH=/harness/img.tar\n",
 	} {
 		got, _ := os.ReadFile(path)
@@ -59,11 +61,11 @@ func TestOutputsHaveTheShapesHarnessAndDroneRead(t *testing.T) {
 func TestNothingPushedMeansNoArtifactOrImageName(t *testing.T) {
 	dir := t.TempDir()
 	p := &settings.Plan{Host: "h", Repo: "r", Tags: []string{"t"},
-		ArtifactFile: filepath.Join(dir, "a"), ImageNameDigestFile: filepath.Join(dir, "n"), DigestFile: filepath.Join(dir, "d")}
+		ArtifactFile: filepath.Join(dir, "a"), ImageNameDigestFile: filepath.Join(dir, "n"), ImageNameTagDigest: filepath.Join(dir, "nt"), DigestFile: filepath.Join(dir, "d")}
 	if err := Write(p, Image{Digest: "sha256:1"}); err != nil {
 		t.Fatal(err)
 	}
-	for _, f := range []string{p.ArtifactFile, p.ImageNameDigestFile} {
+	for _, f := range []string{p.ArtifactFile, p.ImageNameDigestFile, p.ImageNameTagDigest} {
 		if _, err := os.Stat(f); err == nil {
 			t.Errorf("%s written without a push", f)
 		}

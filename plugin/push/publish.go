@@ -19,6 +19,8 @@ type Request struct {
 	Destinations []string // full references with a tag
 	NoPush       bool
 	TarPath      string // also write a docker tarball here
+	OCILayout    string // also write an OCI image layout in this directory
+	Insecure     bool   // push over plain HTTP
 	Retries      int    // per blob upload and per tag
 
 	// BeforePush, when set, is called after the tarball and before anything
@@ -61,7 +63,7 @@ func Publish(ctx context.Context, img v1.Image, sess *Session, req Request) (Res
 	if res.Size, err = imageSize(img); err != nil {
 		return res, fmt.Errorf("computing image size: %w", err)
 	}
-	tags, err := ParseTags(req.Destinations)
+	tags, err := ParseTags(req.Destinations, req.Insecure)
 	if err != nil {
 		return res, err
 	}
@@ -71,6 +73,12 @@ func Publish(ctx context.Context, img v1.Image, sess *Session, req Request) (Res
 			return res, err
 		}
 		res.TarPath = req.TarPath
+	}
+	if req.OCILayout != "" {
+		phase("tar")
+		if err := writeLayout(req.OCILayout, img); err != nil {
+			return res, err
+		}
 	}
 	if req.NoPush || len(tags) == 0 {
 		return res, nil
@@ -135,11 +143,16 @@ func without(tags []name.Tag, dests, skip []string) []name.Tag {
 	return out
 }
 
-// ParseTags parses full destination references.
-func ParseTags(dests []string) ([]name.Tag, error) {
+// ParseTags parses full destination references; insecure: the registry is
+// reached over plain HTTP (kaniko --insecure).
+func ParseTags(dests []string, insecure bool) ([]name.Tag, error) {
+	opts := []name.Option{name.WeakValidation}
+	if insecure {
+		opts = append(opts, name.Insecure)
+	}
 	tags := make([]name.Tag, len(dests))
 	for i, d := range dests {
-		t, err := name.NewTag(d, name.WeakValidation)
+		t, err := name.NewTag(d, opts...)
 		if err != nil {
 			return nil, fmt.Errorf("parsing destination %q: %w", d, err)
 		}

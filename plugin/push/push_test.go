@@ -293,7 +293,7 @@ func BenchmarkPushTags(b *testing.B) {
 }
 func TestWithoutDropsTheSkippedDestinations(t *testing.T) {
 	dests := []string{"r.example/app:v1", "r.example/app:v2", "r.example/app:latest"}
-	tags, err := ParseTags(dests)
+	tags, err := ParseTags(dests, false)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/kaniko-ecr/kaniko-ecr/plugin/settings/awsinput"
 )
 
 // A JWT shape for tests: header.payload.signature, not a real token.
@@ -121,7 +122,7 @@ func TestValidateNamesEveryAWSProblem(t *testing.T) {
 	dir := workspace(t)
 	writePolicy(t, dir, "array.json", `[1, 2]`)
 	writePolicy(t, dir, "broken.json", `{"rules": [}`)
-	writePolicy(t, dir, "big.json", `{"x": "`+strings.Repeat("a", maxRepositoryPolicy)+`"}`)
+	writePolicy(t, dir, "big.json", `{"x": "`+strings.Repeat("a", awsinput.MaxRepositoryPolicy)+`"}`)
 	const secretExt = "not valid!"
 	for _, tc := range []struct {
 		name string
@@ -178,13 +179,5 @@ func TestAllAWSProblemsAreReportedTogether(t *testing.T) {
 	var ve *ValidationError
 	if !errors.As(err, &ve) || len(ve.Problems) != 5 {
 		t.Fatalf("want 5 problems at once, got %v", err)
-	}
-}
-
-func TestRoleSessionNameIsValidForSTS(t *testing.T) {
-	for in, want := range map[string]string{"": "kaniko-ecr", "17": "kaniko-ecr-17", "1 2;3": "kaniko-ecr-123", strings.Repeat("9", 80): "kaniko-ecr-" + strings.Repeat("9", 53)} {
-		if got := roleSessionName(in); got != want {
-			t.Errorf("roleSessionName(%q) = %q, want %q", in, got, want)
-		}
 	}
 }

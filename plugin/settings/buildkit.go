@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
+	"strconv"
 	"strings"
 
 	"golang.org/x/crypto/ssh"
@@ -76,12 +78,7 @@ func validateBuildKit(s *Settings, env Env, p *Plan, bad reporter) {
 		}
 	}
 	if d := strings.TrimSpace(s.CacheMountDir); d != "" {
-		p.CacheMountDir = absIn(env.Dir, d)
-		if env.MountPoint != nil && env.MountPoint(p.CacheMountDir) == "/" {
-			bad("PLUGIN_CACHE_MOUNT_DIR: %q is not on a mounted volume; keep it under the workspace (%s) or another mount", d, env.Dir)
-		} else if fi, err := os.Stat(p.CacheMountDir); err == nil && !fi.IsDir() {
-			bad("PLUGIN_CACHE_MOUNT_DIR: %q is not a directory", d)
-		}
+		p.CacheMountDir = outputDir("PLUGIN_CACHE_MOUNT_DIR", d, env, bad)
 	}
 	if s.CacheMountRemote.V {
 		switch {
@@ -117,6 +114,9 @@ func validateBuildKit(s *Settings, env Env, p *Plan, bad reporter) {
 		bad("%s", pr)
 	}
 	p.Frontend = res
+	if p.Target != "" && !slices.Contains(res.Stages, strings.ToLower(p.Target)) {
+		bad("PLUGIN_TARGET: %q is not a stage of %s (stages: %s)", p.Target, file, strings.Join(res.Stages, ", "))
+	}
 	checkForeignRuns(p, env, file, res.Runs, bad)
 	for _, w := range res.Warnings {
 		p.Warnings = append(p.Warnings, w.String())
@@ -131,23 +131,23 @@ func kanikoDir(env Env) string { return cmp.Or(env.get("KANIKO_DIR"), "/kaniko")
 func StepDir(kanikoDir string) string { return filepath.Join(kanikoDir, ".kaniko-ecr", "steps") }
 
 // sortProblems orders a validation report: by variable, and the
-// Dockerfile's problems by line.
+// Dockerfile's problems ("file:line: ...") by line.
 func sortProblems(probs []string) {
 	key := func(p string) (string, int) {
-		var file string
-		var line int
-		if n, _ := fmt.Sscanf(strings.Replace(p, ":", " ", 2), "%s %d", &file, &line); n == 2 {
-			return file, line
+		file, rest, _ := strings.Cut(p, ":")
+		line, err := strconv.Atoi(strings.SplitN(rest, ":", 2)[0])
+		if err != nil {
+			return p, -1
 		}
-		return p, -1
+		return file, line
 	}
 	sort.SliceStable(probs, func(i, j int) bool {
 		fi, li := key(probs[i])
 		fj, lj := key(probs[j])
-		if fi != fj || li < 0 || lj < 0 {
-			return probs[i] < probs[j]
+		if fi == fj && li >= 0 && lj >= 0 {
+			return li < lj
 		}
-		return li < lj
+		return probs[i] < probs[j]
 	})
 }
 

@@ -97,7 +97,7 @@ func TestBuildSecretProblemsNameTheVariableAndNeverTheValue(t *testing.T) {
 		`PLUGIN_SECRET: secret "d" is also given by PLUGIN_SECRETS_FROM_FILE`,
 		`PLUGIN_SECRET: "id=e,type=bogus": type "bogus" is neither file nor env`,
 		"PLUGIN_SSH_AGENT_KEY is not a private key",
-		`PLUGIN_CACHE_MOUNT_DIR: "Dockerfile" is not a directory`,
+		`PLUGIN_CACHE_MOUNT_DIR: "Dockerfile" is a file, want a directory`,
 		"Dockerfile:2:", "Dockerfile:3:",
 	} {
 		if !strings.Contains(msg, w) {

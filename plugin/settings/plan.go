@@ -1,6 +1,7 @@
 package settings
 
 import (
+	"slices"
 	"time"
 
 	"github.com/kaniko-ecr/kaniko-ecr/plugin/dockerfile"
@@ -51,7 +52,10 @@ type Plan struct {
 	ArtifactFile        string // absolute
 	DigestFile          string // absolute
 	ImageNameDigestFile string // absolute
+	ImageNameTagDigest  string // absolute; PLUGIN_IMAGE_NAME_TAG_WITH_DIGEST_FILE
+	OCILayoutPath       string // absolute, a directory
 	DroneOutput         string // absolute; from DRONE_OUTPUT
+	CardPath            string // absolute, or /dev/stdout or /dev/stderr; from DRONE_CARD_PATH
 
 	Kaniko KanikoFlags
 
@@ -93,6 +97,25 @@ type KanikoFlags struct {
 	CompressedCachingSet bool
 	UseNewRun            bool
 	IgnorePaths          []string
+
+	// The rest of plugins/kaniko-ecr's settings (validate_dropin.go).
+	CacheDir                    string // absolute; empty: kaniko's /cache
+	Cleanup                     bool
+	SnapshotVarRun              bool // PLUGIN_IGNORE_VAR_RUN=false: /var/run is snapshotted too
+	ImageFSExtractRetry         int
+	Insecure                    bool // push over plain HTTP
+	InsecurePull                bool
+	InsecureRegistries          []string
+	RegistryClientCerts         map[string]string // host -> "cert,key", absolute paths
+	SkipDefaultRegistryFallback bool
+	SkipPushPermissionCheck     bool
+	SkipTLSVerifyPull           bool
+	SkipTLSVerifyRegistries     []string
+}
+
+// InsecurePush reports whether the push goes over plain HTTP.
+func (p *Plan) InsecurePush() bool {
+	return p.Kaniko.Insecure || slices.Contains(p.Kaniko.InsecureRegistries, p.Host)
 }
 
 // Destinations returns <host>/<repo>:<tag> for every tag.

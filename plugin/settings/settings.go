@@ -95,6 +95,25 @@ type Settings struct {
 	CacheMountDir    string        `envconfig:"CACHE_MOUNT_DIR" seed:"-" desc:"Keep RUN --mount=type=cache content here between builds: a directory relative to the workspace, or absolute on a mount"`
 	CacheMountRemote Bool          `envconfig:"CACHE_MOUNT_REMOTE" seed:"Remote Cache Image" desc:"Keep RUN --mount=type=cache content in the cache repository (PLUGIN_CACHE_REPO, else <repo>/cache) as OCI artifacts, one per mount id, pushed only when changed"`
 
+	// The rest of plugins/kaniko-ecr's settings, with kaniko's meanings
+	// (validate_dropin.go).
+	MultipleBuildArgs           Bool     `envconfig:"MULTIPLE_BUILD_ARGS" seed:"Build Arguments" desc:"true: build args come only from PLUGIN_BUILD_ARGS_NEW (and _FROM_ENV), as in every drone plugin; unset with both lists set: _NEW is used and a warning says so"`
+	CacheDir                    string   `envconfig:"CACHE_DIR" seed:"-" desc:"Local directory of cached base images, as kaniko's warmer fills it (kaniko --cache-dir; default /cache)"`
+	Cleanup                     Bool     `envconfig:"CLEANUP" seed:"-" desc:"Clean the filesystem at the end of the build (kaniko --cleanup)"`
+	IgnoreVarRun                Bool     `envconfig:"IGNORE_VAR_RUN" default:"true" seed:"-" desc:"Leave /var/run out of snapshots (kaniko --ignore-var-run)"`
+	ImageFSExtractRetry         Int      `envconfig:"IMAGE_FS_EXTRACT_RETRY" default:"0" seed:"-" desc:"Retries of a failed base image extraction (kaniko --image-fs-extract-retry)"`
+	ImageNameTagDigestFile      string   `envconfig:"IMAGE_NAME_TAG_WITH_DIGEST_FILE" seed:"-" desc:"Write <registry>/<repo>:<tag>@<digest> here, one line per tag (kaniko --image-name-tag-with-digest-file)"`
+	Insecure                    Bool     `envconfig:"INSECURE" seed:"-" desc:"Push to the registry over plain HTTP (kaniko --insecure)"`
+	InsecurePull                Bool     `envconfig:"INSECURE_PULL" seed:"-" desc:"Pull base images over plain HTTP (kaniko --insecure-pull)"`
+	InsecureRegistry            List     `envconfig:"INSECURE_REGISTRY" seed:"-" desc:"Registries to reach over plain HTTP, for pulls and the push (kaniko --insecure-registry)"`
+	LogTimestamp                Bool     `envconfig:"LOG_TIMESTAMP" seed:"-" desc:"Timestamps in the log (kaniko --log-timestamp); text logs carry them always"`
+	OCILayoutPath               string   `envconfig:"OCI_LAYOUT_PATH" seed:"-" desc:"Also write the image as an OCI image layout in this directory (kaniko --oci-layout-path)"`
+	RegistryClientCert          SemiList `envconfig:"REGISTRY_CLIENT_CERT" seed:"-" desc:"host=cert,key items separated by ;: client certificate and key for that registry (kaniko --registry-client-cert)"`
+	SkipDefaultRegistryFallback Bool     `envconfig:"SKIP_DEFAULT_REGISTRY_FALLBACK" seed:"Base Image Connector" desc:"With PLUGIN_REGISTRY_MIRRORS: fail rather than fall back to Docker Hub (kaniko --skip-default-registry-fallback)"`
+	SkipPushPermissionCheck     Bool     `envconfig:"SKIP_PUSH_PERMISSION_CHECK" seed:"-" desc:"Accepted for kaniko --skip-push-permission-check: kaniko-ecr never runs that check (its push session warms up during the build)"`
+	SkipTLSVerifyPull           Bool     `envconfig:"SKIP_TLS_VERIFY_PULL" seed:"-" desc:"Pull base images without verifying TLS certificates (kaniko --skip-tls-verify-pull)"`
+	SkipTLSVerifyRegistry       List     `envconfig:"SKIP_TLS_VERIFY_REGISTRY" seed:"-" desc:"Registries reached without verifying TLS certificates (kaniko --skip-tls-verify-registry); true: the push registry"`
+
 	// AWS connector modes and repository management (aws.go, repository.go).
 	AssumeRole       string        `envconfig:"ASSUME_ROLE" seed:"AWS Connector" desc:"IAM role ARN to assume on top of the credentials above (STS AssumeRole), such as arn:aws:iam::123456789012:role/ci-push"`
 	ExternalID       redact.Secret `envconfig:"EXTERNAL_ID" seed:"AWS Connector" desc:"External id that the trust policy of PLUGIN_ASSUME_ROLE asks for"`
@@ -113,9 +132,12 @@ var aliases = map[string][]string{
 	"PLUGIN_PLATFORM":      {"PLUGIN_CUSTOM_PLATFORM"},
 	"PLUGIN_TAR_PATH":      {"PLUGIN_DESTINATION_TAR_PATH"},
 	// Harness's Base Image Connector sends the PLUGIN_DOCKER_* names.
-	"PLUGIN_BASE_IMAGE_REGISTRY": {"PLUGIN_DOCKER_REGISTRY"},
-	"PLUGIN_BASE_IMAGE_USERNAME": {"PLUGIN_DOCKER_USERNAME"},
-	"PLUGIN_BASE_IMAGE_PASSWORD": {"PLUGIN_DOCKER_PASSWORD"},
+	// plugins/kaniko-ecr also reads PLUGIN_USERNAME, PLUGIN_PASSWORD and the
+	// unprefixed DOCKER_* names for the base images' registry.
+	"PLUGIN_BASE_IMAGE_REGISTRY": {"PLUGIN_DOCKER_REGISTRY", "DOCKER_REGISTRY"},
+	"PLUGIN_BASE_IMAGE_USERNAME": {"PLUGIN_DOCKER_USERNAME", "PLUGIN_USERNAME", "DOCKER_USERNAME"},
+	"PLUGIN_BASE_IMAGE_PASSWORD": {"PLUGIN_DOCKER_PASSWORD", "PLUGIN_PASSWORD", "DOCKER_PASSWORD"},
+	"PLUGIN_IGNORE_PATHS":        {"PLUGIN_IGNORE_PATH"},
 	"PLUGIN_ASSUME_ROLE":         {"PLUGIN_USER_ROLE_ARN"},
 	"PLUGIN_EXTERNAL_ID":         {"PLUGIN_USER_ROLE_EXTERNAL_ID"},
 }
@@ -131,6 +153,9 @@ func Load() (*Settings, []string, error) {
 		return nil, nil, err
 	}
 	warnings := applyAliases(&s, os.LookupEnv)
+	if _, w := buildArgsSources(&s); w != "" {
+		warnings = append(warnings, w)
+	}
 	return &s, warnings, nil
 }
 
@@ -146,17 +171,18 @@ func applyAliases(s *Settings, lookup func(string) (string, bool)) []string {
 	sort.Strings(canon)
 	for _, c := range canon {
 		_, canonSet := lookup(c)
+		winner := c
 		for _, a := range aliases[c] {
 			v, ok := lookup(a)
 			if !ok {
 				continue
 			}
 			if canonSet {
-				warnings = append(warnings, fmt.Sprintf("%s and %s are both set: using %s", c, a, c))
+				warnings = append(warnings, fmt.Sprintf("%s and %s are both set: using %s", winner, a, winner))
 				continue
 			}
 			setField(fields[c], v)
-			canonSet = true
+			canonSet, winner = true, a
 		}
 	}
 	return warnings

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/kaniko-ecr/kaniko-ecr/plugin/settings/semver"
 )
 
 func TestAutoTagsFollowDroneMetadata(t *testing.T) {
@@ -54,7 +55,7 @@ func FuzzValidateTags(f *testing.F) {
 		validateRepoAndTags(&s, p, func(f string, a ...any) { probs = append(probs, f) })
 		seen := map[string]bool{}
 		for _, tg := range p.Tags {
-			if !tagRE.MatchString(tg) || seen[tg] {
+			if !semver.TagRE.MatchString(tg) || seen[tg] {
 				t.Fatalf("accepted tag %q from %q", tg, raw)
 			}
 			seen[tg] = true

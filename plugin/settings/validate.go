@@ -1,7 +1,6 @@
 package settings
 
 import (
-	"bufio"
 	"cmp"
 	"fmt"
 	"os"
@@ -9,6 +8,7 @@ import (
 	"regexp"
 	"strings"
 
+	"github.com/kaniko-ecr/kaniko-ecr/plugin/settings/semver"
 	"github.com/kaniko-ecr/kaniko-ecr/plugin/settings/values"
 
 	"github.com/google/go-containerregistry/pkg/name"
@@ -54,7 +54,6 @@ var (
 	accountRE    = regexp.MustCompile(`^\d{12}$`)
 	ecrRepoRE    = regexp.MustCompile(`^[a-z0-9]+(?:[._-][a-z0-9]+)*(?:/[a-z0-9]+(?:[._-][a-z0-9]+)*)*$`)
 	hostPortRE   = regexp.MustCompile(`^[A-Za-z0-9.-]+(?::\d{1,5})?$`)
-	tagRE        = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$`)
 	platformRE   = regexp.MustCompile(`^[a-z0-9]+/[a-z0-9_]+(?:/[a-z0-9]+)?$`)
 	buildArgKeyR = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_.-]*$`)
 )
@@ -103,6 +102,7 @@ func (s *Settings) Validate(env Env) (*Plan, error) {
 	validateIndex(s, env, p, bad)
 	validateBaseImage(s, p, bad)
 	validateKanikoFlags(s, env, p, bad)
+	validateDropIn(s, env, p, bad)
 	validateAWS(s, env, p, bad)
 	validateBuildKit(s, env, p, bad)
 
@@ -197,6 +197,7 @@ func checkECRRepo(envVar, repo string, bad reporter) bool {
 }
 
 func validateRepoAndTags(s *Settings, p *Plan, bad reporter) {
+	p.Tags = validTags(p.Tags, bad) // whatever else is wrong
 	repo := strings.TrimSpace(s.Repo)
 	if p.Host != "" {
 		repo = strings.TrimPrefix(repo, p.RegistryPath()+"/")
@@ -208,31 +209,37 @@ func validateRepoAndTags(s *Settings, p *Plan, bad reporter) {
 	if !checkECRRepo("PLUGIN_REPO", repo, bad) {
 		return
 	}
-	p.Repo = repo
-	image := p.Image()
-	if p.Host == "" {
-		image = "registry.invalid/" + repo // tags are still worth checking
+	image := "registry.invalid/" + repo // the registry may be missing: the name is still checked
+	if p.Host != "" {
+		image = p.RegistryPath() + "/" + repo
 	}
 	if _, err := name.NewRepository(image, name.StrictValidation); err != nil {
 		bad("PLUGIN_REPO: %q is not a valid repository: %v", repo, err)
 		return
 	}
+	p.Repo = repo
+}
+
+// validTags drops duplicates and reports every tag that is not a docker
+// tag. A tag's validity depends on neither the registry nor the
+// repository, so it is checked even when those are missing or wrong.
+func validTags(in []string, bad reporter) []string {
 	seen := map[string]bool{}
 	var tags []string
-	for _, t := range p.Tags {
+	for _, t := range in {
 		if seen[t] {
 			continue
 		}
 		seen[t] = true
 		// ggcr checks the characters; docker's grammar also wants a word
 		// character first.
-		if _, err := name.NewTag(image+":"+t, name.StrictValidation); err != nil || !tagRE.MatchString(t) {
+		if _, err := name.NewTag("registry.invalid/repo:"+t, name.StrictValidation); err != nil || !semver.TagRE.MatchString(t) {
 			bad("PLUGIN_TAGS: %q is not a valid tag (letters, digits, _ . -, at most 128, not starting with . or -)", t)
 			continue
 		}
 		tags = append(tags, t)
 	}
-	p.Tags = tags
+	return tags
 }
 
 func validateBuildFiles(s *Settings, env Env, p *Plan, bad reporter) {
@@ -269,20 +276,6 @@ func validateBuildFiles(s *Settings, env Env, p *Plan, bad reporter) {
 		bad("PLUGIN_DOCKERFILE: %q not found in the workspace or the context", s.Dockerfile)
 		return
 	}
-	if p.Target == "" {
-		return
-	}
-	stages, err := stageNames(p.Dockerfile)
-	if err != nil {
-		bad("PLUGIN_DOCKERFILE: reading %q: %v", s.Dockerfile, err)
-		return
-	}
-	for _, st := range stages {
-		if strings.EqualFold(st, p.Target) {
-			return
-		}
-	}
-	bad("PLUGIN_TARGET: %q is not a stage of %s (stages: %s)", p.Target, df, strings.Join(stages, ", "))
 }
 
 func absIn(dir, path string) string {
@@ -292,28 +285,9 @@ func absIn(dir, path string) string {
 	return filepath.Join(dir, path)
 }
 
-var fromAsRE = regexp.MustCompile(`(?i)^\s*FROM\s+(?:--\S+\s+)*\S+\s+AS\s+(\S+)\s*$`)
-
-// stageNames returns the names given with FROM ... AS in a Dockerfile.
-func stageNames(path string) ([]string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	var out []string
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 64*1024), 1024*1024)
-	for sc.Scan() {
-		if m := fromAsRE.FindStringSubmatch(sc.Text()); m != nil {
-			out = append(out, m[1])
-		}
-	}
-	return out, sc.Err()
-}
-
 func validateBuildArgs(s *Settings, env Env, p *Plan, bad reporter) {
-	// Later sources win for the same name: PLUGIN_BUILD_ARGS, then
+	// Later sources win for the same name: PLUGIN_BUILD_ARGS (unless
+	// PLUGIN_BUILD_ARGS_NEW replaces it, buildArgsSources), then
 	// PLUGIN_BUILD_ARGS_NEW, then PLUGIN_BUILD_ARGS_FROM_ENV.
 	index := map[string]int{}
 	add := func(envVar, item string, fromEnv bool) {
@@ -334,8 +308,10 @@ func validateBuildArgs(s *Settings, env Env, p *Plan, bad reporter) {
 		index[k] = len(p.BuildArgs)
 		p.BuildArgs = append(p.BuildArgs, k+"="+v)
 	}
-	for _, a := range s.BuildArgs.V {
-		add("PLUGIN_BUILD_ARGS", a, false)
+	if useOld, _ := buildArgsSources(s); useOld {
+		for _, a := range s.BuildArgs.V {
+			add("PLUGIN_BUILD_ARGS", a, false)
+		}
 	}
 	for _, a := range s.BuildArgsNew.V {
 		add("PLUGIN_BUILD_ARGS_NEW", a, false)
@@ -367,10 +343,17 @@ func validateSnapshot(s *Settings, env Env, p *Plan, bad reporter) {
 func validateCache(s *Settings, env Env, p *Plan, bad reporter) {
 	repo := strings.TrimSpace(s.CacheRepo)
 	p.Cache = s.EnableCache.V || (repo != "" && !env.isSet("PLUGIN_ENABLE_CACHE"))
-	if repo == "" || p.Host == "" {
+	if repo == "" {
 		return
 	}
 	repo = strings.TrimPrefix(strings.TrimPrefix(repo, "https://"), "http://")
+	if p.Host == "" { // the registry is missing: the name is still checked
+		if first, rest, ok := strings.Cut(repo, "/"); ok && strings.ContainsAny(first, ".:") {
+			repo = rest
+		}
+		checkECRRepo("PLUGIN_CACHE_REPO", repo, bad)
+		return
+	}
 	if strings.HasPrefix(repo, p.RegistryPath()+"/") {
 		repo = strings.TrimPrefix(repo, p.RegistryPath()+"/")
 	} else if first, _, ok := strings.Cut(repo, "/"); ok && strings.ContainsAny(first, ".:") {

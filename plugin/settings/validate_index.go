@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/kaniko-ecr/kaniko-ecr/plugin/settings/semver"
 )
 
 // validateIndex resolves PLUGIN_INDEX_SOURCES to full references in the
@@ -44,7 +45,7 @@ func validateIndex(s *Settings, env Env, p *Plan, bad reporter) {
 // indexSource resolves one item of PLUGIN_INDEX_SOURCES: a tag of the
 // repository, or <registry>/<repo>:<tag> or <registry>/<repo>@<digest>.
 func indexSource(src string, p *Plan) (string, bool) {
-	if tagRE.MatchString(src) {
+	if semver.TagRE.MatchString(src) {
 		return p.Image() + ":" + src, true
 	}
 	if !strings.HasPrefix(src, p.RegistryPath()+"/") {

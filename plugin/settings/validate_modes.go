@@ -47,6 +47,12 @@ func validateModes(s *Settings, env Env, p *Plan, bad reporter) {
 	p.DigestFile = outputPath("PLUGIN_DIGEST_FILE", s.DigestFile, env, bad)
 	p.ImageNameDigestFile = outputPath("PLUGIN_IMAGE_NAME_WITH_DIGEST_FILE", s.ImageNameDigestFile, env, bad)
 	p.DroneOutput = outputPath("DRONE_OUTPUT", env.get("DRONE_OUTPUT"), env, bad)
+	// Drone's runner sets /dev/stdout: the card then goes into the log.
+	if card := env.get("DRONE_CARD_PATH"); card == "/dev/stdout" || card == "/dev/stderr" {
+		p.CardPath = card
+	} else {
+		p.CardPath = outputPath("DRONE_CARD_PATH", card, env, bad)
+	}
 
 	src := strings.TrimSpace(s.SourceTarPath)
 	switch {

@@ -100,17 +100,42 @@ func TestValidateResolvesThePlan(t *testing.T) {
 			},
 		},
 		{
-			name: "build args from every source, later ones winning; expanded tags",
+			name: "build args: _NEW replaces the comma list when both are set, _FROM_ENV adds and wins; expanded tags",
 			env: map[string]string{
 				"PLUGIN_REGISTRY": testRegistry, "PLUGIN_REPO": "team/app",
-				"PLUGIN_BUILD_ARGS": "A=1,B=2", "PLUGIN_BUILD_ARGS_NEW": "B=x,y;C=\"q\" = 'r'",
+				"PLUGIN_BUILD_ARGS": "A=1,B=2", "PLUGIN_BUILD_ARGS_NEW": "B=x,y;C=\"q\" = 'r';GIT_SHA=old",
 				"PLUGIN_BUILD_ARGS_FROM_ENV": "GIT_SHA", "GIT_SHA": "abc123",
 				"PLUGIN_TAGS": "v1.2.3,latest", "PLUGIN_EXPAND_TAG": "true",
 			},
 			want: func(p *Plan) {
-				p.BuildArgs = []string{"A=1", "B=x,y", "C=\"q\" = 'r'", "GIT_SHA=abc123"}
+				p.BuildArgs = []string{"B=x,y", "C=\"q\" = 'r'", "GIT_SHA=abc123"}
 				p.Tags = []string{"1", "1.2", "1.2.3", "latest"}
 			},
+		},
+		{
+			name: "Harness sends a value with a comma twice: PLUGIN_MULTIPLE_BUILD_ARGS keeps it whole, no bogus arg",
+			env: map[string]string{
+				"PLUGIN_REGISTRY": testRegistry, "PLUGIN_REPO": "team/app",
+				"PLUGIN_BUILD_ARGS": "GREETING=hello,world", "PLUGIN_BUILD_ARGS_NEW": "GREETING=hello,world",
+				"PLUGIN_MULTIPLE_BUILD_ARGS": "true",
+			},
+			want: func(p *Plan) { p.BuildArgs = []string{"GREETING=hello,world"} },
+		},
+		{
+			name: "PLUGIN_MULTIPLE_BUILD_ARGS: only the _NEW list counts, even when it is empty",
+			env: map[string]string{
+				"PLUGIN_REGISTRY": testRegistry, "PLUGIN_REPO": "team/app",
+				"PLUGIN_BUILD_ARGS": "A=1", "PLUGIN_MULTIPLE_BUILD_ARGS": "true",
+			},
+			want: func(p *Plan) {},
+		},
+		{
+			name: "the comma list alone still counts",
+			env: map[string]string{
+				"PLUGIN_REGISTRY": testRegistry, "PLUGIN_REPO": "team/app",
+				"PLUGIN_BUILD_ARGS": "A=1,B=2",
+			},
+			want: func(p *Plan) { p.BuildArgs = []string{"A=1", "B=2"} },
 		},
 		{
 			name: "auto tag on a feature branch skips the build",
@@ -206,6 +231,15 @@ func TestValidateNamesTheVariableOfEveryProblem(t *testing.T) {
 		{"certificate missing", map[string]string{"PLUGIN_REGISTRY_CERTIFICATE": "r.example=certs/r.pem"}, []string{"PLUGIN_REGISTRY_CERTIFICATE: certificate \"certs/r.pem\" for r.example not found"}},
 		{"relative ignore path", map[string]string{"PLUGIN_IGNORE_PATHS": "var/cache"}, []string{"PLUGIN_IGNORE_PATHS: \"var/cache\" is not an absolute path"}},
 		{"context sub path escapes", map[string]string{"PLUGIN_CONTEXT_SUB_PATH": "../x"}, []string{"PLUGIN_CONTEXT_SUB_PATH: \"../x\" must be a relative path inside the context"}},
+		{"drop-in settings", map[string]string{
+			"PLUGIN_REGISTRY_CLIENT_CERT": "r.example=missing.crt,missing.key;bare", "PLUGIN_INSECURE_REGISTRY": "a b",
+			"PLUGIN_OCI_LAYOUT_PATH": "Dockerfile", "PLUGIN_CACHE_DIR": "Dockerfile", "PLUGIN_IMAGE_FS_EXTRACT_RETRY": "-1",
+		}, []string{
+			`PLUGIN_REGISTRY_CLIENT_CERT: "r.example=missing.crt,missing.key" wants host=cert,key`, `PLUGIN_REGISTRY_CLIENT_CERT: "bare" wants host=cert,key`,
+			`PLUGIN_INSECURE_REGISTRY: "a b" is not a registry host`, `PLUGIN_OCI_LAYOUT_PATH: "Dockerfile" is a file, want a directory`,
+			`PLUGIN_CACHE_DIR: "Dockerfile" is not a directory`, `PLUGIN_IMAGE_FS_EXTRACT_RETRY: "-1" is negative`,
+		}},
+		{"name and tag file without push", map[string]string{"PLUGIN_NO_PUSH": "true", "PLUGIN_IMAGE_NAME_TAG_WITH_DIGEST_FILE": "n"}, []string{"PLUGIN_IMAGE_NAME_TAG_WITH_DIGEST_FILE lists pushed tags"}},
 		{"bad build arg sources", map[string]string{"PLUGIN_BUILD_ARGS_NEW": "A=1;2B=x", "PLUGIN_BUILD_ARGS_FROM_ENV": "C=1"}, []string{"PLUGIN_BUILD_ARGS_NEW: \"2B=x\"", "PLUGIN_BUILD_ARGS_FROM_ENV: \"C=1\""}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -346,3 +380,46 @@ func FuzzValidate(f *testing.F) {
 }
 
 var decoderType = reflect.TypeOf((*envconfig.Decoder)(nil)).Elem()
+
+// Every problem is found in one run: with the registry missing, a broken
+// tag, label, build arg, cache repository and more are all reported, each
+// naming its variable, so a user fixes them in one go.
+func TestValidateReportsEveryProblemAtOnceWithoutARegistry(t *testing.T) {
+	dir := workspace(t)
+	_, err := validate(t, dir, map[string]string{
+		"PLUGIN_REPO":             "Team/App",
+		"PLUGIN_TAGS":             "v1,bad tag,-x",
+		"PLUGIN_CUSTOM_LABELS":    "org.opencontainers.image.title=app,ci.build",
+		"PLUGIN_BUILD_ARGS":       "1X=2",
+		"PLUGIN_CACHE_REPO":       "Team/Cache",
+		"PLUGIN_SNAPSHOT_MODE":    "fast",
+		"PLUGIN_PUSH_RETRY":       "many",
+		"PLUGIN_TARGET":           "tests",
+		"PLUGIN_ACCESS_KEY":       "AKIAEXAMPLE",
+		"PLUGIN_IGNORE_PATHS":     "var/cache",
+		"PLUGIN_LOG_FORMAT":       "xml",
+		"PLUGIN_PLATFORM":         "arm64",
+		"PLUGIN_CONTEXT_SUB_PATH": "../x",
+	})
+	wantProblems(t, err, []string{
+		"PLUGIN_REGISTRY is required",
+		`PLUGIN_TAGS: "bad tag" is not a valid tag`,
+		`PLUGIN_TAGS: "-x" is not a valid tag`,
+		`PLUGIN_CUSTOM_LABELS: "ci.build" has no = (want key=value)`,
+		`PLUGIN_REPO: "Team/App" is not a valid ECR repository name`,
+		`PLUGIN_BUILD_ARGS: "1X=2" is not a build arg name`,
+		`PLUGIN_CACHE_REPO: "Team/Cache" is not a valid ECR repository name`,
+		`PLUGIN_SNAPSHOT_MODE: "fast" is not a snapshot mode`,
+		`PLUGIN_PUSH_RETRY: "many" is not a whole number`,
+		`PLUGIN_TARGET: "tests" is not a stage`,
+		"PLUGIN_ACCESS_KEY and PLUGIN_SECRET_KEY must be set together",
+		`PLUGIN_IGNORE_PATHS: "var/cache" is not an absolute path`,
+		`PLUGIN_LOG_FORMAT: "xml"`,
+		`PLUGIN_PLATFORM: "arm64" is not a platform`,
+		`PLUGIN_CONTEXT_SUB_PATH: "../x" must be a relative path inside the context`,
+	})
+	var ve *ValidationError
+	if errors.As(err, &ve) && len(ve.Problems) != 15 {
+		t.Errorf("got %d problems, want 15:\n%v", len(ve.Problems), err)
+	}
+}

@@ -31,9 +31,17 @@ func TestClientThatDisconnectsWithoutDoneIsCleanedUpAtOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	c.close()
+	// Cleaning up ends with the directory times: wait for all of it.
 	eventually(t, "the step is cleaned up", func() bool {
-		_, err := os.Lstat(f.in("/run"))
-		return os.IsNotExist(err)
+		if _, err := os.Lstat(f.in("/run")); !os.IsNotExist(err) {
+			return false
+		}
+		for p := range before {
+			if fi, err := os.Lstat(f.in("/" + p)); err != nil || fi.IsDir() && !fi.ModTime().Equal(old) {
+				return false
+			}
+		}
+		return true
 	})
 	f.same(before)
 }

@@ -7,9 +7,9 @@ import (
 	"regexp"
 )
 
-// dockerTagRE is docker's tag grammar: a word character first, at most
+// TagRE is docker's tag grammar: a word character first, at most
 // 128 characters.
-var dockerTagRE = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$`)
+var TagRE = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$`)
 
 // semverRE matches v1.2.3, 1.2, 1.2.3-rc.1+build.5 and the like.
 var semverRE = regexp.MustCompile(`^v?(0|[1-9]\d*)(?:\.(0|[1-9]\d*))?(?:\.(0|[1-9]\d*))?(?:-([0-9A-Za-z.-]+))?(?:\+([0-9A-Za-z.-]+))?$`)
@@ -37,7 +37,7 @@ func Expand(tag string) (tags []string, ok bool) {
 	if build != "" {
 		full += "_" + build
 	}
-	if !dockerTagRE.MatchString(full) {
+	if !TagRE.MatchString(full) {
 		return nil, false // too long for a docker tag: validation reports it as given
 	}
 	if pre != "" || build != "" {

@@ -41,7 +41,7 @@ func FuzzExpandSemver(f *testing.F) {
 			return
 		}
 		for _, tg := range tags {
-			if !dockerTagRE.MatchString(tg) {
+			if !TagRE.MatchString(tg) {
 				t.Fatalf("Expand(%q) made invalid tag %q", s, tg)
 			}
 		}

@@ -32,11 +32,13 @@ type Bool struct{ parsed[bool] }
 
 // Decode implements envconfig.Decoder.
 func (b *Bool) Decode(s string) error {
-	b.set(parseBool(s))
+	b.set(ParseBool(s))
 	return nil
 }
 
-func parseBool(s string) (bool, error) {
+// ParseBool accepts true/false, 1/0, yes/no, on/off in any case; empty is
+// false.
+func ParseBool(s string) (bool, error) {
 	switch strings.ToLower(strings.TrimSpace(s)) {
 	case "true", "1", "yes", "y", "on":
 		return true, nil
@@ -184,7 +186,11 @@ func parseKeyValues(s string) ([]string, error) {
 
 func checkKeys(items []string) error {
 	for _, it := range items {
-		k, _, _ := strings.Cut(it, "=")
+		k, _, ok := strings.Cut(it, "=")
+		if !ok {
+			// kaniko refuses it only after the build has started.
+			return fmt.Errorf("%q has no = (want key=value)", it)
+		}
 		if strings.TrimSpace(k) == "" {
 			return fmt.Errorf("%q has an empty key (want key=value)", it)
 		}
@@ -220,4 +226,16 @@ func parseWait(s string) (time.Duration, error) {
 		return 0, fmt.Errorf("%q is out of range (0 to %s)", s, MaxWait)
 	}
 	return d, nil
+}
+
+// RegistryHost is a registry as kaniko's per-registry flags name it: the
+// host[:port], with Docker Hub's aliases as index.docker.io.
+func RegistryHost(s string) string {
+	h := strings.TrimPrefix(strings.TrimPrefix(strings.TrimSpace(s), "https://"), "http://")
+	h, _, _ = strings.Cut(h, "/")
+	switch strings.ToLower(h) {
+	case "docker.io", "registry-1.docker.io", "registry.hub.docker.com":
+		return "index.docker.io"
+	}
+	return h
 }

@@ -18,9 +18,9 @@ func TestParseBoolAcceptsCommonSpellings(t *testing.T) {
 		{"false", false, false}, {"0", false, false}, {"No", false, false}, {"", false, false},
 		{"maybe", false, true}, {"2", false, true},
 	} {
-		got, err := parseBool(tc.in)
+		got, err := ParseBool(tc.in)
 		if (err != nil) != tc.wantErr || got != tc.want {
-			t.Errorf("parseBool(%q) = %v, %v; want %v, err %v", tc.in, got, err, tc.want, tc.wantErr)
+			t.Errorf("ParseBool(%q) = %v, %v; want %v, err %v", tc.in, got, err, tc.want, tc.wantErr)
 		}
 	}
 }
@@ -66,6 +66,8 @@ func TestParseKeyValuesTakesListsAndJSONObjects(t *testing.T) {
 		{"json object sorted", `{"z":"1","a":"two words"}`, []string{"a=two words", "z=1"}, ""},
 		{"json non-string values", `{"n":3,"b":true}`, []string{"b=true", "n=3"}, ""},
 		{"empty key", "=v", nil, "empty key"},
+		{"no equals sign", "a=1,ci.build", nil, `"ci.build" has no = (want key=value)`},
+		{"empty value kept", "a=", []string{"a="}, ""},
 		{"space in key", "a b=c", nil, "white space"},
 		{"bad json", `{"a":`, nil, "JSON object"},
 	} {
@@ -133,8 +135,8 @@ func FuzzParseKeyValues(f *testing.F) {
 			return
 		}
 		for _, it := range items {
-			k, _, _ := strings.Cut(it, "=")
-			if strings.TrimSpace(k) == "" || strings.ContainsAny(k, " \t\n") {
+			k, _, ok := strings.Cut(it, "=")
+			if !ok || strings.TrimSpace(k) == "" || strings.ContainsAny(k, " \t\n") {
 				t.Fatalf("accepted bad key in %q", it)
 			}
 		}
