@@ -36,7 +36,7 @@ var allowedImports = map[string][]string{
 	"plugin/steps":               {"plugin/dockerfile", "plugin/redact", "plugin/steps/rootfs"},
 	"plugin/steps/rootfs":        {},
 	"plugin/push":                {},
-	"plugin/index":               {},
+	"plugin/index":               {"plugin/push"},
 	"plugin/outputs":             {"plugin/settings"},
 	"plugin/redact":              {},
 	"docker":                     {},

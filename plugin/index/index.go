@@ -20,6 +20,7 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/types"
+	"github.com/kaniko-ecr/kaniko-ecr/plugin/push"
 	"github.com/sirupsen/logrus"
 )
 
@@ -105,7 +106,7 @@ func publish(ctx context.Context, req Request, opts []remote.Option, fetch fetch
 		}
 	}
 	phase("push")
-	if err := push(ctx, idx, dig, tags, without(tags, req.Destinations, skip), opts); err != nil {
+	if err := pushIndex(ctx, idx, dig, tags, without(tags, req.Destinations, skip), opts); err != nil {
 		return res, err
 	}
 	phase("verify")
@@ -127,11 +128,11 @@ func without(tags []name.Tag, dests, skip []string) []name.Tag {
 	return out
 }
 
-// push writes the index by digest first, which copies any entry that is
+// pushIndex writes the index by digest first, which copies any entry that is
 // not in the repository yet (images of other repositories are mounted),
 // then the index manifest under every tag at once: no tag ever names an
 // index whose entries are missing.
-func push(ctx context.Context, idx v1.ImageIndex, dig v1.Hash, all, tags []name.Tag, opts []remote.Option) error {
+func pushIndex(ctx context.Context, idx v1.ImageIndex, dig v1.Hash, all, tags []name.Tag, opts []remote.Option) error {
 	// A pusher made now resolves the credentials now: a token refreshed
 	// by BeforePush after a long wait is the one sent.
 	pusher, err := remote.NewPusher(append(opts, remote.WithContext(ctx))...)
@@ -164,19 +165,5 @@ func verify(ctx context.Context, tags []name.Tag, want v1.Hash, opts []remote.Op
 	if err != nil {
 		return err
 	}
-	errs := make([]error, len(tags))
-	var wg sync.WaitGroup
-	for i, t := range tags {
-		wg.Go(func() {
-			d, err := puller.Head(ctx, t)
-			switch {
-			case err != nil:
-				errs[i] = fmt.Errorf("reading back %s: %w", t, err)
-			case d.Digest != want:
-				errs[i] = fmt.Errorf("%s holds %s after the push, want %s", t, d.Digest, want)
-			}
-		})
-	}
-	wg.Wait()
-	return errors.Join(errs...)
+	return push.ReadBack(ctx, puller, tags, want)
 }

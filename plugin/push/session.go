@@ -171,11 +171,17 @@ func (s *Session) uploadBlobs(ctx context.Context, repo name.Repository, img v1.
 // verify reads every tag back, concurrently, and checks that it names the
 // built digest.
 func (s *Session) verify(ctx context.Context, tags []name.Tag, want v1.Hash) error {
+	return ReadBack(ctx, s.puller, tags, want)
+}
+
+// ReadBack reads every tag back with puller, concurrently, and checks that
+// each names want: one round trip for all the tags, not one per tag.
+func ReadBack(ctx context.Context, puller *remote.Puller, tags []name.Tag, want v1.Hash) error {
 	errs := make([]error, len(tags))
 	var wg sync.WaitGroup
 	for i, t := range tags {
 		wg.Go(func() {
-			d, err := s.puller.Head(ctx, t)
+			d, err := puller.Head(ctx, t)
 			switch {
 			case err != nil:
 				errs[i] = fmt.Errorf("reading back %s: %w", t, err)
