@@ -14,7 +14,6 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go"
-	"github.com/google/go-containerregistry/pkg/authn"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/random"
 	"github.com/sirupsen/logrus"
@@ -95,8 +94,8 @@ func (b *fakeBuilder) Build(_ context.Context, p *settings.Plan) (v1.Image, erro
 	return random.Image(64, 1)
 }
 
-func (b *fakeBuilder) Registry(*settings.Plan, string) (authn.Keychain, http.RoundTripper, error) {
-	return authn.NewMultiKeychain(), http.DefaultTransport, nil
+func (b *fakeBuilder) Transport(*settings.Plan, string) (http.RoundTripper, error) {
+	return http.DefaultTransport, nil
 }
 
 // fakePublish runs BeforePush as push.Publish does, with a made-up digest,

@@ -12,8 +12,6 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/sirupsen/logrus"
-
-	"github.com/kaniko-ecr/kaniko-ecr/docker"
 )
 
 // Session is the AWS side of one run: the clients, the registry token
@@ -70,7 +68,7 @@ func (n notes) flush() {
 
 // check runs everything that must hold before kaniko builds: the
 // credentials sign in; then, concurrently, the caller identity is read,
-// a registry token is written to the docker config, the repository exists
+// a registry token is fetched (kept in memory), the repository exists
 // or is created (with its policies) and no requested tag conflicts with
 // an immutable one, and the cache repository exists or is created (if not,
 // the build goes on without cache). It returns the first problem that
@@ -156,7 +154,9 @@ func (s *Session) registryName() string {
 	return "ECR"
 }
 
-// fetchToken gets a registry token and writes it to the docker config.
+// fetchToken gets a registry token and keeps it in memory: the push
+// authenticates from there (Authorization), and the build's docker config
+// gets it only when the build needs it (WriteBuildConfig).
 func (s *Session) fetchToken(ctx context.Context) error {
 	tok, err := s.clients.Registry.Token(ctx)
 	if err != nil {
@@ -170,18 +170,6 @@ func (s *Session) fetchToken(ctx context.Context) error {
 		return explain(s.plan, callToken, doing, err)
 	}
 	s.hook.Add(tok.Password)
-	dir := docker.Dir()
-	cfg, err := docker.Load(dir)
-	if err != nil {
-		return fmt.Errorf("reading docker config in %s: %w", dir, err)
-	}
-	if b := s.plan.BaseImage; b.Username != "" {
-		cfg.SetAuth(b.Registry, b.Username, b.Password.Reveal())
-	}
-	cfg.SetAuth(s.plan.Host, tok.User, tok.Password)
-	if err := cfg.Write(dir); err != nil {
-		return fmt.Errorf("writing docker config to %s: %w", dir, err)
-	}
 	s.mu.Lock()
 	s.token, s.tokenAt = tok, s.now()
 	s.mu.Unlock()

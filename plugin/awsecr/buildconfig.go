@@ -1,0 +1,129 @@
+package awsecr
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+
+	"github.com/google/go-containerregistry/pkg/authn"
+	"github.com/sirupsen/logrus"
+
+	"github.com/kaniko-ecr/kaniko-ecr/docker"
+)
+
+var errNoTokenYet = errors.New("no registry token: the checks before the build have not run")
+
+// Authorization implements authn.Authenticator with the registry token in
+// memory, the one BeforePush refreshes: the push authenticates from it, so
+// the push token never touches the disk.
+func (s *Session) Authorization() (*authn.AuthConfig, error) {
+	tok := s.currentToken()
+	if tok.Password == "" {
+		return nil, errNoTokenYet
+	}
+	return &authn.AuthConfig{Username: tok.User, Password: tok.Password}, nil
+}
+
+// WriteBuildConfig writes to the docker config only the credentials the
+// build itself needs, where kaniko's keychain looks for them: the base image
+// connector's when the build pulls from its registry, and the registry
+// token when the build pulls from this registry or uses the layer cache.
+// pulls are the registries the build pulls from (image references' hosts).
+// Every RUN step can read that file: nothing else goes there. restore puts
+// the file back as it was (or removes it) and may be called more than once;
+// the run calls it as soon as the build returns, and on every way out.
+func (s *Session) WriteBuildConfig(pulls []string, cache bool) (restore func(), err error) {
+	p := s.plan
+	need := map[string]bool{}
+	for _, h := range pulls {
+		need[docker.NormalizeHost(h)] = true
+	}
+	host := docker.NormalizeHost(p.Host)
+	base := p.BaseImage.Username != "" && need[docker.NormalizeHost(p.BaseImage.Registry)]
+	token := cache || need[host]
+	if !base && !token {
+		logrus.Info("docker config: the build pulls nothing that needs credentials, so none are written")
+		return func() {}, nil
+	}
+	dir := docker.Dir()
+	path := filepath.Join(dir, "config.json")
+	orig, err := os.ReadFile(path)
+	existed := err == nil
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("reading docker config %s: %w", path, err)
+	}
+	cfg, err := docker.Load(dir)
+	if err != nil {
+		return nil, fmt.Errorf("reading docker config in %s: %w", dir, err)
+	}
+	var what []string
+	if base {
+		cfg.SetAuth(p.BaseImage.Registry, p.BaseImage.Username, p.BaseImage.Password.Reveal())
+		what = append(what, "base images ("+p.BaseImage.Registry+")")
+	}
+	if token {
+		tok := s.currentToken()
+		if tok.Password == "" {
+			return nil, errNoTokenYet
+		}
+		cfg.SetAuth(p.Host, tok.User, tok.Password)
+		what = append(what, "the registry token ("+p.Host+")")
+		why := "a base image is in " + p.Host
+		if cache {
+			why = "the layer cache is on"
+		}
+		logrus.Warnf("the build needs the registry token (%s), so the Dockerfile's RUN steps can read it in the docker config while the build runs, and it can push to every repository that %s may push to. Base images from another registry and no layer cache avoid it", why, s.whoPushes())
+	}
+	if err := cfg.Write(dir); err != nil {
+		return nil, fmt.Errorf("writing docker config to %s: %w", dir, err)
+	}
+	logrus.Infof("docker config: %s for the build, removed when it ends", strings.Join(what, " and "))
+	var once sync.Once
+	return func() {
+		once.Do(func() { restoreConfig(path, orig, existed) })
+	}, nil
+}
+
+// whoPushes names the identity behind the registry token, for the log.
+func (s *Session) whoPushes() string {
+	if id := s.callerIdentity(); id != "" {
+		return id
+	}
+	return credentialMode(s.plan)
+}
+
+// restoreConfig puts the docker config back as it was before the build.
+func restoreConfig(path string, orig []byte, existed bool) {
+	var err error
+	if existed {
+		err = writePrivate(path, orig)
+	} else if err = os.Remove(path); errors.Is(err, fs.ErrNotExist) {
+		err = nil
+	}
+	if err != nil {
+		logrus.Warnf("removing the build's credentials from %s: %v", path, err)
+		return
+	}
+	logrus.Debugf("removed the build's credentials from %s", path)
+}
+
+// writePrivate replaces path atomically with data, mode 0600.
+func writePrivate(path string, data []byte) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".config.json.*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name()) // a no-op once renamed
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
+}
