@@ -2,10 +2,14 @@ package plugin
 
 import (
 	"bytes"
+	"context"
+	"errors"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/sirupsen/logrus"
@@ -80,5 +84,58 @@ func TestExposureWarningOnlyForStaticKeysRunStepsAndAnotherPID1(t *testing.T) {
 				t.Errorf("the warning does not name the exposure:\n%s", log.String())
 			}
 		})
+	}
+}
+
+// The docker config holds the registry token while the build runs (the
+// cache needs it) and is gone as soon as the build returns: after success,
+// failure, and an interrupt alike.
+func TestBuildConfigIsGoneWhenTheBuildReturnsOnEveryPath(t *testing.T) {
+	errBuild := errors.New("RUN failed")
+	for _, tc := range []struct {
+		name      string
+		interrupt bool
+		buildErr  error
+		wantCode  int
+	}{
+		{"success", false, nil, 0},
+		{"the build fails", false, errBuild, 1},
+		{"SIGTERM during the build", true, nil, 143},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx, cancel := context.WithCancelCause(context.Background())
+			defer cancel(nil)
+			var during []byte
+			b := &fakeBuilder{during: func(bctx context.Context) error {
+				during, _ = os.ReadFile(filepath.Join(os.Getenv("DOCKER_CONFIG"), "config.json"))
+				if tc.interrupt {
+					cancel(&InterruptedError{Signal: syscall.SIGTERM, Code: 143})
+					<-bctx.Done()
+					return bctx.Err()
+				}
+				return tc.buildErr
+			}}
+			_, log, err := runWith(t, ctx, b, map[string]string{"PLUGIN_CACHE_REPO": "team/cache"}, &fakeRegistry{}, nil)
+			if got := ExitCode(err); got != tc.wantCode {
+				t.Fatalf("exit %d (%v), want %d\n%s", got, err, tc.wantCode, log)
+			}
+			if !bytes.Contains(during, []byte(standInHost)) {
+				t.Errorf("the build ran without the registry token in its docker config: %q", during)
+			}
+			if _, err := os.Stat(filepath.Join(os.Getenv("DOCKER_CONFIG"), "config.json")); !errors.Is(err, fs.ErrNotExist) {
+				t.Errorf("the docker config outlived the build: %v", err)
+			}
+		})
+	}
+}
+
+func TestExitHooksRunOnAFatalLogLine(t *testing.T) {
+	ran := 0
+	remove := atExit(func() { ran++ })
+	runExitHooks() // what logrus.Fatal and the signal handler's exit call
+	remove()
+	runExitHooks()
+	if ran != 1 {
+		t.Errorf("the hook ran %d times, want once while registered", ran)
 	}
 }
