@@ -53,7 +53,7 @@ func (r *run) buildWithCredentials(ctx context.Context, p *settings.Plan, aws AW
 	if facts.unknown {
 		pulls = append(pulls, p.Host, p.BaseImage.Registry)
 	}
-	restore, err := aws.WriteBuildConfig(pulls, p.Cache)
+	restore, err := aws.WriteBuildConfig(ctx, pulls, p.Cache)
 	if err != nil {
 		return nil, err
 	}

@@ -46,7 +46,7 @@ type AWS interface {
 	NoCache() bool
 	// WriteBuildConfig writes the credentials the build needs to the
 	// docker config; restore takes them away again.
-	WriteBuildConfig(pulls []string, cache bool) (restore func(), err error)
+	WriteBuildConfig(ctx context.Context, pulls []string, cache bool) (restore func(), err error)
 	BeforePush(ctx context.Context, digest string) (skip []string, err error)
 	// Authorization is the registry token in memory, for the push.
 	authn.Authenticator

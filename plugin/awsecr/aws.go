@@ -39,6 +39,9 @@ type Clients struct {
 	// ImageFacts reads an image's config from the registry; nil: with
 	// go-containerregistry (tests replace it).
 	ImageFacts func(ctx context.Context, ref string, tok Token) (ImageFacts, error)
+	// Scoper gets the build's narrowed token; nil: the credential mode
+	// takes no session policy, and the build gets the run's own token.
+	Scoper Scoper
 }
 
 const (
@@ -75,6 +78,7 @@ func NewClients(ctx context.Context, p *settings.Plan) (*Clients, error) {
 		}
 	}
 
+	base := cfg.Copy() // the credentials under any role, for the build's narrowed session
 	switch a := p.AWS; {
 	case a.OIDCToken != "":
 		// AssumeRoleWithWebIdentity is unsigned: no other credentials needed.
@@ -97,6 +101,7 @@ func NewClients(ctx context.Context, p *settings.Plan) (*Clients, error) {
 		c.Registry = publicECR{ecrpublic.NewFromConfig(cfg, func(o *ecrpublic.Options) { o.Region = settings.PublicRegion })}
 	} else {
 		c.Registry = privateECR{ecr.NewFromConfig(cfg)}
+		c.Scoper = newScoper(base, p)
 	}
 	return c, nil
 }

@@ -566,7 +566,7 @@ func TestECRPublicUsesItsOwnAPIInUSEast1(t *testing.T) {
 	if _, ok := api.PublicRepository("tools/app/cache"); !ok {
 		t.Error("the cache repository was not created")
 	}
-	restore, err := s.WriteBuildConfig(nil, true)
+	restore, err := s.WriteBuildConfig(context.Background(), nil, true)
 	if err != nil {
 		t.Fatal(err)
 	}

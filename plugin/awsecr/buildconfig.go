@@ -1,6 +1,7 @@
 package awsecr
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -33,10 +34,12 @@ func (s *Session) Authorization() (*authn.AuthConfig, error) {
 // connector's when the build pulls from its registry, and the registry
 // token when the build pulls from this registry or uses the layer cache.
 // pulls are the registries the build pulls from (image references' hosts).
-// Every RUN step can read that file: nothing else goes there. restore puts
+// Every RUN step can read that file: nothing else goes there, and the token
+// comes from a session narrowed to pulls and cache pushes where the
+// credential mode allows (buildToken). restore puts
 // the file back as it was (or removes it) and may be called more than once;
 // the run calls it as soon as the build returns, and on every way out.
-func (s *Session) WriteBuildConfig(pulls []string, cache bool) (restore func(), err error) {
+func (s *Session) WriteBuildConfig(ctx context.Context, pulls []string, cache bool) (restore func(), err error) {
 	p := s.plan
 	need := map[string]bool{}
 	for _, h := range pulls {
@@ -66,17 +69,12 @@ func (s *Session) WriteBuildConfig(pulls []string, cache bool) (restore func(), 
 		what = append(what, "base images ("+p.BaseImage.Registry+")")
 	}
 	if token {
-		tok := s.currentToken()
+		tok := s.buildToken(ctx, cache)
 		if tok.Password == "" {
 			return nil, errNoTokenYet
 		}
 		cfg.SetAuth(p.Host, tok.User, tok.Password)
-		what = append(what, "the registry token ("+p.Host+")")
-		why := "a base image is in " + p.Host
-		if cache {
-			why = "the layer cache is on"
-		}
-		logrus.Warnf("the build needs the registry token (%s), so the Dockerfile's RUN steps can read it in the docker config while the build runs, and it can push to every repository that %s may push to. Base images from another registry and no layer cache avoid it", why, s.whoPushes())
+		what = append(what, "a registry token ("+p.Host+")")
 	}
 	if err := cfg.Write(dir); err != nil {
 		return nil, fmt.Errorf("writing docker config to %s: %w", dir, err)
@@ -86,6 +84,53 @@ func (s *Session) WriteBuildConfig(pulls []string, cache bool) (restore func(), 
 	return func() {
 		once.Do(func() { restoreConfig(path, orig, existed) })
 	}, nil
+}
+
+// buildToken is the registry token for the build: from a session narrowed
+// by buildPolicy when the credential mode takes a session policy, else the
+// run's own token, and the log says what a RUN step could do with it.
+func (s *Session) buildToken(ctx context.Context, cache bool) Token {
+	p, sc := s.plan, s.clients.Scoper
+	why := "a base image is in " + p.Host
+	cacheRepo := ""
+	if cache {
+		why, cacheRepo = "the layer cache is on", cacheRepoName(p)
+	}
+	unscoped := func() Token {
+		logrus.Warnf("the build needs a registry token (%s), and RUN steps can read it in the docker config while the build runs: it can push to every repository that %s may push to. An AWS connector with an assumed role, OIDC or IRSA (or an IAM user's keys that may call sts:GetFederationToken) gets the build a token that cannot; base images from another registry and no layer cache need none", why, s.whoPushes())
+		return s.currentToken()
+	}
+	if sc == nil || p.IsPublic() {
+		return unscoped()
+	}
+	account := p.AccountID
+	if account == "" {
+		s.mu.Lock()
+		account = s.account
+		s.mu.Unlock()
+	}
+	ctx, cancel := context.WithTimeout(ctx, checksTimeout)
+	defer cancel()
+	pol, err := buildPolicy(p, account, cacheRepo)
+	var tok Token
+	var secrets []string
+	if err == nil {
+		tok, secrets, err = sc.ScopedToken(ctx, pol)
+	}
+	if err != nil {
+		logrus.Warnf("narrowing the build's registry token: %v", explain(p, callCredentials, "calling STS "+sc.Mode()+" with a session policy", err))
+		return unscoped()
+	}
+	s.hook.Add(secrets...)
+	s.mu.Lock()
+	s.scoped = true
+	s.mu.Unlock()
+	to := "pushes nowhere"
+	if cacheRepo != "" {
+		to = "pushes only to " + cacheRepo
+	}
+	logrus.Infof("the build's registry token comes from a session narrowed by a policy (STS %s): it pulls from %s and %s; the push gets its own token after the build", sc.Mode(), p.Host, to)
+	return tok
 }
 
 // whoPushes names the identity behind the registry token, for the log.

@@ -42,7 +42,7 @@ func TestBuildConfigHoldsOnlyWhatTheBuildPullsWithAndIsRestored(t *testing.T) {
 				t.Fatal(err)
 			}
 			path := filepath.Join(os.Getenv("DOCKER_CONFIG"), "config.json")
-			restore, err := s.WriteBuildConfig(tc.pulls, tc.cache)
+			restore, err := s.WriteBuildConfig(context.Background(), tc.pulls, tc.cache)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -78,7 +78,7 @@ func TestBuildConfigRestoresAConfigThatWasThereBefore(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "config.json"), before, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	restore, err := s.WriteBuildConfig(nil, true)
+	restore, err := s.WriteBuildConfig(context.Background(), nil, true)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -26,6 +26,8 @@ type Session struct {
 	token    Token
 	tokenAt  time.Time
 	identity string // caller ARN, empty when unknown
+	account  string // caller's account, empty when unknown
+	scoped   bool   // the build got a narrowed token: the push gets a fresh one
 
 	noCache bool              // the cache repository is missing
 	pending map[string]string // tag → digest it holds in an immutable repository, compared after the build
@@ -131,7 +133,7 @@ func (s *Session) checkIdentity(ctx context.Context, n *notes) error {
 	}
 	arn, account := deref(out.Arn), deref(out.Account)
 	s.mu.Lock()
-	s.identity = arn
+	s.identity, s.account = arn, account
 	s.mu.Unlock()
 	n.info("AWS identity: %s (account %s)", arn, account)
 	if a := s.plan.AccountID; a != "" && account != "" && a != account && !s.plan.IsPublic() {
@@ -221,14 +223,19 @@ func (s *Session) refreshToken(ctx context.Context) error {
 	age := s.now().Sub(s.tokenAt)
 	left := s.token.ExpiresAt.Sub(s.now())
 	expires := !s.token.ExpiresAt.IsZero()
+	scoped := s.scoped
 	s.mu.Unlock()
-	if age < tokenMaxAge && (!expires || left >= tokenMinValidity) {
+	if !scoped && age < tokenMaxAge && (!expires || left >= tokenMinValidity) {
 		return nil
 	}
 	ctx, cancel := context.WithTimeout(ctx, checksTimeout)
 	defer cancel()
 	if err := s.fetchToken(ctx); err != nil {
 		return fmt.Errorf("refreshing the registry token before the push: %w", err)
+	}
+	if scoped {
+		logrus.Info("got the push's registry token, separate from the build's")
+		return nil
 	}
 	logrus.Infof("refreshed the registry token before the push (the first was %s old and valid for %s more)", age.Round(time.Second), left.Round(time.Second))
 	return nil

@@ -3,6 +3,8 @@ package integration
 import (
 	"archive/tar"
 	"bytes"
+	"encoding/base64"
+	"encoding/json"
 	"io"
 	"os"
 	"path/filepath"
@@ -62,6 +64,11 @@ RUN ["/bin/busybox", "--install", "-s", "/bin"]
 COPY probe.sh /probe.sh
 RUN /bin/sh /probe.sh
 `
+
+// basicAuth is user:password as a docker config's "auth" holds it.
+func basicAuth(user, password string) string {
+	return base64.StdEncoding.EncodeToString([]byte(user + ":" + password))
+}
 
 // imageBytes reads an image back and returns every file's content, whole.
 func imageBytes(t *testing.T, ref string) map[string][]byte {
@@ -154,7 +161,12 @@ func TestRunStepReachesNoCredential(t *testing.T) {
 			if !bytes.Contains(files["found/files.list"], []byte("/kaniko/")) {
 				t.Errorf("the probe listed nothing under /kaniko: %q", files["found/files.list"])
 			}
-			secrets := map[string]string{"the registry token": stack.Registry.Password, "the role's secret key": "local-secret", "the role's session token": "local-session"}
+			secrets := map[string]string{
+				"the registry token": stack.Registry.Password, "the role's secret key": "local-secret", "the role's session token": "local-session",
+				// as a docker config holds them
+				"the registry token, encoded":      basicAuth(stack.Registry.User, stack.Registry.Password),
+				"the base image password, encoded": basicAuth("reach-user", "reach-base-image-password-0123"),
+			}
 			for k, v := range tc.env {
 				if k != "PLUGIN_ASSUME_ROLE" && k != "PLUGIN_BASE_IMAGE_REGISTRY" && k != "PLUGIN_BASE_IMAGE_USERNAME" {
 					secrets[k] = v
@@ -174,5 +186,86 @@ func TestRunStepReachesNoCredential(t *testing.T) {
 				t.Errorf("the log does not say the docker config was left empty:\n%s", r.stderr)
 			}
 		})
+	}
+}
+
+// With a base image in the ECR registry and the layer cache on, the build
+// needs a registry token: the docker config a RUN step can read holds one
+// from a session narrowed by a policy (pulls, and pushes only to the cache
+// repository), never the push's token; the stand-in records the policy.
+func TestRunStepFindsOnlyTheNarrowedBuildToken(t *testing.T) {
+	addRepos("it/reach-scoped", "it/reach-scoped-cache")
+	ws := writeFiles(t, map[string]string{
+		"Dockerfile": "ARG BASE\nFROM ${BASE}\nCOPY probe.sh /probe.sh\nRUN /bin/sh /probe.sh\n",
+		"probe.sh":   probe,
+	})
+	before := len(stack.API.SessionPolicies())
+	r := runSandbox(t, ws, map[string]string{
+		"PLUGIN_REPO":        "it/reach-scoped",
+		"PLUGIN_TAGS":        "probe",
+		"PLUGIN_BUILD_ARGS":  "BASE=" + baseImage,
+		"PLUGIN_CACHE_REPO":  "it/reach-scoped-cache",
+		"PLUGIN_ACCESS_KEY":  "AKIAREACHSCOPED01",
+		"PLUGIN_SECRET_KEY":  "reach-scoped-static-secret-0123",
+		"PLUGIN_ASSUME_ROLE": "arn:aws:iam::123456789012:role/ci-push",
+	}, []string{"SANDBOX_AS_PID1=1"})
+	if r.code != 0 {
+		t.Fatalf("exit %d\n%s", r.code, r.stderr)
+	}
+	files := imageBytes(t, stack.Registry.Addr+"/it/reach-scoped:probe")
+	cfg := files["found/files/kaniko/.docker/config.json"]
+	if cfg == nil {
+		t.Fatalf("the RUN step found no docker config; it listed %q", files["found/files.list"])
+	}
+	var doc struct {
+		Auths map[string]struct{ Auth string }
+	}
+	if err := json.Unmarshal(cfg, &doc); err != nil {
+		t.Fatalf("docker config %q: %v", cfg, err)
+	}
+	got, _ := base64.StdEncoding.DecodeString(doc.Auths[stack.Registry.Addr].Auth)
+	if want := stack.Registry.ScopedUser + ":" + stack.Registry.ScopedPassword; string(got) != want {
+		t.Errorf("the build's docker config holds %q for the registry, want the narrowed session's token", got)
+	}
+	for path, body := range files {
+		for what, s := range map[string]string{"the push token": stack.Registry.Password, "the push token, encoded": basicAuth(stack.Registry.User, stack.Registry.Password), "the secret key": "reach-scoped-static-secret-0123", "a role's secret key": "local-secret"} {
+			if strings.HasPrefix(path, "found/") && bytes.Contains(body, []byte(s)) {
+				t.Errorf("the RUN step found %s in %s", what, path)
+			}
+		}
+	}
+	pols := stack.API.SessionPolicies()[before:]
+	if len(pols) != 1 || pols[0].Action != "AssumeRole" {
+		t.Fatalf("session policies %+v, want one AssumeRole", pols)
+	}
+	var pol struct {
+		Statement []struct {
+			Sid      string
+			Action   []string
+			Resource string
+		}
+	}
+	if err := json.Unmarshal([]byte(pols[0].Policy), &pol); err != nil {
+		t.Fatal(err)
+	}
+	const arn = "arn:aws:ecr:us-east-1:123456789012:repository/"
+	for _, st := range pol.Statement {
+		for _, a := range st.Action {
+			push := a == "ecr:PutImage" || a == "ecr:InitiateLayerUpload" || a == "ecr:UploadLayerPart" || a == "ecr:CompleteLayerUpload"
+			switch {
+			case push && st.Resource != arn+"it/reach-scoped-cache":
+				t.Errorf("the build may %s on %s: only the cache repository should take pushes", a, st.Resource)
+			case a == "ecr:BatchGetImage" && st.Resource != arn+"*":
+				t.Errorf("pulls allowed on %s, want every repository of the registry", st.Resource)
+			case a == "ecr:GetAuthorizationToken" && st.Resource != "*":
+				t.Errorf("GetAuthorizationToken on %s", st.Resource)
+			}
+		}
+	}
+	if !strings.Contains(string(pols[0].Policy), `"ecr:PutImage"`) || !strings.Contains(string(pols[0].Policy), `"ecr:BatchGetImage"`) {
+		t.Errorf("the policy allows no cache push or no pull: %s", pols[0].Policy)
+	}
+	if !strings.Contains(r.stderr, "Pushing layer") {
+		t.Error("kaniko pushed nothing to the cache with the narrowed token")
 	}
 }
