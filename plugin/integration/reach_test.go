@@ -182,6 +182,9 @@ func TestRunStepReachesNoCredential(t *testing.T) {
 					}
 				}
 			}
+			if strings.Contains(r.stderr, "is not PID 1") {
+				t.Errorf("the plugin runs as PID 1, yet warns that it does not:\n%s", r.stderr)
+			}
 			if !strings.Contains(r.stderr, "the build pulls nothing that needs credentials") {
 				t.Errorf("the log does not say the docker config was left empty:\n%s", r.stderr)
 			}
