@@ -15,6 +15,7 @@ import (
 var version = "dev"
 
 func main() {
+	plugin.Harden() // first: before anything reads a secret
 	if len(os.Args) > 1 {
 		switch os.Args[1] {
 		case "--help", "-h", "help":

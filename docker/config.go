@@ -145,7 +145,25 @@ func (c *Config) Write(dir string) error {
 	if err != nil {
 		return err
 	}
-	tmp, err := os.CreateTemp(dir, ".config.json.*")
+	return writePrivate(filepath.Join(dir, "config.json"), append(data, '\n'))
+}
+
+// Restore puts dir/config.json back as it was: orig, or no file when it
+// did not exist.
+func Restore(dir string, orig []byte, existed bool) error {
+	path := filepath.Join(dir, "config.json")
+	if existed {
+		return writePrivate(path, orig)
+	}
+	if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	return nil
+}
+
+// writePrivate replaces path atomically with data, mode 0600.
+func writePrivate(path string, data []byte) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".config.json.*")
 	if err != nil {
 		return err
 	}
@@ -154,14 +172,14 @@ func (c *Config) Write(dir string) error {
 		tmp.Close()
 		return err
 	}
-	if _, err := tmp.Write(append(data, '\n')); err != nil {
+	if _, err := tmp.Write(data); err != nil {
 		tmp.Close()
 		return err
 	}
 	if err := tmp.Close(); err != nil {
 		return err
 	}
-	return os.Rename(tmp.Name(), filepath.Join(dir, "config.json"))
+	return os.Rename(tmp.Name(), path)
 }
 
 // DecodeAuth splits a base64 "user:password" value, the encoding of an

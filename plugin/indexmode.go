@@ -22,9 +22,9 @@ func (r *run) execIndex(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	// The keychain and transport a build's push uses: the docker config
-	// just written, PLUGIN_REGISTRY_CERTIFICATE, PLUGIN_SKIP_TLS_VERIFY.
-	kc, tr, err := r.deps.Builder.Registry(p, p.Host)
+	// The token in memory and the transport a build's push uses
+	// (PLUGIN_REGISTRY_CERTIFICATE, PLUGIN_SKIP_TLS_VERIFY).
+	tr, err := r.deps.Builder.Transport(p, p.Host)
 	if err != nil {
 		return err
 	}
@@ -33,7 +33,7 @@ func (r *run) execIndex(ctx context.Context) error {
 		Sources:      p.IndexSources,
 		Destinations: p.Destinations(),
 		Wait:         p.IndexWait,
-		Keychain:     kc,
+		Auth:         aws,
 		Transport:    tr,
 		BeforePush:   aws.BeforePush,
 		OnPhase:      r.enter,

@@ -15,6 +15,7 @@ import (
 	"net/http"
 	"os"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -35,16 +36,21 @@ import (
 // kaniko.
 type Builder interface {
 	Build(ctx context.Context, p *settings.Plan) (v1.Image, error)
-	// Registry returns the keychain and transport a push to registry uses,
-	// the same the build's own registry calls use.
-	Registry(p *settings.Plan, registry string) (authn.Keychain, http.RoundTripper, error)
+	// Transport returns the transport a push to registry uses, the same
+	// the build's own registry calls use.
+	Transport(p *settings.Plan, registry string) (http.RoundTripper, error)
 }
 
 // AWS is the AWS side of a run as the run sees it: awsecr.Session.
 type AWS interface {
 	Check(ctx context.Context) error
 	NoCache() bool
+	// WriteBuildConfig writes the credentials the build needs to the
+	// docker config; restore takes them away again.
+	WriteBuildConfig(ctx context.Context, pulls []string, cache bool) (restore func(), err error)
 	BeforePush(ctx context.Context, digest string) (skip []string, err error)
+	// Authorization is the registry token in memory, for the push.
+	authn.Authenticator
 }
 
 // Deps are the outside pieces a run uses; tests replace them.
@@ -56,6 +62,7 @@ type Deps struct {
 	Stderr  io.Writer // logs
 	Exe     string    // path of the running binary, for the safety guard
 	EUID    int
+	PID     int // this process's id: PID 1 or not changes what RUN steps can read
 	// NewAWS makes the AWS side; nil: awsecr with the real clients.
 	NewAWS func(ctx context.Context, p *settings.Plan, hook *redact.Hook) (AWS, error)
 	// Publish publishes the image; nil: push.Publish.
@@ -64,7 +71,7 @@ type Deps struct {
 
 // DefaultDeps are the real process's dependencies.
 func DefaultDeps(b Builder) Deps {
-	return Deps{Builder: b, Env: OSEnv(), Environ: os.Environ(), Stdout: os.Stdout, Stderr: os.Stderr, Exe: executable(), EUID: os.Geteuid()}
+	return Deps{Builder: b, Env: OSEnv(), Environ: os.Environ(), Stdout: os.Stdout, Stderr: os.Stderr, Exe: executable(), EUID: os.Geteuid(), PID: os.Getpid()}
 }
 
 // run is one execution: its plan, its phases and their times.
@@ -77,6 +84,9 @@ type run struct {
 	phases []phaseTime
 
 	phaseStart time.Time
+
+	factsOnce sync.Once
+	facts     buildFacts // of the Dockerfile: see dockerfile()
 }
 
 type phaseTime struct {
@@ -158,6 +168,9 @@ func (r *run) settle() (done bool, err error) {
 	}
 	r.hook.Add(s.AccessKey.Reveal(), s.SecretKey.Reveal(), s.SessionToken.Reveal(), s.BaseImagePassword.Reveal())
 	configureLogging(r.deps.Stderr, level, strings.TrimSpace(s.LogFormat), r.hook)
+	if hardenErr != nil {
+		logrus.Warnf("marking the process non-dumpable: %v; RUN steps may read its environment and memory", hardenErr)
+	}
 	for _, w := range warnings {
 		logrus.Warn(w)
 	}
@@ -227,16 +240,17 @@ func (r *run) hideBuildSecrets() {
 	}
 }
 
-// login signs in to AWS, writes a registry token to the docker config
-// (where kaniko's keychain looks first) and runs the checks before the
-// build.
+// login signs in to AWS, gets a registry token (kept in memory) and runs
+// the checks before the build.
 func (r *run) login(ctx context.Context) (AWS, error) {
 	r.hook.Add(r.plan.AWS.OIDCToken.Reveal(), r.plan.AWS.ExternalID.Reveal())
 	newAWS := r.deps.NewAWS
 	if newAWS == nil {
 		newAWS = r.realAWS
 	}
+	r.warnExposure()
 	aws, err := newAWS(ctx, r.plan, r.hook)
+	scrubEnv() // the AWS config has read the environment
 	if err != nil {
 		return nil, err
 	}
@@ -254,7 +268,7 @@ func (r *run) realAWS(ctx context.Context, p *settings.Plan, hook *redact.Hook) 
 		return nil, err
 	}
 	if p.Host != "" {
-		_, tr, err := r.deps.Builder.Registry(p, p.Host)
+		tr, err := r.deps.Builder.Transport(p, p.Host)
 		if err != nil {
 			return nil, err
 		}
@@ -280,11 +294,11 @@ func (r *run) build(ctx context.Context, aws AWS) (v1.Image, *push.Session, erro
 			return nil, nil, err
 		}
 		reg := tags[0].Context().Registry
-		kc, tr, err := r.deps.Builder.Registry(p, reg.Name())
+		tr, err := r.deps.Builder.Transport(p, reg.Name())
 		if err != nil {
 			return nil, nil, err
 		}
-		if sess, err = push.NewSession(ctx, kc, tr, reg); err != nil {
+		if sess, err = push.NewSession(ctx, aws, tr, reg); err != nil {
 			return nil, nil, err
 		}
 		go sess.Warm(ctx, tags[0])
@@ -296,7 +310,7 @@ func (r *run) build(ctx context.Context, aws AWS) (v1.Image, *push.Session, erro
 	}
 	logrus.Infof("building %s (context %s) for %s", p.Dockerfile, p.Context, strings.Join(p.Destinations(), ", "))
 	r.enter("build")
-	img, err := r.deps.Builder.Build(ctx, p)
+	img, err := r.buildWithCredentials(ctx, p, aws)
 	return img, sess, err
 }
 

@@ -14,7 +14,6 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go"
-	"github.com/google/go-containerregistry/pkg/authn"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/random"
 	"github.com/sirupsen/logrus"
@@ -81,22 +80,29 @@ func digestsOf(m map[string]string) func(context.Context, string, string) (strin
 	return func(_ context.Context, _, tag string) (string, error) { return m[tag], nil }
 }
 
-// fakeBuilder records the plan it built; its image is random.
+// fakeBuilder records the plan it built; its image is random. during,
+// when set, runs in the build and its error is the build's.
 type fakeBuilder struct {
 	mu     sync.Mutex
 	called bool
 	plan   settings.Plan
+	during func(ctx context.Context) error
 }
 
-func (b *fakeBuilder) Build(_ context.Context, p *settings.Plan) (v1.Image, error) {
+func (b *fakeBuilder) Build(ctx context.Context, p *settings.Plan) (v1.Image, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.called, b.plan = true, *p
+	if b.during != nil {
+		if err := b.during(ctx); err != nil {
+			return nil, err
+		}
+	}
 	return random.Image(64, 1)
 }
 
-func (b *fakeBuilder) Registry(*settings.Plan, string) (authn.Keychain, http.RoundTripper, error) {
-	return authn.NewMultiKeychain(), http.DefaultTransport, nil
+func (b *fakeBuilder) Transport(*settings.Plan, string) (http.RoundTripper, error) {
+	return http.DefaultTransport, nil
 }
 
 // fakePublish runs BeforePush as push.Publish does, with a made-up digest,
@@ -123,6 +129,14 @@ func (f *fakePublish) publish(ctx context.Context, _ v1.Image, _ *push.Session, 
 // AWS side over a fake registry service, a fake builder and a fake push.
 func runWithFakes(t *testing.T, env map[string]string, reg *fakeRegistry, facts func(context.Context, string, awsecr.Token) (awsecr.ImageFacts, error)) (*fakeBuilder, *fakePublish, string, error) {
 	t.Helper()
+	b := &fakeBuilder{}
+	pub, log, err := runWith(t, context.Background(), b, env, reg, facts)
+	return b, pub, log, err
+}
+
+// runWith is runWithFakes with a given builder and context.
+func runWith(t *testing.T, ctx context.Context, b *fakeBuilder, env map[string]string, reg *fakeRegistry, facts func(context.Context, string, awsecr.Token) (awsecr.ImageFacts, error)) (*fakePublish, string, error) {
+	t.Helper()
 	dir := t.TempDir()
 	if err := os.WriteFile(filepath.Join(dir, "Dockerfile"), []byte("FROM busybox\nRUN true\n"), 0o644); err != nil {
 		t.Fatal(err)
@@ -145,9 +159,9 @@ func runWithFakes(t *testing.T, env map[string]string, reg *fakeRegistry, facts 
 			return awsecr.ImageFacts{}, errors.New("no registry in unit tests")
 		}
 	}
-	b, pub := &fakeBuilder{}, &fakePublish{digest: digestA}
+	pub := &fakePublish{digest: digestA}
 	var stderr bytes.Buffer
-	err := Run(context.Background(), Deps{
+	err := Run(ctx, Deps{
 		Builder: b, Env: settings.Env{Lookup: os.LookupEnv, Dir: dir}, Stdout: &bytes.Buffer{}, Stderr: &stderr,
 		Exe: "/kaniko/kaniko-ecr", EUID: 0,
 		NewAWS: func(_ context.Context, p *settings.Plan, hook *redact.Hook) (AWS, error) {
@@ -155,7 +169,7 @@ func runWithFakes(t *testing.T, env map[string]string, reg *fakeRegistry, facts 
 		},
 		Publish: pub.publish,
 	})
-	return b, pub, stderr.String(), err
+	return pub, stderr.String(), err
 }
 
 func restoreLogger(t *testing.T) {

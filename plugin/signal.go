@@ -42,6 +42,7 @@ func SignalContext() (context.Context, func()) {
 		case <-ch: // a second signal: stop now
 		case <-time.After(exitDeadline):
 		}
+		runExitHooks()
 		os.Exit(ie.Code)
 	}()
 	return ctx, func() { signal.Stop(ch); cancel(nil) }

@@ -13,6 +13,9 @@
 # names listed in SANDBOX_ENV. SANDBOX_ROOTS: where throwaway roots are made
 # (default: $TMPDIR). SANDBOX_NOPIDNS=1: skip the pid namespace (so
 # /usr/bin/time -v around this script sees the build's memory).
+# SANDBOX_AS_PID1=1: run the binary as PID 1 of its pid namespace, as
+# `docker run` does (no init); by default bwrap's reaper is PID 1, and its
+# command line holds every --setenv value.
 # SANDBOX_BIND="host:guest ...": extra read-write binds (outputs under /addon).
 # SANDBOX_BIN_PATH: where the binary is mounted (default
 # /kaniko/kaniko-ecr; only /kaniko/ passes the plugin's safety guard; kaniko's
@@ -95,6 +98,7 @@ for pair in ${SANDBOX_BIND:-}; do
   BINDS+=(--bind "${pair%%:*}" "${pair#*:}")
 done
 PIDNS=(--unshare-pid)
+[ "${SANDBOX_AS_PID1:-0}" = 1 ] && PIDNS+=(--as-pid-1)
 [ "${SANDBOX_NOPIDNS:-0}" = 1 ] && PIDNS=()
 RESOLV=()
 [ -e /etc/resolv.conf ] && RESOLV=(--ro-bind /etc/resolv.conf /etc/resolv.conf)

@@ -44,6 +44,9 @@ type Clients struct {
 	// push's own transport, so that PLUGIN_SKIP_TLS_VERIFY and
 	// PLUGIN_REGISTRY_CERTIFICATE apply to them too; nil: the default.
 	Transport http.RoundTripper
+	// Scoper gets the build's narrowed token; nil: the credential mode
+	// takes no session policy, and the build gets the run's own token.
+	Scoper Scoper
 }
 
 const (
@@ -80,6 +83,7 @@ func NewClients(ctx context.Context, p *settings.Plan) (*Clients, error) {
 		}
 	}
 
+	base := cfg.Copy() // the credentials under any role, for the build's narrowed session
 	switch a := p.AWS; {
 	case a.OIDCToken != "":
 		// AssumeRoleWithWebIdentity is unsigned: no other credentials needed.
@@ -102,6 +106,7 @@ func NewClients(ctx context.Context, p *settings.Plan) (*Clients, error) {
 		c.Registry = publicECR{ecrpublic.NewFromConfig(cfg, func(o *ecrpublic.Options) { o.Region = settings.PublicRegion })}
 	} else {
 		c.Registry = privateECR{ecr.NewFromConfig(cfg)}
+		c.Scoper = newScoper(base, p)
 	}
 	return c, nil
 }

@@ -205,7 +205,8 @@ func TestEveryCredentialModeSignsWithTheRightKey(t *testing.T) {
 			if tc.plan != nil {
 				tc.plan(p)
 			}
-			if _, err := checkWith(t, p); err != nil {
+			s, err := checkWith(t, p)
+			if err != nil {
 				t.Fatalf("%v\n%s", err, log)
 			}
 			calls := api.Calls()
@@ -232,9 +233,11 @@ func TestEveryCredentialModeSignsWithTheRightKey(t *testing.T) {
 			if tc.check != nil {
 				tc.check(t, calls)
 			}
-			cfg, err := docker.Load(os.Getenv("DOCKER_CONFIG"))
-			if err != nil || cfg.Auths[standInHost].Auth == "" {
-				t.Errorf("docker config has no auth for %s: %v", standInHost, err)
+			if a, err := s.Authorization(); err != nil || a.Password == "" {
+				t.Errorf("the session holds no registry token: %v", err)
+			}
+			if _, err := os.Stat(filepath.Join(os.Getenv("DOCKER_CONFIG"), "config.json")); err == nil {
+				t.Error("the checks wrote the registry token to the docker config")
 			}
 			for _, secret := range []string{"static-secret", "env-secret", "local-secret", "local-session", testJWT, "not-a-registry"} {
 				if strings.Contains(log.String(), secret) {
@@ -542,7 +545,8 @@ func TestECRPublicUsesItsOwnAPIInUSEast1(t *testing.T) {
 		AccessKey: "AKIASTATIC", SecretKey: "static-secret", Cache: true, CacheTTL: time.Hour,
 		AWS: settings.AWSPlan{PublicAlias: "my-alias", CreateRepository: true, RepositoryPolicy: []byte(`{"Version":"2012-10-17"}`)},
 	}
-	if _, err := checkWith(t, p); err != nil {
+	s, err := checkWith(t, p)
+	if err != nil {
 		t.Fatalf("%v\n%s", err, log)
 	}
 	for _, c := range api.Calls() {
@@ -562,9 +566,14 @@ func TestECRPublicUsesItsOwnAPIInUSEast1(t *testing.T) {
 	if _, ok := api.PublicRepository("tools/app/cache"); !ok {
 		t.Error("the cache repository was not created")
 	}
+	restore, err := s.WriteBuildConfig(context.Background(), nil, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer restore()
 	cfg, err := docker.Load(os.Getenv("DOCKER_CONFIG"))
 	if err != nil || cfg.Auths["public.ecr.aws"].Auth == "" {
-		t.Errorf("docker config lacks public.ecr.aws: %v", err)
+		t.Errorf("the build's docker config lacks public.ecr.aws: %v", err)
 	}
 	if !strings.Contains(log.String(), "created repository tools/app in public.ecr.aws/my-alias") {
 		t.Errorf("log:\n%s", log)

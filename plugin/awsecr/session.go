@@ -12,8 +12,6 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/sirupsen/logrus"
-
-	"github.com/kaniko-ecr/kaniko-ecr/docker"
 )
 
 // Session is the AWS side of one run: the clients, the registry token
@@ -28,6 +26,8 @@ type Session struct {
 	token    Token
 	tokenAt  time.Time
 	identity string // caller ARN, empty when unknown
+	account  string // caller's account, empty when unknown
+	scoped   bool   // the build got a narrowed token: the push gets a fresh one
 
 	noCache bool              // the cache repository is missing
 	pending map[string]string // tag → digest it holds in an immutable repository, compared after the build
@@ -73,7 +73,7 @@ func (n notes) flush() {
 
 // check runs everything that must hold before kaniko builds: the
 // credentials sign in; then, concurrently, the caller identity is read,
-// a registry token is written to the docker config, the repository exists
+// a registry token is fetched (kept in memory), the repository exists
 // or is created (with its policies) and no requested tag conflicts with
 // an immutable one, and the cache repository exists or is created (if not,
 // the build goes on without cache). It returns the first problem that
@@ -136,7 +136,7 @@ func (s *Session) checkIdentity(ctx context.Context, n *notes) error {
 	}
 	arn, account := deref(out.Arn), deref(out.Account)
 	s.mu.Lock()
-	s.identity = arn
+	s.identity, s.account = arn, account
 	s.mu.Unlock()
 	n.info("AWS identity: %s (account %s)", arn, account)
 	if a := s.plan.AccountID; a != "" && account != "" && a != account && !s.plan.IsPublic() {
@@ -159,7 +159,9 @@ func (s *Session) registryName() string {
 	return "ECR"
 }
 
-// fetchToken gets a registry token and writes it to the docker config.
+// fetchToken gets a registry token and keeps it in memory: the push
+// authenticates from there (Authorization), and the build's docker config
+// gets it only when the build needs it (WriteBuildConfig).
 func (s *Session) fetchToken(ctx context.Context) error {
 	tok, err := s.clients.Registry.Token(ctx)
 	if err != nil {
@@ -173,18 +175,6 @@ func (s *Session) fetchToken(ctx context.Context) error {
 		return explain(s.plan, callToken, doing, err)
 	}
 	s.hook.Add(tok.Password)
-	dir := docker.Dir()
-	cfg, err := docker.Load(dir)
-	if err != nil {
-		return fmt.Errorf("reading docker config in %s: %w", dir, err)
-	}
-	if b := s.plan.BaseImage; b.Username != "" {
-		cfg.SetAuth(b.Registry, b.Username, b.Password.Reveal())
-	}
-	cfg.SetAuth(s.plan.Host, tok.User, tok.Password)
-	if err := cfg.Write(dir); err != nil {
-		return fmt.Errorf("writing docker config to %s: %w", dir, err)
-	}
 	s.mu.Lock()
 	s.token, s.tokenAt = tok, s.now()
 	s.mu.Unlock()
@@ -240,14 +230,19 @@ func (s *Session) refreshToken(ctx context.Context) error {
 	age := s.now().Sub(s.tokenAt)
 	left := s.token.ExpiresAt.Sub(s.now())
 	expires := !s.token.ExpiresAt.IsZero()
+	scoped := s.scoped
 	s.mu.Unlock()
-	if age < tokenMaxAge && (!expires || left >= tokenMinValidity) {
+	if !scoped && age < tokenMaxAge && (!expires || left >= tokenMinValidity) {
 		return nil
 	}
 	ctx, cancel := context.WithTimeout(ctx, checksTimeout)
 	defer cancel()
 	if err := s.fetchToken(ctx); err != nil {
 		return fmt.Errorf("refreshing the registry token before the push: %w", err)
+	}
+	if scoped {
+		logrus.Info("got the push's registry token, separate from the build's")
+		return nil
 	}
 	logrus.Infof("refreshed the registry token before the push (the first was %s old and valid for %s more)", age.Round(time.Second), left.Round(time.Second))
 	return nil

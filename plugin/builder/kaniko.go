@@ -9,10 +9,8 @@ import (
 	"path/filepath"
 
 	"github.com/chainguard-dev/kaniko/pkg/config"
-	"github.com/chainguard-dev/kaniko/pkg/creds"
 	"github.com/chainguard-dev/kaniko/pkg/executor"
 	"github.com/chainguard-dev/kaniko/pkg/util"
-	"github.com/google/go-containerregistry/pkg/authn"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
 	"github.com/kaniko-ecr/kaniko-ecr/plugin/settings"
@@ -58,19 +56,20 @@ func (Kaniko) Build(ctx context.Context, p *settings.Plan) (v1.Image, error) {
 	return img, nil
 }
 
-// Registry returns what a push to registry needs so that it sees what
-// kaniko's own push would: kaniko's keychain (the docker config first) and
-// kaniko's transport (registry certificates, skip-TLS settings).
-func (Kaniko) Registry(p *settings.Plan, registry string) (authn.Keychain, http.RoundTripper, error) {
+// Transport returns the transport a push to registry uses, the one
+// kaniko's own push would (registry certificates, skip-TLS settings). The
+// credentials do not come from kaniko's keychain: the run hands the push the
+// token it keeps in memory.
+func (Kaniko) Transport(p *settings.Plan, registry string) (http.RoundTripper, error) {
 	opts, err := Options(SpecOf(p))
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	tr, err := util.MakeTransport(opts.RegistryOptions, registry)
 	if err != nil {
-		return nil, nil, fmt.Errorf("making transport for %s: %w", registry, err)
+		return nil, fmt.Errorf("making transport for %s: %w", registry, err)
 	}
-	return creds.GetKeychain(), tr, nil
+	return tr, nil
 }
 
 // prepare does what kaniko's CLI does before DoBuild and a library caller

@@ -3,7 +3,7 @@
 // their architecture) into one multi-platform image index, pushes it under
 // every tag and reads each tag back. It builds nothing and never touches
 // "/". Like package push it knows neither kaniko nor AWS: the run hands it
-// a keychain, a transport and the hook to call before the push.
+// the registry credential, a transport and the hook to call before the push.
 package index
 
 import (
@@ -30,8 +30,8 @@ type Request struct {
 	Destinations []string      // full references with a tag, in one repository
 	Wait         time.Duration // how long to wait for sources not there yet
 
-	Keychain  authn.Keychain
-	Transport http.RoundTripper // nil: go-containerregistry's default
+	Auth      authn.Authenticator // every source is in the registry pushed to
+	Transport http.RoundTripper   // nil: go-containerregistry's default
 
 	// BeforePush, when set, is called with the index digest before anything
 	// is pushed; as in push.Request, it returns the destinations that
@@ -54,7 +54,7 @@ type Result struct {
 // assembles the index, pushes it under every destination and reads each
 // back.
 func Publish(ctx context.Context, req Request) (Result, error) {
-	opts := []remote.Option{remote.WithAuthFromKeychain(req.Keychain)}
+	opts := []remote.Option{remote.WithAuth(req.Auth)}
 	if req.Transport != nil {
 		opts = append(opts, remote.WithTransport(req.Transport))
 	}

@@ -45,7 +45,7 @@ func mustTag(t *testing.T, ref string) name.Tag {
 }
 
 func request(sources, dests []string) Request {
-	return Request{Sources: sources, Destinations: dests, Keychain: authn.NewMultiKeychain()}
+	return Request{Sources: sources, Destinations: dests, Auth: authn.Anonymous}
 }
 
 func TestPublishJoinsSourcesFromTwoRepositoriesUnderEveryTag(t *testing.T) {

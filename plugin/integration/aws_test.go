@@ -84,8 +84,11 @@ func TestCreateRepositoryThenPushThroughAnAssumedRole(t *testing.T) {
 	calls := callsSince(before)
 	for _, c := range calls {
 		want := "ROLEASIALOCAL"
-		if c.Op == "AssumeRole" {
+		switch {
+		case c.Op == "AssumeRole":
 			want = "AKIAITSTATIC"
+		case c.Op == "GetAuthorizationToken" && localecr.IsScoped(c.AccessKey):
+			want = "ROLESCOPEDASIALOCAL" // the build's narrowed token (the cache is on)
 		}
 		if c.AccessKey != want {
 			t.Errorf("%s signed by %q, want %q", c.Op, c.AccessKey, want)
@@ -206,8 +209,10 @@ func TestShortLivedTokenIsRefreshedBeforeThePush(t *testing.T) {
 	stack.API.SetTokenTTL(10 * time.Minute)
 	defer stack.API.SetTokenTTL(0)
 	before := len(stack.API.Calls())
-	r := runPlugin(t, writeFiles(t, map[string]string{"Dockerfile": "ARG BASE\nFROM ${BASE}\nRUN echo refresh > /r.txt\n"}), map[string]string{
-		"PLUGIN_REPO": "it/refresh", "PLUGIN_BUILD_ARGS": "BASE=" + baseImage,
+	// No base image from the registry and no cache: the build needs no
+	// token of its own, so the push's is the one checked before the build.
+	r := runPlugin(t, writeFiles(t, map[string]string{"Dockerfile": "FROM scratch\nCOPY r.txt /r.txt\n", "r.txt": "refresh\n"}), map[string]string{
+		"PLUGIN_REPO":          "it/refresh",
 		"PLUGIN_ASSUME_ROLE":   "arn:aws:iam::123456789012:role/oidc-push",
 		"PLUGIN_OIDC_TOKEN_ID": "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJpdCJ9.c2lnbmF0dXJl",
 	})

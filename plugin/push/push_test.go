@@ -1,6 +1,7 @@
 package push
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -47,6 +48,16 @@ func newTestRegistry(t testing.TB) *testRegistry {
 		tr.reqs = append(tr.reqs, request{r.Method, r.URL.Path, r.Proto, r.ContentLength})
 		tr.mu.Unlock()
 		time.Sleep(tr.delay)
+		// go-containerregistry's registry reads an upload's body while it
+		// holds its one lock; over HTTP/2 a body that waits for the
+		// connection's flow-control window can then deadlock with other
+		// streams waiting for that lock. Read it first.
+		body, err := io.ReadAll(r.Body)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		r.Body = io.NopCloser(bytes.NewReader(body))
 		reg.ServeHTTP(w, r)
 	}))
 	tr.srv.EnableHTTP2 = true

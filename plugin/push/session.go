@@ -2,8 +2,8 @@
 // tarball when asked, pushes it to every destination over one session
 // (blobs once, then every tag's manifest at once, so a tag is pushed whole or
 // not at all), and reads every tag back. It knows neither kaniko nor AWS:
-// the run hands it a keychain, a transport and a hook to call before the
-// push.
+// the run hands it an authenticator (the AWS side's token in memory), a
+// transport and a hook to call before the push.
 package push
 
 import (
@@ -36,33 +36,16 @@ type Session struct {
 	puller *remote.Puller
 }
 
-// NewSession prepares a session for reg. The credentials are resolved from
-// kc on every request, so a token refreshed during a long build is the one
-// the push sends; tr carries the registry's TLS settings, and large uploads
+// NewSession prepares a session for reg. auth is asked for the credentials
+// on every request (registries with basic auth, as ECR, want them on every
+// one), so a token refreshed in memory during a long build is the one the
+// push sends; tr carries the registry's TLS settings, and large uploads
 // leave it for HTTP/1.1 (see splitUploads).
-func NewSession(ctx context.Context, kc authn.Keychain, tr http.RoundTripper, reg name.Registry) (*Session, error) {
-	auth := keychainAuth{kc: kc, reg: reg}
+func NewSession(ctx context.Context, auth authn.Authenticator, tr http.RoundTripper, reg name.Registry) (*Session, error) {
 	if _, err := auth.Authorization(); err != nil {
 		return nil, fmt.Errorf("resolving credentials for %s: %w", reg.Name(), err)
 	}
 	return newSessionWith(ctx, auth, splitUploads(tr))
-}
-
-// keychainAuth resolves the credentials for reg from the keychain on every
-// use, so a registry token refreshed in the docker config during a long
-// build is the one the push sends (registries with basic auth, as ECR,
-// ask for it on every request).
-type keychainAuth struct {
-	kc  authn.Keychain
-	reg name.Registry
-}
-
-func (k keychainAuth) Authorization() (*authn.AuthConfig, error) {
-	a, err := k.kc.Resolve(k.reg)
-	if err != nil {
-		return nil, err
-	}
-	return a.Authorization()
 }
 
 func newSessionWith(ctx context.Context, auth authn.Authenticator, tr http.RoundTripper) (*Session, error) {

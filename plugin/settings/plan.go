@@ -35,9 +35,7 @@ type Plan struct {
 
 	AccessKey, SecretKey, SessionToken redact.Secret
 
-	// Skip, when set, says why the run builds nothing (auto tag on a
-	// branch that is not the default one).
-	Skip string
+	Skip string // set: why the run builds nothing (auto tag, not the default branch)
 
 	BaseImage BaseImageAuth
 

@@ -213,6 +213,7 @@ func envName(f reflect.StructField) string {
 // SettingInfo describes one variable for --help and README.md.
 type SettingInfo struct {
 	Env, Aliases, Default, Seed, Desc string
+	Secret                            bool // a redact.Secret field
 }
 
 // Infos lists every setting in declaration order.
@@ -226,6 +227,7 @@ func Infos() []SettingInfo {
 			Default: f.Tag.Get("default"),
 			Seed:    f.Tag.Get("seed"),
 			Desc:    f.Tag.Get("desc"),
+			Secret:  f.Type == reflect.TypeOf(redact.Secret("")),
 		})
 	}
 	return out

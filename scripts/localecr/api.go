@@ -195,7 +195,7 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if service == ServiceSTS {
-		a.serveSTS(w, op, call.AccessKey)
+		a.serveSTS(w, op, call.AccessKey, formValue(string(body), "Policy") != "")
 		return
 	}
 	in, ok := decodeECR(w, body)
@@ -205,9 +205,9 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if service == ServiceECRPublic {
-		a.serveECRPublic(w, op, in)
+		a.serveECRPublic(w, op, in, call.AccessKey)
 	} else {
-		a.serveECR(w, op, in)
+		a.serveECR(w, op, in, call.AccessKey)
 	}
 }
 
@@ -246,10 +246,10 @@ type ecrRequest struct {
 }
 
 // serveECR answers the ECR operations the plugin uses, with a.mu held.
-func (a *API) serveECR(w http.ResponseWriter, op string, in ecrRequest) {
+func (a *API) serveECR(w http.ResponseWriter, op string, in ecrRequest, accessKey string) {
 	switch op {
 	case "GetAuthorizationToken":
-		auth := a.authorizationData()
+		auth := a.authorizationData(accessKey)
 		auth["proxyEndpoint"] = "https://" + a.registryHost()
 		writeJSON(w, map[string]any{"authorizationData": []map[string]any{auth}})
 	case "DescribeRepositories":
@@ -298,7 +298,9 @@ func (a *API) serveECR(w http.ResponseWriter, op string, in ecrRequest) {
 
 // authorizationData is a token for the registry, valid for TokenTTL.
 // It is called with a.mu held.
-func (a *API) authorizationData() map[string]any {
+// authorizationData is a token for the registry: the scoped user's for
+// credentials of a session narrowed by a policy (IsScoped).
+func (a *API) authorizationData(accessKey string) map[string]any {
 	ttl := a.TokenTTL
 	if ttl == 0 {
 		ttl = 12 * time.Hour
@@ -306,6 +308,9 @@ func (a *API) authorizationData() map[string]any {
 	user, pass := "AWS", "not-a-registry"
 	if a.Registry != nil {
 		user, pass = a.Registry.User, a.Registry.Password
+		if IsScoped(accessKey) {
+			user, pass = a.Registry.ScopedUser, a.Registry.ScopedPassword
+		}
 	}
 	return map[string]any{
 		"authorizationToken": base64.StdEncoding.EncodeToString([]byte(user + ":" + pass)),

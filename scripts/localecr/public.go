@@ -11,10 +11,10 @@ func (a *API) publicRepoJSON(r *Repository) map[string]any {
 
 // serveECRPublic answers the ECR Public operations the plugin uses. ECR
 // Public repositories live apart from the private ones. a.mu is held.
-func (a *API) serveECRPublic(w http.ResponseWriter, op string, in ecrRequest) {
+func (a *API) serveECRPublic(w http.ResponseWriter, op string, in ecrRequest, accessKey string) {
 	switch op {
 	case "GetAuthorizationToken":
-		writeJSON(w, map[string]any{"authorizationData": a.authorizationData()})
+		writeJSON(w, map[string]any{"authorizationData": a.authorizationData(accessKey)})
 	case "DescribeRepositories":
 		describeRepositories(w, a.publicRepos, in.RepositoryNames, a.publicRepoJSON)
 	case "CreateRepository":

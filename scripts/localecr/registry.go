@@ -31,21 +31,27 @@ import (
 var RegistryBinary = "/usr/bin/docker-registry"
 
 // Registry is a running docker-registry that only speaks TLS and wants
-// basic auth as user AWS with Password.
+// basic auth as user AWS with Password, or as ScopedUser with
+// ScopedPassword: the token the local ECR issues to a session narrowed by a
+// policy, so tests can tell the two apart (the registry cannot enforce the
+// policy; ECR does).
 type Registry struct {
 	Addr     string // 127.0.0.1:port
 	User     string
 	Password string
-	CAFile   string // PEM of the self-signed certificate
-	Dir      string
-	cmd      *exec.Cmd
-	waitErr  chan error
+
+	ScopedUser, ScopedPassword string
+
+	CAFile  string // PEM of the self-signed certificate
+	Dir     string
+	cmd     *exec.Cmd
+	waitErr chan error
 }
 
 // StartRegistry starts a registry with its storage, certificate and
 // password file under dir.
 func StartRegistry(dir string) (*Registry, error) {
-	r := &Registry{Dir: dir, User: "AWS", Password: randomHex(24)}
+	r := &Registry{Dir: dir, User: "AWS", Password: randomHex(24), ScopedUser: "AWSSCOPED", ScopedPassword: randomHex(24)}
 	for _, d := range []string{"data", "certs", "auth"} {
 		if err := os.MkdirAll(filepath.Join(dir, d), 0o700); err != nil {
 			return nil, err
@@ -56,12 +62,16 @@ func StartRegistry(dir string) (*Registry, error) {
 		return nil, fmt.Errorf("making registry certificate: %w", err)
 	}
 	r.CAFile = cert
-	hash, err := bcrypt.GenerateFromPassword([]byte(r.Password), bcrypt.MinCost)
-	if err != nil {
-		return nil, err
+	var lines []byte
+	for _, up := range [][2]string{{r.User, r.Password}, {r.ScopedUser, r.ScopedPassword}} {
+		hash, err := bcrypt.GenerateFromPassword([]byte(up[1]), bcrypt.MinCost)
+		if err != nil {
+			return nil, err
+		}
+		lines = append(lines, up[0]+":"+string(hash)+"\n"...)
 	}
 	htpasswd := filepath.Join(dir, "auth", "htpasswd")
-	if err := os.WriteFile(htpasswd, []byte(r.User+":"+string(hash)+"\n"), 0o600); err != nil {
+	if err := os.WriteFile(htpasswd, lines, 0o600); err != nil {
 		return nil, err
 	}
 	// A free port can be taken between probing and binding: try a few.

@@ -1,0 +1,78 @@
+package policy
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+type policyDoc struct {
+	Version   string
+	Statement []struct {
+		Sid, Effect string
+		Action      []string
+		Resource    string
+	}
+}
+
+func TestBuildPolicyAllowsPullsFromTheRegistryAndPushesOnlyToTheCache(t *testing.T) {
+	pull := []string{"ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"}
+	push := []string{"ecr:BatchCheckLayerAvailability", "ecr:CompleteLayerUpload", "ecr:InitiateLayerUpload", "ecr:PutImage", "ecr:UploadLayerPart"}
+	type st struct {
+		Sid      string
+		Action   []string
+		Resource string
+	}
+	for _, tc := range []struct {
+		name, region, account, cache string
+		want                         []st
+	}{
+		{"cache", "eu-west-1", "123456789012", "team/app-cache", []st{
+			{"Token", []string{"ecr:GetAuthorizationToken"}, "*"},
+			{"Pull", pull, "arn:aws:ecr:eu-west-1:123456789012:repository/*"},
+			{"PushCache", push, "arn:aws:ecr:eu-west-1:123456789012:repository/team/app-cache"},
+		}},
+		{"no cache: no push at all", "us-east-1", "123456789012", "", []st{
+			{"Token", []string{"ecr:GetAuthorizationToken"}, "*"},
+			{"Pull", pull, "arn:aws:ecr:us-east-1:123456789012:repository/*"},
+		}},
+		{"China partition, account unknown", "cn-north-1", "", "c", []st{
+			{"Token", []string{"ecr:GetAuthorizationToken"}, "*"},
+			{"Pull", pull, "arn:aws-cn:ecr:cn-north-1:*:repository/*"},
+			{"PushCache", push, "arn:aws-cn:ecr:cn-north-1:*:repository/c"},
+		}},
+		{"GovCloud", "us-gov-west-1", "1", "", []st{
+			{"Token", []string{"ecr:GetAuthorizationToken"}, "*"},
+			{"Pull", pull, "arn:aws-us-gov:ecr:us-gov-west-1:1:repository/*"},
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			raw, err := Build(tc.region, tc.account, tc.cache)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var doc policyDoc
+			if err := json.Unmarshal([]byte(raw), &doc); err != nil {
+				t.Fatalf("not JSON: %v\n%s", err, raw)
+			}
+			if doc.Version != "2012-10-17" {
+				t.Errorf("Version %q", doc.Version)
+			}
+			var got []st
+			for _, s := range doc.Statement {
+				if s.Effect != "Allow" {
+					t.Errorf("statement %s: effect %q", s.Sid, s.Effect)
+				}
+				got = append(got, st{s.Sid, s.Action, s.Resource})
+			}
+			if diff := cmp.Diff(tc.want, got); diff != "" {
+				t.Errorf("(-want +got):\n%s", diff)
+			}
+			if strings.Contains(raw, "team/app\"") || strings.Contains(raw, "ecr:*") {
+				t.Errorf("the policy reaches further than the cache: %s", raw)
+			}
+		})
+	}
+}
