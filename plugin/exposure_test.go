@@ -28,7 +28,10 @@ func TestScrubbedEnvironmentHandsNoSecretToAChildProcess(t *testing.T) {
 		secrets[name] = v
 	}
 	t.Setenv("PLUGIN_REPO", "team/app")
-	scrubEnv()
+	// A variable a build secret was read from (PLUGIN_SECRETS_FROM_ENV).
+	t.Setenv("NPM_TOKEN", "secret-value-npm")
+	secrets["NPM_TOKEN"] = "secret-value-npm"
+	scrubEnv("NPM_TOKEN")
 	out, err := exec.Command("/usr/bin/env").Output()
 	if err != nil {
 		t.Fatal(err)

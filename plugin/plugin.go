@@ -250,7 +250,7 @@ func (r *run) login(ctx context.Context) (AWS, error) {
 	}
 	r.warnExposure()
 	aws, err := newAWS(ctx, r.plan, r.hook)
-	scrubEnv() // the AWS config has read the environment
+	scrubEnv(r.plan.SecretEnv...) // the AWS config has read the environment
 	if err != nil {
 		return nil, err
 	}

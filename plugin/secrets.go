@@ -38,8 +38,11 @@ func secretVars() []string {
 // child process (a credential helper, anything started with the inherited
 // environment) is handed one. /proc/<pid>/environ keeps the values the
 // process started with: Harden is what keeps that out of reach.
-func scrubEnv() {
-	for _, name := range secretVars() {
+//
+// extra names more variables to remove: those the build secrets were read
+// from (PLUGIN_SECRETS_FROM_ENV, PLUGIN_SECRET's env=).
+func scrubEnv(extra ...string) {
+	for _, name := range append(secretVars(), extra...) {
 		if _, ok := os.LookupEnv(name); ok {
 			if err := os.Unsetenv(name); err != nil {
 				logrus.Warnf("removing %s from the environment: %v", name, err)

@@ -17,9 +17,10 @@ import (
 	"github.com/kaniko-ecr/kaniko-ecr/plugin/settings/buildinput"
 )
 
-// buildSecrets resolves every build secret's value. Values are read during
-// validation so that a missing variable or file is reported with the rest.
-func buildSecrets(s *Settings, env Env, bad reporter) map[string]redact.Secret {
+// buildSecrets resolves every build secret's value, and notes the
+// variables they came from. Values are read during validation so that a
+// missing variable or file is reported with the rest.
+func buildSecrets(s *Settings, env Env, p *Plan, bad reporter) {
 	type sourced struct {
 		envVar string
 		src    buildinput.Source
@@ -42,7 +43,6 @@ func buildSecrets(s *Settings, env Env, bad reporter) map[string]redact.Secret {
 			}
 		}
 	}
-	out := map[string]redact.Secret{}
 	from := map[string]string{}
 	for _, a := range all {
 		if prev, dup := from[a.src.ID]; dup {
@@ -55,12 +55,14 @@ func buildSecrets(s *Settings, env Env, bad reporter) map[string]redact.Secret {
 			bad("%s: %v", a.envVar, err)
 			continue
 		}
-		out[a.src.ID] = v
+		if p.BuildSecrets == nil {
+			p.BuildSecrets = map[string]redact.Secret{}
+		}
+		p.BuildSecrets[a.src.ID] = v
+		if a.src.Env != "" {
+			p.SecretEnv = append(p.SecretEnv, a.src.Env)
+		}
 	}
-	if len(out) == 0 {
-		return nil
-	}
-	return out
 }
 
 // validateBuildKit resolves the build secrets, the SSH key and the cache
@@ -68,7 +70,7 @@ func buildSecrets(s *Settings, env Env, bad reporter) map[string]redact.Secret {
 // against them: whatever kaniko would drop is either rewritten into what
 // kaniko can build, or refused here naming the file and line.
 func validateBuildKit(s *Settings, env Env, p *Plan, bad reporter) {
-	p.BuildSecrets = buildSecrets(s, env, bad)
+	buildSecrets(s, env, p, bad)
 	if key := s.SSHAgentKey; strings.TrimSpace(key.Reveal()) != "" {
 		// The key is never echoed, not even in part.
 		if _, err := ssh.ParseRawPrivateKey([]byte(key.Reveal())); err != nil {

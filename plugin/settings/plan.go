@@ -61,6 +61,7 @@ type Plan struct {
 	// mounts are kept between builds, and what the front end made of the
 	// Dockerfile (kaniko's Dockerfile, the steps, history and checksums).
 	BuildSecrets   map[string]redact.Secret
+	SecretEnv      []string // the variables build secrets were read from
 	SSHKey         redact.Secret
 	CacheMountDir  string
 	CacheMountRepo string             // full repository for cache mounts kept in the registry

@@ -23,10 +23,9 @@ func (e *ValidationError) Error() string {
 
 // Env is how validation sees the environment.
 type Env struct {
-	Lookup func(string) (string, bool)
-	Dir    string // working directory (the workspace)
-	// BinfmtDir is where binfmt handlers are listed; empty: the kernel's.
-	BinfmtDir string
+	Lookup    func(string) (string, bool)
+	Dir       string // working directory (the workspace)
+	BinfmtDir string // where binfmt handlers are listed; empty: the kernel's
 	Exe       string // the running binary, which runs the front end's steps; empty: <KANIKO_DIR>/kaniko-ecr
 	// MountPoint returns the mount point a path lives on. Set only inside
 	// a container, where outputs must not land on the container's "/".
@@ -38,10 +37,7 @@ func (e Env) get(k string) string {
 	return strings.TrimSpace(v)
 }
 
-func (e Env) isSet(k string) bool {
-	_, ok := e.Lookup(k)
-	return ok
-}
+func (e Env) isSet(k string) (ok bool) { _, ok = e.Lookup(k); return }
 
 // endpointOverride reports whether an AWS endpoint override is set, the
 // only case in which a non-ECR registry host is allowed.
