@@ -120,12 +120,20 @@ func TestCacheIsSharedByStepsWithTheSameIDAndKeptInTheStore(t *testing.T) {
 	f.same(before)
 }
 
-func TestBindCopiesFromTheContextReadOnlyKeepingLinksAndModes(t *testing.T) {
+// A bind from the context is what BuildKit shows (compared with it in
+// plugin/integration/runtime): the context's modes, read-only or not, and
+// every file owned by root, whoever owns the checkout.
+func TestBindCopiesFromTheContextKeepingLinksAndModesOwnedByRoot(t *testing.T) {
 	f := newFixture(t)
 	mustWrite(t, filepath.Join(f.ctx, "a"), "A", 0o750)
 	mustWrite(t, filepath.Join(f.ctx, "d", "b"), "B", 0o644)
 	if err := os.Symlink("a", filepath.Join(f.ctx, "link")); err != nil {
 		t.Fatal(err)
+	}
+	for _, p := range []string{"a", "d", "link"} {
+		if err := os.Lchown(filepath.Join(f.ctx, p), 1000, 2000); err != nil {
+			t.Skipf("needs root to give the context another owner: %v", err)
+		}
 	}
 	mustWrite(t, f.in("/src/original"), "image", 0o644)
 	file := f.add("s", dockerfile.Step{Mounts: []dockerfile.Mount{
@@ -142,8 +150,13 @@ func TestBindCopiesFromTheContextReadOnlyKeepingLinksAndModes(t *testing.T) {
 	if l, err := os.Readlink(f.in("/src/link")); err != nil || l != "a" {
 		t.Errorf("link is %q, %v", l, err)
 	}
-	if mode, _, _ := stat(t, f.in("/src/a")); mode != 0o550 {
-		t.Errorf("read-only copy of a 750 file is %o", mode)
+	for p, want := range map[string]uint32{"/src/a": 0o750, "/src/d": 0o755, "/src/d/b": 0o644} {
+		if mode, uid, gid := stat(t, f.in(p)); mode != want || uid != 0 || gid != 0 {
+			t.Errorf("read-only copy %s is %o %d:%d, want %o 0:0", p, mode, uid, gid, want)
+		}
+	}
+	if _, uid, gid := stat(t, f.in("/src/link")); uid != 0 || gid != 0 {
+		t.Errorf("link is owned by %d:%d", uid, gid)
 	}
 	if _, err := os.Stat(f.in("/src/original")); !os.IsNotExist(err) {
 		t.Errorf("the image's /src is not hidden: %v", err)

@@ -242,10 +242,11 @@ func (se *session) cache(m dockerfile.Mount) error {
 	return nil
 }
 
-// bind copies from the build context. rw=false cannot be enforced without
-// mount syscalls: the copy loses its write bits, which stops a USER other
-// than root but not root. Writes are discarded either way, as the copy is
-// removed after the step.
+// bind copies from the build context, as BuildKit shows it: modes as in
+// the context, every file owned by root (BuildKit's clients send the
+// context with uid and gid 0). rw=false cannot be enforced without mount
+// syscalls; writes are discarded either way, as the copy is removed after
+// the step.
 func (se *session) bind(m dockerfile.Mount) error {
 	if m.From != "" {
 		return fmt.Errorf("binding from %q is not supported here, only from the build context", m.From)
@@ -267,7 +268,7 @@ func (se *session) bind(m dockerfile.Mount) error {
 		return err
 	}
 	se.fs.Created(dst)
-	return rootfs.CopyTree(src, dst, m.ReadOnly)
+	return rootfs.CopyTree(src, dst, true)
 }
 
 // tmpfs is an empty directory, world-writable like a fresh tmpfs. Size is

@@ -65,6 +65,7 @@ func run(m *testing.M) int {
 		return 1
 	}
 	defer stack.Stop()
+	defer stopReference()
 	if base, err = stack.PushBase("base/busybox"); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1

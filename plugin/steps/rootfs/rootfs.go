@@ -200,10 +200,10 @@ func Move(src, dst string) error {
 }
 
 // CopyTree copies src to dst keeping symlinks, modes, owners and
-// modification times. readOnly clears every write bit of the copy.
+// modification times; with asRoot every copy is owned by 0:0 instead.
 // Devices, pipes and sockets are skipped: a build context or cache has no
 // use for them.
-func CopyTree(src, dst string, readOnly bool) error {
+func CopyTree(src, dst string, asRoot bool) error {
 	var dirs []func() error
 	err := filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
@@ -213,7 +213,7 @@ func CopyTree(src, dst string, readOnly bool) error {
 		if err != nil {
 			return err
 		}
-		finish, err := copyEntry(p, filepath.Join(dst, rel), readOnly)
+		finish, err := copyEntry(p, filepath.Join(dst, rel), asRoot)
 		if finish != nil {
 			dirs = append(dirs, finish)
 		}
@@ -229,15 +229,15 @@ func CopyTree(src, dst string, readOnly bool) error {
 
 // copyEntry copies one file system entry; a directory's contents are
 // copied by the caller's Walk, which calls the returned function after.
-func copyEntry(src, dst string, readOnly bool) (func() error, error) {
+func copyEntry(src, dst string, asRoot bool) (func() error, error) {
 	fi, err := os.Lstat(src)
 	if err != nil {
 		return nil, err
 	}
 	st := fi.Sys().(*syscall.Stat_t)
 	mode, uid, gid := st.Mode&^syscall.S_IFMT, int(st.Uid), int(st.Gid)
-	if readOnly {
-		mode &^= 0o222
+	if asRoot {
+		uid, gid = 0, 0
 	}
 	switch {
 	case fi.Mode()&fs.ModeSymlink != 0:
