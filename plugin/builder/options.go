@@ -6,12 +6,15 @@ package builder
 
 import (
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/chainguard-dev/kaniko/pkg/config"
 	"github.com/chainguard-dev/kaniko/pkg/constants"
 	"github.com/containerd/platforms"
 	"github.com/google/go-containerregistry/pkg/name"
+	specs "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/kaniko-ecr/kaniko-ecr/plugin/settings"
 )
@@ -115,7 +118,7 @@ func Options(spec Spec) (*config.KanikoOptions, error) {
 			return nil, fmt.Errorf("destination %q: %w", d, err)
 		}
 	}
-	for _, a := range spec.BuildArgs {
+	for _, a := range append(slices.Clone(spec.BuildArgs), platformArgs(o.CustomPlatform, spec.BuildArgs)...) {
 		if err := o.BuildArgs.Set(a); err != nil {
 			return nil, fmt.Errorf("build arg: %w", err)
 		}
@@ -182,4 +185,35 @@ func applyFlags(o *config.KanikoOptions, f settings.KanikoFlags) error {
 // hostPlatform is what kaniko's CLI defaults --custom-platform to.
 func hostPlatform() string {
 	return platforms.Format(platforms.Normalize(platforms.DefaultSpec()))
+}
+
+// platformArgs are the build args BuildKit sets by itself, which kaniko
+// does not: TARGETPLATFORM, TARGETOS, TARGETARCH and TARGETVARIANT for the
+// platform built for, the BUILD* ones for this machine. A Dockerfile still
+// declares them with ARG to use them, as with BuildKit; a build arg the
+// user gives wins.
+func platformArgs(target string, given []string) []string {
+	set := map[string]bool{}
+	for _, a := range given {
+		k, _, _ := strings.Cut(a, "=")
+		set[k] = true
+	}
+	var out []string
+	add := func(prefix string, p specs.Platform) {
+		for _, kv := range [][2]string{
+			{prefix + "PLATFORM", platforms.Format(p)}, {prefix + "OS", p.OS},
+			{prefix + "ARCH", p.Architecture}, {prefix + "VARIANT", p.Variant},
+		} {
+			if !set[kv[0]] {
+				out = append(out, kv[0]+"="+kv[1])
+			}
+		}
+	}
+	t, err := platforms.Parse(target)
+	if err != nil {
+		return nil // validation checked the platform; kaniko reports it otherwise
+	}
+	add("TARGET", platforms.Normalize(t))
+	add("BUILD", platforms.Normalize(platforms.DefaultSpec()))
+	return out
 }

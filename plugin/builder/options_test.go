@@ -1,9 +1,11 @@
 package builder
 
 import (
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/containerd/platforms"
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/kaniko-ecr/kaniko-ecr/plugin/settings"
@@ -42,7 +44,7 @@ func TestOptionsCarryTheSpecAndKanikoCLIDefaults(t *testing.T) {
 		{"dockerfile", o.DockerfilePath, spec.Dockerfile},
 		{"context", o.SrcContext, spec.Context},
 		{"destinations", []string(o.Destinations), spec.Destinations},
-		{"build args", []string(o.BuildArgs), spec.BuildArgs},
+		{"build args", []string(o.BuildArgs)[:len(spec.BuildArgs)], spec.BuildArgs},
 		{"labels", []string(o.Labels), spec.Labels},
 		{"target", o.Target, "final"},
 		{"snapshot", o.SnapshotMode, "redo"},
@@ -100,5 +102,28 @@ func BenchmarkOptions(b *testing.B) {
 		if _, err := Options(spec); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+func TestBuildKitsPlatformArgsAreSetUnlessGiven(t *testing.T) {
+	o, err := Options(Spec{Platform: "linux/arm/v7", BuildArgs: []string{"TARGETOS=custom"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for _, a := range o.BuildArgs {
+		k, v, _ := strings.Cut(a, "=")
+		if _, dup := got[k]; dup {
+			t.Errorf("%s is set twice", k)
+		}
+		got[k] = v
+	}
+	host := platforms.Normalize(platforms.DefaultSpec())
+	want := map[string]string{
+		"TARGETOS": "custom", "TARGETPLATFORM": "linux/arm/v7", "TARGETARCH": "arm", "TARGETVARIANT": "v7",
+		"BUILDPLATFORM": platforms.Format(host), "BUILDOS": host.OS, "BUILDARCH": host.Architecture, "BUILDVARIANT": host.Variant,
+	}
+	if d := cmp.Diff(want, got); d != "" {
+		t.Errorf("build args (-want +got):\n%s", d)
 	}
 }
