@@ -8,6 +8,7 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/sirupsen/logrus"
 
+	"github.com/kaniko-ecr/kaniko-ecr/plugin/dockerfile"
 	"github.com/kaniko-ecr/kaniko-ecr/plugin/settings"
 )
 
@@ -17,7 +18,7 @@ func (r *run) dockerfile() buildFacts {
 		if r.plan.PushOnly {
 			return // nothing is built
 		}
-		r.facts = readBuildFacts(r.plan.Dockerfile, r.plan.BuildArgs)
+		r.facts = factsOf(r.plan.Frontend)
 	})
 	return r.facts
 }
@@ -100,4 +101,23 @@ func runExitHooks() {
 
 func init() {
 	logrus.RegisterExitHandler(runExitHooks)
+}
+
+// buildFacts is what the run must know of the Dockerfile before kaniko
+// reads it: which registries the build pulls from (so the docker config
+// gets only those credentials) and whether it has RUN steps (which can read
+// whatever the build's root and its parent process expose).
+type buildFacts struct {
+	pulls   []string // registry hosts of the images FROM and COPY --from name
+	unknown bool     // an image the front end could not resolve
+	hasRun  bool
+}
+
+// factsOf takes the facts from the Dockerfile front end's result; without
+// one it assumes the worst: pulls from anywhere, RUN steps.
+func factsOf(res *dockerfile.Result) buildFacts {
+	if res == nil {
+		return buildFacts{unknown: true, hasRun: true}
+	}
+	return buildFacts{pulls: res.Pulls, unknown: res.PullsUnknown, hasRun: len(res.Runs) > 0}
 }

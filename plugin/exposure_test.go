@@ -14,6 +14,7 @@ import (
 
 	"github.com/sirupsen/logrus"
 
+	"github.com/kaniko-ecr/kaniko-ecr/plugin/dockerfile"
 	"github.com/kaniko-ecr/kaniko-ecr/plugin/redact"
 	"github.com/kaniko-ecr/kaniko-ecr/plugin/settings"
 )
@@ -47,14 +48,7 @@ func TestScrubbedEnvironmentHandsNoSecretToAChildProcess(t *testing.T) {
 }
 
 func TestExposureWarningOnlyForStaticKeysRunStepsAndAnotherPID1(t *testing.T) {
-	dir := t.TempDir()
-	withRun := filepath.Join(dir, "Dockerfile.run")
-	noRun := filepath.Join(dir, "Dockerfile.copy")
-	for path, body := range map[string]string{withRun: "FROM scratch\nRUN true\n", noRun: "FROM scratch\nCOPY a /a\n"} {
-		if err := os.WriteFile(path, []byte(body), 0o600); err != nil {
-			t.Fatal(err)
-		}
-	}
+	withRun, noRun := "FROM scratch\nRUN true\n", "FROM scratch\nCOPY a /a\n"
 	for _, tc := range []struct {
 		name       string
 		pid        int
@@ -77,7 +71,11 @@ func TestExposureWarningOnlyForStaticKeysRunStepsAndAnotherPID1(t *testing.T) {
 			var log bytes.Buffer
 			logrus.SetOutput(&log)
 			t.Cleanup(func() { logrus.SetOutput(os.Stderr) })
-			r := &run{deps: Deps{PID: tc.pid}, plan: &settings.Plan{Dockerfile: tc.dockerfile, AccessKey: redact.Secret(tc.access)}}
+			res, probs := dockerfile.Analyze([]byte(tc.dockerfile), dockerfile.Options{File: "Dockerfile", Helper: "/kaniko/kaniko-ecr", StepDir: "/kaniko/steps"})
+			if len(probs) != 0 {
+				t.Fatal(probs)
+			}
+			r := &run{deps: Deps{PID: tc.pid}, plan: &settings.Plan{Frontend: res, AccessKey: redact.Secret(tc.access)}}
 			r.warnExposure()
 			got := strings.Contains(log.String(), "IRSA or OIDC")
 			if got != tc.warn {
@@ -140,5 +138,15 @@ func TestExitHooksRunOnAFatalLogLine(t *testing.T) {
 	runExitHooks()
 	if ran != 1 {
 		t.Errorf("the hook ran %d times, want once while registered", ran)
+	}
+}
+
+func TestBuildFactsComeFromTheFrontEndOrAssumeTheWorst(t *testing.T) {
+	if f := factsOf(nil); !f.unknown || !f.hasRun {
+		t.Errorf("%+v: without the front end's result the build must count as pulling from anywhere and running steps", f)
+	}
+	res := &dockerfile.Result{Pulls: []string{"quay.io"}, Runs: []dockerfile.StageRun{{Line: 2}}}
+	if f := factsOf(res); f.unknown || !f.hasRun || len(f.pulls) != 1 || f.pulls[0] != "quay.io" {
+		t.Errorf("%+v", f)
 	}
 }

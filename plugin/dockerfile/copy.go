@@ -32,6 +32,7 @@ func (a *analysis) copyCmd(n *parser.Node, c *instructions.CopyCommand) bool {
 		ok = false
 	}
 	ok = a.chmod(line, "COPY", c.Chmod) && ok
+	a.copyFrom(c.From)
 	// kaniko indexes its stage list with a numeric --from when it skips
 	// unused stages, and panics when the index is out of range.
 	if i, err := strconv.Atoi(c.From); err == nil && (i < 0 || i >= len(a.stages)-1) {

@@ -47,6 +47,9 @@ type Options struct {
 	// build context ("" for the whole context): bind mounts from the context
 	// are part of their step's cache key.
 	ContentHash func(source string) (string, error)
+	// BuildArgs are the build args given (NAME=value), for the global ARGs
+	// a FROM names.
+	BuildArgs []string
 	// Platform is the os/arch[/variant] kaniko pulls every base image for;
 	// empty means this machine's platform.
 	Platform string
@@ -87,6 +90,11 @@ type Result struct {
 	// Runs names each stage that has RUN instructions, with the line of
 	// its first: such a stage executes programs of its platform.
 	Runs []StageRun
+	// Pulls are the registries the build pulls images from (FROM, COPY
+	// --from); PullsUnknown is set when a reference could not be resolved
+	// here, so the build may pull from anywhere.
+	Pulls        []string
+	PullsUnknown bool
 	// Warnings are findings that do not stop the build.
 	Warnings []Problem
 }
@@ -207,6 +215,7 @@ type analysis struct {
 	res      *Result
 	problems []Problem
 	stages   []stage
+	meta     map[string]string // global ARGs, for FROM
 	// written holds the created_by of every instruction left as written,
 	// so a rewritten one never gets a created_by that is already taken.
 	written map[string]bool
@@ -275,8 +284,9 @@ func (a *analysis) node(n *parser.Node) {
 		a.from(n, st)
 		return
 	}
-	if _, ok := v.(*instructions.ArgCommand); ok && len(a.stages) == 0 {
+	if c, ok := v.(*instructions.ArgCommand); ok && len(a.stages) == 0 {
 		a.noFlags(n, name)
+		a.metaArg(c)
 		return // a global ARG, before the first FROM
 	}
 	if len(a.stages) == 0 {
@@ -379,21 +389,4 @@ func heredocs(n *parser.Node) []Heredoc {
 		out = append(out, Heredoc{Name: h.Name, Data: h.Content, Chomp: h.Chomp, Expand: h.Expand, FD: h.FileDescriptor})
 	}
 	return out
-}
-
-// StageRun is a stage with RUN instructions: its index, its name (empty
-// when unnamed) and the line of its first RUN.
-type StageRun struct {
-	Stage int
-	Name  string
-	Line  int
-}
-
-// noteRun records the current stage's first RUN.
-func (a *analysis) noteRun(line int) {
-	i := len(a.stages) - 1
-	if n := len(a.res.Runs); i < 0 || n > 0 && a.res.Runs[n-1].Stage == i {
-		return
-	}
-	a.res.Runs = append(a.res.Runs, StageRun{Stage: i, Name: a.stages[i].name, Line: line})
 }

@@ -21,6 +21,7 @@ var defaultShell = []string{"/bin/sh", "-c"}
 // other base image the default shell is assumed, because its config is
 // unknown before the build.
 func (a *analysis) from(n *parser.Node, st *instructions.Stage) {
+	a.pull(st.BaseName)
 	shell := defaultShell
 	base := strings.ToLower(st.BaseName)
 	for _, prev := range a.stages {
@@ -125,4 +126,21 @@ func rangeLine(loc []parser.Range) int {
 		return 0
 	}
 	return loc[0].Start.Line
+}
+
+// StageRun is a stage with RUN instructions: its index, its name (empty
+// when unnamed) and the line of its first RUN.
+type StageRun struct {
+	Stage int
+	Name  string
+	Line  int
+}
+
+// noteRun records the current stage's first RUN.
+func (a *analysis) noteRun(line int) {
+	i := len(a.stages) - 1
+	if n := len(a.res.Runs); i < 0 || n > 0 && a.res.Runs[n-1].Stage == i {
+		return
+	}
+	a.res.Runs = append(a.res.Runs, StageRun{Stage: i, Name: a.stages[i].name, Line: line})
 }

@@ -110,6 +110,7 @@ func validateBuildKit(s *Settings, env Env, p *Plan, bad reporter) {
 		Helper:      cmp.Or(env.Exe, kanikoDir(env)+"/kaniko-ecr"),
 		StepDir:     StepDir(kanikoDir(env)),
 		Platform:    p.Platform,
+		BuildArgs:   p.BuildArgs,
 		ContentHash: buildinput.ContextHash(p.Context),
 	})
 	for _, pr := range probs {
