@@ -1,14 +1,11 @@
 package integration
 
 import (
-	"archive/tar"
-	"io"
 	"strings"
 	"testing"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
-	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 )
 
@@ -25,39 +22,16 @@ RUN echo extra > /app/extra.txt
 `
 
 // pulled reads an image back from the registry and returns it with its
-// flattened files.
+// flattened files (the content of those under 64 KiB).
 func pulled(t *testing.T, ref string) (v1.Image, map[string]string) {
 	t.Helper()
-	r, err := name.ParseReference(ref)
-	if err != nil {
-		t.Fatal(err)
-	}
-	opts, err := stack.Registry.Options()
-	if err != nil {
-		t.Fatal(err)
-	}
-	img, err := remote.Image(r, opts...)
-	if err != nil {
-		t.Fatalf("reading %s back: %v", ref, err)
-	}
+	img, raw := readBack(t, ref)
 	files := map[string]string{}
-	rc := mutate.Extract(img)
-	defer rc.Close()
-	tr := tar.NewReader(rc)
-	for {
-		h, err := tr.Next()
-		if err == io.EOF {
-			break
+	for name, body := range raw {
+		if len(body) >= 1<<16 {
+			body = nil
 		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		body := ""
-		if h.Typeflag == tar.TypeReg && h.Size < 1<<16 {
-			b, _ := io.ReadAll(tr)
-			body = string(b)
-		}
-		files[strings.TrimPrefix(h.Name, "./")] = body
+		files[name] = string(body)
 	}
 	return img, files
 }

@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 
@@ -44,6 +45,14 @@ func basicAuth(user, password string) string {
 // imageBytes reads an image back and returns every file's content, whole.
 func imageBytes(t *testing.T, ref string) map[string][]byte {
 	t.Helper()
+	_, files := readBack(t, ref)
+	return files
+}
+
+// readBack reads an image back from the registry and flattens it: every
+// regular file's content by path.
+func readBack(t *testing.T, ref string) (v1.Image, map[string][]byte) {
+	t.Helper()
 	r, err := name.ParseReference(ref)
 	if err != nil {
 		t.Fatal(err)
@@ -68,10 +77,13 @@ func imageBytes(t *testing.T, ref string) map[string][]byte {
 		if err != nil {
 			t.Fatal(err)
 		}
-		b, _ := io.ReadAll(tr)
-		files[strings.TrimPrefix(h.Name, "./")] = b
+		var body []byte
+		if h.Typeflag == tar.TypeReg {
+			body, _ = io.ReadAll(tr)
+		}
+		files[strings.TrimPrefix(h.Name, "./")] = body
 	}
-	return files
+	return img, files
 }
 
 // A RUN step that tries every route finds none of the pipeline's

@@ -77,7 +77,15 @@ func BusyboxImage() (v1.Image, error) {
 	if err := tw.Close(); err != nil {
 		return nil, err
 	}
-	data := buf.Bytes()
+	return ImageFromTar(buf.Bytes(), func(cf *v1.ConfigFile) {
+		cf.Config.Env = []string{"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"}
+		cf.Config.Cmd = []string{"/bin/sh"}
+	})
+}
+
+// ImageFromTar makes a one-layer linux image for this machine's
+// architecture from a tar, with configure filling in its config.
+func ImageFromTar(data []byte, configure func(*v1.ConfigFile)) (v1.Image, error) {
 	layer, err := tarball.LayerFromOpener(func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(data)), nil })
 	if err != nil {
 		return nil, err
@@ -92,8 +100,7 @@ func BusyboxImage() (v1.Image, error) {
 	}
 	cf = cf.DeepCopy()
 	cf.OS, cf.Architecture = "linux", runtime.GOARCH
-	cf.Config.Env = []string{"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"}
-	cf.Config.Cmd = []string{"/bin/sh"}
+	configure(cf)
 	return mutate.ConfigFile(img, cf)
 }
 

@@ -25,10 +25,8 @@ import (
 
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
-	"github.com/google/go-containerregistry/pkg/v1/empty"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
-	"github.com/google/go-containerregistry/pkg/v1/tarball"
 	"golang.org/x/crypto/ssh"
 	"golang.org/x/crypto/ssh/agent"
 
@@ -181,24 +179,10 @@ func frontendImage(bin string) (v1.Image, error) {
 	if err := tw.Close(); err != nil {
 		return nil, err
 	}
-	data := buf.Bytes()
-	layer, err := tarball.LayerFromOpener(func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(data)), nil })
-	if err != nil {
-		return nil, err
-	}
-	img, err := mutate.AppendLayers(empty.Image, layer)
-	if err != nil {
-		return nil, err
-	}
-	cf, err := img.ConfigFile()
-	if err != nil {
-		return nil, err
-	}
-	cf = cf.DeepCopy()
-	cf.OS, cf.Architecture = "linux", runtime.GOARCH
-	cf.Config.Entrypoint = []string{"/bin/dockerfile-frontend"}
-	cf.Config.Labels = map[string]string{"moby.buildkit.frontend.network.none": "true"}
-	return mutate.ConfigFile(img, cf)
+	return localecr.ImageFromTar(buf.Bytes(), func(cf *v1.ConfigFile) {
+		cf.Config.Entrypoint = []string{"/bin/dockerfile-frontend"}
+		cf.Config.Labels = map[string]string{"moby.buildkit.frontend.network.none": "true"}
+	})
 }
 
 // startPlainRegistry starts Debian's docker-registry on a free loopback
