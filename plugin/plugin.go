@@ -48,6 +48,9 @@ type AWS interface {
 	// WriteBuildConfig writes the credentials the build needs to the
 	// docker config; restore takes them away again.
 	WriteBuildConfig(ctx context.Context, pulls []string, cache bool) (restore func(), err error)
+	// Refresh renews the registry token before the upload if it is old,
+	// about to expire, or was narrowed for the build.
+	Refresh(ctx context.Context) error
 	BeforePush(ctx context.Context, digest string) (skip []string, err error)
 	// Authorization is the registry token in memory, for the push.
 	authn.Authenticator
@@ -321,8 +324,10 @@ func (r *run) publish(ctx context.Context, img v1.Image, sess *push.Session, aws
 		Destinations: p.Destinations(),
 		NoPush:       p.NoPush,
 		Retries:      p.PushRetry,
+		BeforeUpload: aws.Refresh,
 		BeforePush:   aws.BeforePush,
 		OnPhase:      r.enter,
+		SpoolDir:     r.spoolDir(),
 	}
 	if !p.PushOnly {
 		req.TarPath = p.TarPath // in push-only mode the tarball is the source
@@ -333,6 +338,17 @@ func (r *run) publish(ctx context.Context, img v1.Image, sess *push.Session, aws
 		publish = push.Publish
 	}
 	return publish(ctx, img, sess, req)
+}
+
+// spoolDir is where the push keeps the compressed layers: kaniko's
+// folder, which kaniko never snapshots.
+func (r *run) spoolDir() string {
+	if r.deps.Env.Lookup != nil {
+		if d, ok := r.deps.Env.Lookup("KANIKO_DIR"); ok && d != "" {
+			return d
+		}
+	}
+	return kanikoDir
 }
 
 // enter starts a phase and ends the one before it.

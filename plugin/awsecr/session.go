@@ -223,6 +223,10 @@ func (s *Session) BeforePush(ctx context.Context, digest string) ([]string, erro
 	return skip, nil
 }
 
+// Refresh renews the registry token before the upload when it is old or
+// expires soon, or when the build had a narrowed one.
+func (s *Session) Refresh(ctx context.Context) error { return s.refreshToken(ctx) }
+
 // refreshToken replaces the registry token before the push when it is old
 // or expires soon: a long build must not fail its push on an expired token.
 func (s *Session) refreshToken(ctx context.Context) error {
@@ -241,6 +245,9 @@ func (s *Session) refreshToken(ctx context.Context) error {
 		return fmt.Errorf("refreshing the registry token before the push: %w", err)
 	}
 	if scoped {
+		s.mu.Lock()
+		s.scoped = false // the push's token is this one from now on
+		s.mu.Unlock()
 		logrus.Info("got the push's registry token, separate from the build's")
 		return nil
 	}

@@ -23,17 +23,27 @@ type Request struct {
 	Insecure     bool   // push over plain HTTP
 	Retries      int    // per blob upload and per tag
 
-	// BeforePush, when set, is called after the tarball and before anything
-	// is pushed, with the manifest digest. It may refresh the registry
-	// credentials. It returns the destinations that already hold that
-	// digest, which are not pushed again (ECR refuses even an identical
-	// push to an immutable tag) but still read back, or an error that ends
-	// the run with nothing pushed.
+	// Compression is how the layers the build made are compressed, once,
+	// as they upload; SpoolDir is where their compressed bytes are kept
+	// meanwhile (for retries, other repositories and the tarball).
+	Compression Compression
+	SpoolDir    string
+
+	// BeforeUpload, when set, is called before the first blob goes up. It
+	// may refresh the registry credentials.
+	BeforeUpload func(ctx context.Context) error
+
+	// BeforePush, when set, is called once the blobs are up and before any
+	// tag is written, with the manifest digest. It returns the
+	// destinations that already hold that digest, which are not pushed
+	// again (ECR refuses even an identical push to an immutable tag) but
+	// still read back, or an error that ends the run with no tag pushed.
 	BeforePush func(ctx context.Context, digest string) (skip []string, err error)
 
-	// OnPhase, when set, is called as publishing enters each phase ("tar",
-	// "push", "verify"), so the run can time them and an interrupt can say
-	// where it hit.
+	// OnPhase, when set, is called as publishing enters each phase
+	// ("compress" when nothing is pushed, "upload", "tar", "push",
+	// "verify"), so the run can time them and an interrupt can say where
+	// it hit.
 	OnPhase func(phase string)
 }
 
@@ -42,12 +52,14 @@ type Result struct {
 	Digest  string // sha256:..., of the manifest
 	Size    int64  // compressed bytes: layers, config and manifest
 	Pushed  []string
-	TarPath string // where a tarball was written, if one was
+	TarPath string   // where a tarball was written, if one was
+	Image   v1.Image // the image as published: its manifest names the bytes sent
 }
 
-// Publish writes the tarball if asked, pushes img to every destination over
-// sess and reads every tag back. sess may be nil only when nothing is
-// pushed.
+// Publish compresses the layers the build made, once, while it pushes
+// them to every destination's repository over sess; then it writes the
+// tarball and layout if asked, writes every tag and reads every tag back.
+// sess may be nil only when nothing is pushed.
 func Publish(ctx context.Context, img v1.Image, sess *Session, req Request) (Result, error) {
 	var res Result
 	phase := func(n string) {
@@ -55,6 +67,107 @@ func Publish(ctx context.Context, img v1.Image, sess *Session, req Request) (Res
 			req.OnPhase(n)
 		}
 	}
+	tags, err := ParseTags(req.Destinations, req.Insecure)
+	if err != nil {
+		return res, err
+	}
+	pushing := !req.NoPush && len(tags) > 0
+	if !pushing && req.TarPath == "" && req.OCILayout == "" {
+		return describe(img)
+	}
+	prep, err := prepare(ctx, img, req.Compression, req.SpoolDir)
+	if err != nil {
+		return res, err
+	}
+	defer prep.cleanup()
+	var held []v1.Hash
+	if pushing {
+		if req.BeforeUpload != nil {
+			if err := req.BeforeUpload(ctx); err != nil {
+				return res, err
+			}
+		}
+		phase("upload")
+		heads := make(chan []v1.Hash, 1)
+		go func() { heads <- sess.heads(ctx, tags) }()
+		err := sess.upload(ctx, prep, repositories(tags), req.Retries)
+		held = <-heads
+		if err != nil {
+			return res, err
+		}
+	} else {
+		phase("compress")
+		if err := prep.finish(); err != nil {
+			return res, err
+		}
+	}
+	final, err := prep.image()
+	if err != nil {
+		return res, err
+	}
+	if res, err = describe(final); err != nil {
+		return res, err
+	}
+	if err := writeFiles(req, final, tags, phase); err != nil {
+		return res, err
+	}
+	res.TarPath = req.TarPath
+	if !pushing {
+		return res, nil
+	}
+	return res, pushTags(ctx, sess, final, tags, held, req, &res, phase)
+}
+
+// pushTags writes every tag that BeforePush does not skip, then reads all
+// of them back.
+func pushTags(ctx context.Context, sess *Session, img v1.Image, tags []name.Tag, held []v1.Hash, req Request, res *Result, phase func(string)) error {
+	var skip []string
+	if req.BeforePush != nil {
+		var err error
+		if skip, err = req.BeforePush(ctx, res.Digest); err != nil {
+			return err
+		}
+	}
+	phase("push")
+	var push []name.Tag
+	var pushHeld []v1.Hash
+	for i, t := range tags {
+		if !slices.Contains(skip, req.Destinations[i]) {
+			push, pushHeld = append(push, t), append(pushHeld, held[i])
+		}
+	}
+	if err := sess.tag(ctx, img, push, pushHeld, req.Retries); err != nil {
+		return err
+	}
+	phase("verify")
+	dig, _ := v1.NewHash(res.Digest)
+	if err := sess.verify(ctx, tags, dig); err != nil {
+		return err
+	}
+	res.Pushed = req.Destinations
+	return nil
+}
+
+// writeFiles writes the tarball and the layout that were asked for.
+func writeFiles(req Request, img v1.Image, tags []name.Tag, phase func(string)) error {
+	if req.TarPath != "" {
+		phase("tar")
+		if err := writeTarball(req.TarPath, img, tags); err != nil {
+			return err
+		}
+	}
+	if req.OCILayout != "" {
+		phase("tar")
+		if err := writeLayout(req.OCILayout, img); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// describe is the result's digest and size of img.
+func describe(img v1.Image) (Result, error) {
+	res := Result{Image: img}
 	dig, err := img.Digest()
 	if err != nil {
 		return res, fmt.Errorf("computing image digest: %w", err)
@@ -63,45 +176,18 @@ func Publish(ctx context.Context, img v1.Image, sess *Session, req Request) (Res
 	if res.Size, err = imageSize(img); err != nil {
 		return res, fmt.Errorf("computing image size: %w", err)
 	}
-	tags, err := ParseTags(req.Destinations, req.Insecure)
-	if err != nil {
-		return res, err
-	}
-	if req.TarPath != "" {
-		phase("tar")
-		if err := writeTarball(req.TarPath, img, tags); err != nil {
-			return res, err
-		}
-		res.TarPath = req.TarPath
-	}
-	if req.OCILayout != "" {
-		phase("tar")
-		if err := writeLayout(req.OCILayout, img); err != nil {
-			return res, err
-		}
-	}
-	if req.NoPush || len(tags) == 0 {
-		return res, nil
-	}
-
-	var skip []string
-	if req.BeforePush != nil {
-		if skip, err = req.BeforePush(ctx, res.Digest); err != nil {
-			return res, err
-		}
-	}
-	phase("push")
-	if pushTags := without(tags, req.Destinations, skip); len(pushTags) > 0 {
-		if err := sess.push(ctx, img, pushTags, req.Retries); err != nil {
-			return res, err
-		}
-	}
-	phase("verify")
-	if err := sess.verify(ctx, tags, dig); err != nil {
-		return res, err
-	}
-	res.Pushed = req.Destinations
 	return res, nil
+}
+
+// repositories are the tags' repositories, each once, in order.
+func repositories(tags []name.Tag) []name.Repository {
+	var repos []name.Repository
+	for _, t := range tags {
+		if r := t.Context(); !slices.Contains(repos, r) {
+			repos = append(repos, r)
+		}
+	}
+	return repos
 }
 
 // LoadTarball reads the image in a docker tarball (as written by
@@ -130,17 +216,6 @@ func writeTarball(path string, img v1.Image, tags []name.Tag) error {
 		return fmt.Errorf("writing image tarball %s: %w", path, err)
 	}
 	return os.Rename(tmp, path)
-}
-
-// without returns the tags whose destination is not in skip, in order.
-func without(tags []name.Tag, dests, skip []string) []name.Tag {
-	out := make([]name.Tag, 0, len(tags))
-	for i, t := range tags {
-		if !slices.Contains(skip, dests[i]) {
-			out = append(out, t)
-		}
-	}
-	return out
 }
 
 // ParseTags parses full destination references; insecure: the registry is

@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"net/http"
 	"sync"
+	"time"
 
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
@@ -34,6 +35,7 @@ const uploadJobs = 4
 type Session struct {
 	pusher *remote.Pusher
 	puller *remote.Puller
+	opts   []remote.Option // for the pushers that follow one blob
 }
 
 // NewSession prepares a session for reg. auth is asked for the credentials
@@ -58,7 +60,7 @@ func newSessionWith(ctx context.Context, auth authn.Authenticator, tr http.Round
 	if err != nil {
 		return nil, err
 	}
-	return &Session{pusher: pusher, puller: puller}, nil
+	return &Session{pusher: pusher, puller: puller, opts: ropts}, nil
 }
 
 // Warm reads a tag once, ignoring the answer: it opens the connection and
@@ -70,53 +72,58 @@ func (s *Session) Warm(ctx context.Context, t name.Tag) {
 	}
 }
 
-// push uploads the image's blobs once per repository and, meanwhile, reads
-// every tag; then it writes the manifest under every tag that does not
-// already hold it, all at once. A manifest goes up only after every blob it
-// names, so each tag is pushed whole or not at all.
-func (s *Session) push(ctx context.Context, img v1.Image, tags []name.Tag, retries int) error {
-	want, err := img.Digest()
-	if err != nil {
-		return err
+// upload sends the prepared image's blobs to every repository: the first
+// gets the new layers as they are compressed, the others from the spool.
+func (s *Session) upload(ctx context.Context, p *prepared, repos []name.Repository, retries int) error {
+	logrus.Infof("pushing to %s: %s", repos[0], p.describe())
+	if err := s.uploadBlobs(ctx, repos[0], p, retries); err != nil {
+		return fmt.Errorf("pushing %s: %w", repos[0], err)
 	}
-	var repos []name.Repository
-	seen := map[name.Repository]bool{}
-	for _, t := range tags {
-		if r := t.Context(); !seen[r] {
-			seen[r] = true
-			repos = append(repos, r)
-		}
-	}
-
-	holds := make([]bool, len(tags))
-	errs := make([]error, len(repos))
+	rest := repos[1:]
+	errs := make([]error, len(rest))
 	var wg sync.WaitGroup
-	for i, r := range repos {
+	for i, r := range rest {
 		wg.Go(func() {
-			logrus.Infof("pushing %s@%s", r, want)
-			if err := retry(ctx, retries, func() error { return s.uploadBlobs(ctx, r, img) }); err != nil {
+			logrus.Infof("pushing to %s", r)
+			if err := s.uploadBlobs(ctx, r, p, retries); err != nil {
 				errs[i] = fmt.Errorf("pushing %s: %w", r, err)
 			}
 		})
 	}
-	// As remote.Write does: a tag that already holds the image is left
-	// alone (an immutable repository would refuse the write). The check is
-	// only an optimisation, so an error here means "write it".
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
+// heads reads what every tag holds now, concurrently; a tag that cannot
+// be read (it does not exist yet) holds nothing.
+func (s *Session) heads(ctx context.Context, tags []name.Tag) []v1.Hash {
+	held := make([]v1.Hash, len(tags))
+	var wg sync.WaitGroup
 	for i, t := range tags {
 		wg.Go(func() {
-			if d, err := s.puller.Head(ctx, t); err == nil && d.Digest == want {
-				holds[i] = true
+			if d, err := s.puller.Head(ctx, t); err == nil {
+				held[i] = d.Digest
 			}
 		})
 	}
 	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
+	return held
+}
+
+// tag writes the manifest under every tag that does not already hold it,
+// all at once, after every blob it names is up: each tag is pushed whole
+// or not at all. As remote.Write does, a tag that already holds the image
+// is left alone (an immutable repository would refuse the write); held
+// comes from heads, and is only an optimisation.
+func (s *Session) tag(ctx context.Context, img v1.Image, tags []name.Tag, held []v1.Hash, retries int) error {
+	want, err := img.Digest()
+	if err != nil {
 		return err
 	}
-
-	errs = make([]error, len(tags))
+	errs := make([]error, len(tags))
+	var wg sync.WaitGroup
 	for i, t := range tags {
-		if holds[i] {
+		if held[i] == want {
 			logrus.Infof("%s already holds %s", t, want)
 			continue
 		}
@@ -131,24 +138,89 @@ func (s *Session) push(ctx context.Context, img v1.Image, tags []name.Tag, retri
 	return errors.Join(errs...)
 }
 
-// uploadBlobs puts the image's layers and config into repo. Blobs already
-// there are skipped and base layers from the same registry are mounted, by
-// go-containerregistry's upload.
-func (s *Session) uploadBlobs(ctx context.Context, repo name.Repository, img v1.Image) error {
-	layers, err := img.Layers()
+// uploadBlobs puts the image's layers and config into repo, each blob
+// retried on its own. Blobs already there are skipped and base layers from
+// the same registry are mounted, by go-containerregistry's upload; a layer
+// compressed here is streamed, and a long upload logs its progress.
+func (s *Session) uploadBlobs(ctx context.Context, repo name.Repository, p *prepared, retries int) error {
+	cfg, err := partial.ConfigLayer(p.src)
 	if err != nil {
 		return err
 	}
-	cfg, err := partial.ConfigLayer(img)
-	if err != nil {
-		return err
+	blobs := []v1.Layer{cfg}
+	seen := map[v1.Layer]bool{}
+	for _, l := range p.layers {
+		if !seen[l] {
+			seen[l] = true
+			blobs = append(blobs, l)
+		}
 	}
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(uploadJobs)
-	for _, l := range append(layers, cfg) {
-		g.Go(func() error { return s.pusher.Upload(gctx, repo, l) })
+	for _, l := range blobs {
+		g.Go(func() error {
+			return retry(gctx, retries, func() error { return s.uploadOne(gctx, repo, l) })
+		})
 	}
 	return g.Wait()
+}
+
+// uploadOne uploads one blob. Blobs that may take long (a large layer the
+// build made, or a large base layer copied from another registry) get a
+// pusher of their own, sharing the session's credentials and connections,
+// for go-containerregistry's progress updates of that blob alone.
+func (s *Session) uploadOne(ctx context.Context, repo name.Repository, l v1.Layer) error {
+	what, estimate, watch := watched(repo, l)
+	if !watch {
+		return s.pusher.Upload(ctx, repo, l)
+	}
+	pl := newProgressLog(what, estimate)
+	defer pl.close()
+	pusher, err := remote.NewPusher(append(s.opts, remote.WithProgress(pl.updates))...)
+	if err != nil {
+		return err
+	}
+	start := time.Now()
+	if err := pusher.Upload(ctx, repo, l); err != nil {
+		return err
+	}
+	if took := time.Since(start); took >= progressAfter {
+		d, _ := l.Digest()
+		size, _ := l.Size()
+		logrus.Infof("%s: pushed %s, %.1f MiB in %s", what, d, mib(size), took.Round(100*time.Millisecond))
+	}
+	return nil
+}
+
+// watched says whether l's upload is followed, and how the log names it.
+func watched(repo name.Repository, l v1.Layer) (what string, estimate func() (int64, bool, bool), ok bool) {
+	switch l := l.(type) {
+	case *spoolLayer:
+		if l.usize < bigUpload {
+			return "", nil, false
+		}
+		what = "layer " + short(l.diffID) + " (diff id)"
+		if d, err := l.Digest(); err == nil {
+			return "layer " + short(d), nil, true
+		}
+		return what, l.expectedSize, true
+	case *remote.MountableLayer:
+		size, err := l.Size()
+		if err != nil || size < 4*bigUpload || l.Reference.Context().RegistryStr() == repo.RegistryStr() {
+			return "", nil, false
+		}
+		d, _ := l.Digest()
+		return "layer " + short(d), nil, true
+	}
+	return "", nil, false
+}
+
+// short is a digest as the log shows it: sha256 and 12 hex digits.
+func short(h v1.Hash) string {
+	if len(h.Hex) > 12 {
+		return h.Algorithm + ":" + h.Hex[:12]
+	}
+	return h.String()
 }
 
 // verify reads every tag back, concurrently, and checks that it names the

@@ -1,0 +1,282 @@
+package push
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"hash"
+	"io"
+	"os"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/stream"
+	"github.com/google/go-containerregistry/pkg/v1/types"
+	"github.com/klauspost/compress/zstd"
+	"github.com/klauspost/pgzip"
+)
+
+// Compression is how the layers the build made are compressed for the
+// push: kaniko's --compression and --compression-level.
+type Compression struct {
+	Algorithm string // "gzip" (the default) or "zstd"
+	Level     int    // 0: 1, the level kaniko and go-containerregistry use when none is set
+}
+
+func (c Compression) zstd() bool { return strings.EqualFold(c.Algorithm, "zstd") }
+
+func (c Compression) level() int {
+	if c.Level == 0 {
+		return 1
+	}
+	return c.Level
+}
+
+// String is how the log names it: "gzip -1", "zstd -3".
+func (c Compression) String() string {
+	if c.zstd() {
+		return fmt.Sprintf("zstd -%d", c.level())
+	}
+	return fmt.Sprintf("gzip -%d", c.level())
+}
+
+// writer compresses into w on every core. gzip is klauspost/pgzip: 1 MiB
+// blocks compressed in parallel, each primed with the 32 KiB before it, so
+// the bytes depend only on the input and the level, never on the number of
+// cores. zstd is klauspost/compress's encoder with the level mapped as
+// go-containerregistry (and so kaniko) maps it.
+func (c Compression) writer(w io.Writer) (io.WriteCloser, error) {
+	if c.zstd() {
+		return zstd.NewWriter(w, zstd.WithEncoderLevel(zstd.EncoderLevelFromZstd(c.level())))
+	}
+	return pgzip.NewWriterLevel(w, c.level())
+}
+
+// mediaType is the media type of a layer compressed this way, given the
+// media type the build gave it.
+func (c Compression) mediaType(built types.MediaType) types.MediaType {
+	switch {
+	case c.zstd():
+		return types.OCILayerZStd
+	case strings.Contains(string(built), "oci"):
+		return types.OCILayer
+	default:
+		return types.DockerLayer
+	}
+}
+
+// spoolLayer is a layer the build made, compressed once, on every core, as
+// it is first read: the compressed bytes go to that reader (the upload)
+// and to a spool file at the same time, and the digest and size are known
+// once the last byte is out. Later reads (a retry, another repository, the
+// tarball) replay the spool. Before the first read, Digest and Size return
+// stream.ErrNotComputed, which tells go-containerregistry to stream the
+// upload and commit it under the digest it has at the end.
+type spoolLayer struct {
+	ctx    context.Context
+	src    v1.Layer
+	comp   Compression
+	path   string
+	diffID v1.Hash
+	mt     types.MediaType
+	usize  int64 // uncompressed bytes, from the build's tar file
+
+	mu  sync.Mutex
+	run *compressRun // the one compression, once started
+}
+
+// compressRun is the compression of one layer; done closes when it ends.
+type compressRun struct {
+	done   chan struct{}
+	digest v1.Hash
+	size   int64
+	err    error
+	read   atomic.Int64 // uncompressed bytes read so far
+	made   atomic.Int64 // compressed bytes made so far
+	pw     *io.PipeWriter
+}
+
+func newSpoolLayer(ctx context.Context, src v1.Layer, usize int64, comp Compression, path string) (*spoolLayer, error) {
+	diffID, err := src.DiffID()
+	if err != nil {
+		return nil, err
+	}
+	mt, err := src.MediaType()
+	if err != nil {
+		return nil, err
+	}
+	return &spoolLayer{ctx: ctx, src: src, comp: comp, path: path, diffID: diffID, mt: comp.mediaType(mt), usize: usize}, nil
+}
+
+func (l *spoolLayer) DiffID() (v1.Hash, error)             { return l.diffID, nil }
+func (l *spoolLayer) Uncompressed() (io.ReadCloser, error) { return l.src.Uncompressed() }
+func (l *spoolLayer) MediaType() (types.MediaType, error)  { return l.mt, nil }
+func (l *spoolLayer) Digest() (v1.Hash, error)             { r, err := l.result(); return r.digest, err }
+func (l *spoolLayer) Size() (int64, error)                 { r, err := l.result(); return r.size, err }
+func (l *spoolLayer) started() (r *compressRun, started bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.run, l.run != nil
+}
+
+// result is the compression's outcome once it has ended; before that,
+// stream.ErrNotComputed. It never waits: go-containerregistry asks for
+// the size while it holds the reader that makes it.
+func (l *spoolLayer) result() (*compressRun, error) {
+	r, ok := l.started()
+	if ok {
+		select {
+		case <-r.done:
+			return r, r.err
+		default:
+		}
+	}
+	return &compressRun{}, stream.ErrNotComputed
+}
+
+// Compressed returns the compressed bytes: as they are made on the first
+// call, from the spool file after that. Closing the first reader early
+// does not stop the compression: the spool is finished for the retry.
+func (l *spoolLayer) Compressed() (io.ReadCloser, error) {
+	l.mu.Lock()
+	if l.run == nil {
+		pr, pw := io.Pipe()
+		l.start(pw)
+		l.mu.Unlock()
+		return pr, nil
+	}
+	r := l.run
+	l.mu.Unlock()
+	<-r.done
+	if r.err != nil {
+		return nil, r.err
+	}
+	return os.Open(l.path)
+}
+
+// finish compresses the layer into the spool without uploading it.
+func (l *spoolLayer) finish() error {
+	l.mu.Lock()
+	if l.run == nil {
+		l.start(nil)
+	}
+	r := l.run
+	l.mu.Unlock()
+	<-r.done
+	return r.err
+}
+
+// expectedSize is the compressed size: exact once the compression has
+// ended, else extrapolated from how far it is.
+func (l *spoolLayer) expectedSize() (size int64, exact, ok bool) {
+	r, started := l.started()
+	if !started {
+		return 0, false, false
+	}
+	if res, err := l.result(); err == nil {
+		return res.size, true, true
+	}
+	read, made := r.read.Load(), r.made.Load()
+	if read <= 0 || made <= 0 {
+		return 0, false, false
+	}
+	return int64(float64(made) * float64(l.usize) / float64(read)), false, true
+}
+
+// start begins the compression; l.mu is held. pw, when not nil, gets the
+// bytes as they come; it sees EOF only once digest and size are known.
+func (l *spoolLayer) start(pw *io.PipeWriter) {
+	r := &compressRun{done: make(chan struct{}), pw: pw}
+	l.run = r
+	go func() {
+		var out io.Writer = io.Discard
+		if pw != nil {
+			out = &lossyWriter{w: pw}
+		}
+		r.digest, r.size, r.err = l.compress(r, out)
+		close(r.done)
+		if pw != nil {
+			pw.CloseWithError(r.err)
+		}
+	}()
+}
+
+// compress reads the build's tar once: it checks its digest against the
+// diff id kaniko recorded and writes the compressed bytes to the spool,
+// to out and through the digest.
+func (l *spoolLayer) compress(r *compressRun, out io.Writer) (v1.Hash, int64, error) {
+	src, err := l.src.Uncompressed()
+	if err != nil {
+		return v1.Hash{}, 0, err
+	}
+	defer src.Close()
+	f, err := os.OpenFile(l.path, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600)
+	if err != nil {
+		return v1.Hash{}, 0, fmt.Errorf("spooling layer %s: %w", l.diffID, err)
+	}
+	defer f.Close()
+	sum, n := sha256.New(), &countWriter{n: &r.made}
+	zw, err := l.comp.writer(io.MultiWriter(f, sum, n, out))
+	if err != nil {
+		return v1.Hash{}, 0, err
+	}
+	usum := sha256.New()
+	in := io.TeeReader(&ctxReader{ctx: l.ctx, r: src, read: &r.read}, usum)
+	if _, err := io.CopyBuffer(zw, in, make([]byte, 256<<10)); err != nil {
+		zw.Close()
+		return v1.Hash{}, 0, fmt.Errorf("compressing layer %s: %w", l.diffID, err)
+	}
+	if err := zw.Close(); err != nil {
+		return v1.Hash{}, 0, fmt.Errorf("compressing layer %s: %w", l.diffID, err)
+	}
+	if err := f.Close(); err != nil {
+		return v1.Hash{}, 0, fmt.Errorf("spooling layer %s: %w", l.diffID, err)
+	}
+	if got := hashOf(usum); got != l.diffID {
+		return v1.Hash{}, 0, fmt.Errorf("layer %s changed after the build: its tar now hashes to %s", l.diffID, got)
+	}
+	return hashOf(sum), n.n.Load(), nil
+}
+
+func hashOf(h hash.Hash) v1.Hash {
+	return v1.Hash{Algorithm: "sha256", Hex: hex.EncodeToString(h.Sum(nil))}
+}
+
+// lossyWriter writes to w until w fails (the upload gave up on its
+// reader), then drops what follows, so the spool is still finished.
+type lossyWriter struct {
+	w      io.Writer
+	failed bool
+}
+
+func (w *lossyWriter) Write(p []byte) (int, error) {
+	if !w.failed {
+		if _, err := w.w.Write(p); err != nil {
+			w.failed = true
+		}
+	}
+	return len(p), nil
+}
+
+type countWriter struct{ n *atomic.Int64 }
+
+func (c *countWriter) Write(p []byte) (int, error) { c.n.Add(int64(len(p))); return len(p), nil }
+
+// ctxReader stops reading when ctx ends (an interrupt) and counts.
+type ctxReader struct {
+	ctx  context.Context
+	r    io.Reader
+	read *atomic.Int64
+}
+
+func (c *ctxReader) Read(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	n, err := c.r.Read(p)
+	c.read.Add(int64(n))
+	return n, err
+}
