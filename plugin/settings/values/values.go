@@ -227,15 +227,3 @@ func parseWait(s string) (time.Duration, error) {
 	}
 	return d, nil
 }
-
-// RegistryHost is a registry as kaniko's per-registry flags name it: the
-// host[:port], with Docker Hub's aliases as index.docker.io.
-func RegistryHost(s string) string {
-	h := strings.TrimPrefix(strings.TrimPrefix(strings.TrimSpace(s), "https://"), "http://")
-	h, _, _ = strings.Cut(h, "/")
-	switch strings.ToLower(h) {
-	case "docker.io", "registry-1.docker.io", "registry.hub.docker.com":
-		return "index.docker.io"
-	}
-	return h
-}
