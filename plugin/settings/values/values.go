@@ -1,5 +1,5 @@
 // Package values holds the decoders of setting values: booleans, counts,
-// hours, lists and key=value lists. Each implements envconfig.Decoder and
+// optional whole numbers, hours, lists and key=value lists. Each implements envconfig.Decoder and
 // never fails the decode: it keeps the problem so that validation reports
 // every problem at once (envconfig itself stops at the first).
 package values
@@ -65,6 +65,33 @@ func parseCount(s string) (int, error) {
 		return 0, fmt.Errorf("%q is not a whole number", s)
 	case v < 0:
 		return 0, fmt.Errorf("%q is negative", s)
+	}
+	return v, nil
+}
+
+// OptionalInt is a whole number of either sign, or nothing: a variable that
+// is unset, empty or blank leaves Set false (and V zero), so that validation
+// can tell a value given from the default.
+type OptionalInt struct {
+	parsed[int]
+	Set bool
+}
+
+// Decode implements envconfig.Decoder.
+func (n *OptionalInt) Decode(s string) error {
+	n.set(parseOptionalInt(s))
+	n.Set = strings.TrimSpace(s) != ""
+	return nil
+}
+
+func parseOptionalInt(s string) (int, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return 0, nil
+	}
+	v, err := strconv.Atoi(s)
+	if err != nil {
+		return 0, fmt.Errorf("%q is not a whole number", s)
 	}
 	return v, nil
 }
