@@ -133,6 +133,7 @@ func validateKanikoFlags(s *Settings, env Env, p *Plan, bad reporter) {
 	k.CompressedCaching = s.CompressedCaching.V
 	k.CompressedCachingSet = env.isSet("PLUGIN_COMPRESSED_CACHING")
 	k.UseNewRun = s.UseNewRun.V
+	validateCompression(s, k, bad)
 	k.RegistryCertificates = eachHost("PLUGIN_REGISTRY_CERTIFICATE", s.RegistryCertificate.V, kanikoinput.Dir(env.Dir).Certificate, bad)
 	k.RegistryMirrors = each("PLUGIN_REGISTRY_MIRRORS", s.RegistryMirrors.V, kanikoinput.Mirror, bad)
 	k.IgnorePaths = each("PLUGIN_IGNORE_PATHS", s.IgnorePaths.V, kanikoinput.IgnorePath, bad)
@@ -146,5 +147,22 @@ func validateKanikoFlags(s *Settings, env Env, p *Plan, bad reporter) {
 		} else {
 			p.Context = full
 		}
+	}
+}
+
+// validateCompression reads PLUGIN_COMPRESSION and its level, which is
+// checked against the levels of a known compression only.
+func validateCompression(s *Settings, k *KanikoFlags, bad reporter) {
+	c, err := kanikoinput.Compression(s.Compression)
+	if err != nil {
+		bad("PLUGIN_COMPRESSION: %v", err)
+		return
+	}
+	k.Compression = c
+	if lv := s.CompressionLevel; lv.Set && lv.DecodeErr() == nil {
+		if err := kanikoinput.Level(c, lv.V); err != nil {
+			bad("PLUGIN_COMPRESSION_LEVEL: %v", err)
+		}
+		k.CompressionLevel = lv.V
 	}
 }

@@ -1,9 +1,10 @@
 // Package kanikoinput checks the values of the settings that pass through
 // to kaniko with kaniko's meaning: registry hosts as kaniko's per-registry
-// flags name them, mirrors, certificates, client certificate pairs and
-// ignored paths. It is a pure helper of package settings: each check takes
-// one item of a setting and returns its normalised value, or an error that
-// settings reports under the variable's name.
+// flags name them, mirrors, certificates, client certificate pairs, ignored
+// paths, and the layers' compression and its level. It is a pure helper of
+// package settings: each check takes one item of a setting and returns its
+// normalised value, or an error that settings reports under the variable's
+// name.
 package kanikoinput
 
 import (
@@ -102,4 +103,37 @@ func (d Dir) ClientCert(item string) (host, files string, err error) {
 		abs = append(abs, f)
 	}
 	return host, strings.Join(abs, ","), nil
+}
+
+// levels are the compressions kaniko writes layers with, and the levels
+// each takes: gzip's as compress/gzip numbers them, zstd's as the zstd
+// command does (klauspost/compress maps them onto its encoder levels with
+// zstd.EncoderLevelFromZstd). Unset, both are at level 1: kaniko then
+// leaves the level to go-containerregistry, whose default is 1 for both.
+var levels = map[string][2]int{"gzip": {1, 9}, "zstd": {1, 22}}
+
+// Compression is kaniko's --compression, in lower case: gzip (also when
+// empty) or zstd.
+func Compression(s string) (string, error) {
+	c := strings.ToLower(strings.TrimSpace(s))
+	if c == "" {
+		return "gzip", nil
+	}
+	if _, ok := levels[c]; !ok {
+		return "", fmt.Errorf("%q is not a compression (want gzip or zstd)", s)
+	}
+	return c, nil
+}
+
+// Level checks kaniko's --compression-level against the levels of
+// compression, as Compression returns it.
+func Level(compression string, level int) error {
+	r, ok := levels[compression]
+	if !ok {
+		return fmt.Errorf("%q is not a compression (want gzip or zstd)", compression)
+	}
+	if level < r[0] || level > r[1] {
+		return fmt.Errorf("%d is outside %s's levels %d-%d", level, compression, r[0], r[1])
+	}
+	return nil
 }

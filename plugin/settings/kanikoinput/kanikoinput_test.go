@@ -130,3 +130,71 @@ func FuzzRegistry(f *testing.F) {
 		}
 	})
 }
+
+func TestCompressionIsGzipOrZstdInLowerCase(t *testing.T) {
+	for in, want := range map[string]string{"": "gzip", " ": "gzip", "gzip": "gzip", "GZIP": "gzip", " zstd ": "zstd", "ZStd": "zstd"} {
+		if got, err := Compression(in); err != nil || got != want {
+			t.Errorf("Compression(%q) = %q, %v; want %q", in, got, err, want)
+		}
+	}
+	for in, wantErr := range map[string]string{
+		"brotli": `"brotli" is not a compression (want gzip or zstd)`,
+		"gz":     `"gz" is not a compression (want gzip or zstd)`,
+		"zstd:1": `"zstd:1" is not a compression (want gzip or zstd)`,
+	} {
+		if got, err := Compression(in); err == nil || err.Error() != wantErr {
+			t.Errorf("Compression(%q) = %q, %v; want error %q", in, got, err, wantErr)
+		}
+	}
+}
+
+func TestLevelIsWithinTheCompressorsRange(t *testing.T) {
+	for _, tc := range []struct {
+		compression string
+		level       int
+		wantErr     string
+	}{
+		{"gzip", 1, ""},
+		{"gzip", 9, ""},
+		{"zstd", 1, ""},
+		{"zstd", 22, ""},
+		{"gzip", 0, "0 is outside gzip's levels 1-9"},
+		{"gzip", -1, "-1 is outside gzip's levels 1-9"},
+		{"gzip", 10, "10 is outside gzip's levels 1-9"},
+		{"gzip", 12, "12 is outside gzip's levels 1-9"},
+		{"zstd", 0, "0 is outside zstd's levels 1-22"},
+		{"zstd", 23, "23 is outside zstd's levels 1-22"},
+		{"brotli", 5, `"brotli" is not a compression`},
+	} {
+		err := Level(tc.compression, tc.level)
+		if tc.wantErr == "" && err != nil || tc.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tc.wantErr)) {
+			t.Errorf("Level(%q, %d) = %v; want %q", tc.compression, tc.level, err, tc.wantErr)
+		}
+	}
+}
+
+// Whatever the text, Compression gives gzip or zstd or an error, and a
+// level is accepted exactly within that compressor's range.
+func FuzzCompression(f *testing.F) {
+	f.Add("gzip", 1)
+	f.Add("ZSTD", 22)
+	f.Add("", 0)
+	f.Add("brotli", 5)
+	f.Add("zstd ", -1)
+	f.Fuzz(func(t *testing.T, s string, level int) {
+		c, err := Compression(s)
+		if err != nil {
+			if !strings.Contains(err.Error(), "want gzip or zstd") {
+				t.Fatalf("Compression(%q): %v", s, err)
+			}
+			return
+		}
+		hi := map[string]int{"gzip": 9, "zstd": 22}[c]
+		if hi == 0 {
+			t.Fatalf("Compression(%q) = %q", s, c)
+		}
+		if err := Level(c, level); (err == nil) != (level >= 1 && level <= hi) {
+			t.Fatalf("Level(%q, %d) = %v", c, level, err)
+		}
+	})
+}
