@@ -140,6 +140,15 @@ func applyFlags(o *config.KanikoOptions, f settings.KanikoFlags) error {
 	o.CacheCopyLayers = f.CacheCopyLayers
 	o.CacheRunLayers = f.CacheRunLayers
 	o.CompressedCaching = f.CompressedCaching
+	o.Compression = config.GZip // what kaniko does with none
+	if f.Compression != "" {
+		if err := o.Compression.Set(f.Compression); err != nil {
+			return fmt.Errorf("compression %q: %w", f.Compression, err)
+		}
+	}
+	if f.CompressionLevel > 0 { // else -1, kaniko's CLI default: the compressor's own
+		o.CompressionLevel = f.CompressionLevel
+	}
 	o.RunV2 = f.UseNewRun
 	for host, path := range f.RegistryCertificates {
 		o.RegistriesCertificates[host] = path

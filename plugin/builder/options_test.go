@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chainguard-dev/kaniko/pkg/config"
 	"github.com/containerd/platforms"
 	"github.com/google/go-cmp/cmp"
 
@@ -75,6 +76,52 @@ func TestOptionsCarryTheSpecAndKanikoCLIDefaults(t *testing.T) {
 	}
 	if o.RegistryMaps == nil || o.RegistriesCertificates == nil || o.Annotations == nil {
 		t.Error("maps kaniko writes into must not be nil")
+	}
+}
+
+func TestCompressionAndLevelReachKaniko(t *testing.T) {
+	for _, tc := range []struct {
+		name        string
+		compression string
+		level       int
+		want        config.Compression
+		wantLevel   int
+	}{
+		{"nothing chosen: gzip at the compressor's default", "", 0, config.GZip, -1},
+		{"gzip at the default level", "gzip", 0, config.GZip, -1},
+		{"zstd at the default level", "zstd", 0, config.ZStd, -1},
+		{"gzip at its best", "gzip", 9, config.GZip, 9},
+		{"zstd at its fastest", "zstd", 1, config.ZStd, 1},
+		{"zstd at its best", "zstd", 22, config.ZStd, 22},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			o, err := Options(Spec{Flags: settings.KanikoFlags{Compression: tc.compression, CompressionLevel: tc.level}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if o.Compression != tc.want || o.CompressionLevel != tc.wantLevel {
+				t.Errorf("compression %q level %d, want %q level %d", o.Compression, o.CompressionLevel, tc.want, tc.wantLevel)
+			}
+		})
+	}
+}
+
+// From the variables to kaniko's options: validated, lower-cased, passed on.
+func TestCompressionVariablesReachKaniko(t *testing.T) {
+	_, o, _ := planFor(t, map[string]string{"PLUGIN_COMPRESSION": "ZSTD", "PLUGIN_COMPRESSION_LEVEL": "19"})
+	if o.Compression != config.ZStd || o.CompressionLevel != 19 {
+		t.Errorf("compression %q level %d, want zstd level 19", o.Compression, o.CompressionLevel)
+	}
+	_, o, _ = planFor(t, nil)
+	if o.Compression != config.GZip || o.CompressionLevel != -1 {
+		t.Errorf("unset: compression %q level %d, want gzip level -1", o.Compression, o.CompressionLevel)
+	}
+}
+
+// Validation lets nothing else through; kaniko's own check still stands.
+func TestACompressionKanikoDoesNotKnowIsAnError(t *testing.T) {
+	if _, err := Options(Spec{Flags: settings.KanikoFlags{Compression: "brotli"}}); err == nil || !strings.Contains(err.Error(), `compression "brotli"`) {
+		t.Errorf("err = %v, want one naming the compression", err)
 	}
 }
 

@@ -94,6 +94,8 @@ type KanikoFlags struct {
 	CompressedCaching    bool
 	// CompressedCachingSet: the user chose; the memory rule leaves it alone.
 	CompressedCachingSet bool
+	Compression          string // gzip or zstd, lower case (kaniko --compression)
+	CompressionLevel     int    // 0: unset, the compressor's default (1)
 	UseNewRun            bool
 	IgnorePaths          []string
 

@@ -4,6 +4,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/kaniko-ecr/kaniko-ecr/plugin/settings/kanikoinput"
 	"github.com/kaniko-ecr/kaniko-ecr/plugin/settings/values"
 )
 
@@ -26,19 +27,9 @@ func validateDropIn(s *Settings, env Env, p *Plan, bad reporter) {
 			bad("PLUGIN_CACHE_DIR: %q is not a directory", dir)
 		}
 	}
-	k.InsecureRegistries = registryHosts("PLUGIN_INSECURE_REGISTRY", s.InsecureRegistry.V, bad)
+	k.InsecureRegistries = each("PLUGIN_INSECURE_REGISTRY", s.InsecureRegistry.V, kanikoinput.Registry, bad)
 	k.SkipTLSVerifyRegistries = skipTLSRegistries(s.SkipTLSVerifyRegistry.V, p, bad)
-	for _, item := range s.RegistryClientCert.V {
-		host, files, ok := clientCert(item, env)
-		if !ok {
-			bad("PLUGIN_REGISTRY_CLIENT_CERT: %q wants host=cert,key with both files in the workspace or at absolute paths", item)
-			continue
-		}
-		if k.RegistryClientCerts == nil {
-			k.RegistryClientCerts = map[string]string{}
-		}
-		k.RegistryClientCerts[host] = files
-	}
+	k.RegistryClientCerts = eachHost("PLUGIN_REGISTRY_CLIENT_CERT", s.RegistryClientCert.V, kanikoinput.Dir(env.Dir).ClientCert, bad)
 	p.ImageNameTagDigest = outputPath("PLUGIN_IMAGE_NAME_TAG_WITH_DIGEST_FILE", s.ImageNameTagDigestFile, env, bad)
 	if p.NoPush && p.ImageNameTagDigest != "" {
 		bad("PLUGIN_IMAGE_NAME_TAG_WITH_DIGEST_FILE lists pushed tags, but PLUGIN_NO_PUSH is set")
@@ -48,16 +39,34 @@ func validateDropIn(s *Settings, env Env, p *Plan, bad reporter) {
 	}
 }
 
-// registryHosts normalises a list of registry hosts.
-func registryHosts(envVar string, items []string, bad reporter) []string {
+// each returns what check makes of every item of a list setting, and
+// reports the items it refuses under the setting's name.
+func each(envVar string, items []string, check func(string) (string, error), bad reporter) []string {
 	var out []string
-	for _, h := range items {
-		n := values.RegistryHost(h)
-		if n == "" || strings.ContainsAny(n, " \t") {
-			bad("%s: %q is not a registry host", envVar, h)
+	for _, it := range items {
+		if v, err := check(it); err != nil {
+			bad("%s: %v", envVar, err)
+		} else {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// eachHost is each for host=... items: a map from each host to the rest
+// as check reads it, nil when empty.
+func eachHost(envVar string, items []string, check func(string) (string, string, error), bad reporter) map[string]string {
+	var out map[string]string
+	for _, it := range items {
+		host, v, err := check(it)
+		if err != nil {
+			bad("%s: %v", envVar, err)
 			continue
 		}
-		out = append(out, n)
+		if out == nil {
+			out = map[string]string{}
+		}
+		out[host] = v
 	}
 	return out
 }
@@ -74,26 +83,7 @@ func skipTLSRegistries(items []string, p *Plan, bad reporter) []string {
 			return nil
 		}
 	}
-	return registryHosts("PLUGIN_SKIP_TLS_VERIFY_REGISTRY", items, bad)
-}
-
-// clientCert parses host=cert,key and resolves both paths.
-func clientCert(item string, env Env) (host, files string, ok bool) {
-	host, pair, ok := strings.Cut(item, "=")
-	cert, key, ok2 := strings.Cut(pair, ",")
-	host = values.RegistryHost(host)
-	if !ok || !ok2 || host == "" {
-		return "", "", false
-	}
-	var abs []string
-	for _, f := range []string{cert, key} {
-		f = absIn(env.Dir, strings.TrimSpace(f))
-		if fi, err := os.Stat(f); err != nil || !fi.Mode().IsRegular() {
-			return "", "", false
-		}
-		abs = append(abs, f)
-	}
-	return host, strings.Join(abs, ","), true
+	return each("PLUGIN_SKIP_TLS_VERIFY_REGISTRY", items, kanikoinput.Registry, bad)
 }
 
 // outputDir resolves a directory the plugin writes, kept on a mount like

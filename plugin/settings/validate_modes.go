@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/kaniko-ecr/kaniko-ecr/docker"
+	"github.com/kaniko-ecr/kaniko-ecr/plugin/settings/kanikoinput"
 	"github.com/kaniko-ecr/kaniko-ecr/plugin/settings/semver"
 )
 
@@ -132,37 +133,10 @@ func validateKanikoFlags(s *Settings, env Env, p *Plan, bad reporter) {
 	k.CompressedCaching = s.CompressedCaching.V
 	k.CompressedCachingSet = env.isSet("PLUGIN_COMPRESSED_CACHING")
 	k.UseNewRun = s.UseNewRun.V
-	for _, item := range s.RegistryCertificate.V {
-		host, path, ok := strings.Cut(item, "=")
-		if !ok || strings.TrimSpace(path) == "" {
-			bad("PLUGIN_REGISTRY_CERTIFICATE: %q wants host=path", item)
-			continue
-		}
-		abs := absIn(env.Dir, strings.TrimSpace(path))
-		if _, err := os.Stat(abs); err != nil {
-			bad("PLUGIN_REGISTRY_CERTIFICATE: certificate %q for %s not found", path, host)
-			continue
-		}
-		if k.RegistryCertificates == nil {
-			k.RegistryCertificates = map[string]string{}
-		}
-		k.RegistryCertificates[docker.NormalizeHost(host)] = abs
-	}
-	for _, m := range s.RegistryMirrors.V {
-		m = strings.TrimPrefix(strings.TrimPrefix(m, "https://"), "http://")
-		if strings.ContainsAny(m, " \t") || m == "" {
-			bad("PLUGIN_REGISTRY_MIRRORS: %q is not a registry host", m)
-			continue
-		}
-		k.RegistryMirrors = append(k.RegistryMirrors, strings.TrimSuffix(m, "/"))
-	}
-	for _, ip := range s.IgnorePaths.V {
-		if !filepath.IsAbs(ip) {
-			bad("PLUGIN_IGNORE_PATHS: %q is not an absolute path", ip)
-			continue
-		}
-		k.IgnorePaths = append(k.IgnorePaths, filepath.Clean(ip))
-	}
+	validateCompression(s, k, bad)
+	k.RegistryCertificates = eachHost("PLUGIN_REGISTRY_CERTIFICATE", s.RegistryCertificate.V, kanikoinput.Dir(env.Dir).Certificate, bad)
+	k.RegistryMirrors = each("PLUGIN_REGISTRY_MIRRORS", s.RegistryMirrors.V, kanikoinput.Mirror, bad)
+	k.IgnorePaths = each("PLUGIN_IGNORE_PATHS", s.IgnorePaths.V, kanikoinput.IgnorePath, bad)
 	if sub := strings.TrimSpace(s.ContextSub); sub != "" && p.Context != "" {
 		full := filepath.Join(p.Context, sub)
 		rel, err := filepath.Rel(p.Context, full)
@@ -173,5 +147,22 @@ func validateKanikoFlags(s *Settings, env Env, p *Plan, bad reporter) {
 		} else {
 			p.Context = full
 		}
+	}
+}
+
+// validateCompression reads PLUGIN_COMPRESSION and its level, which is
+// checked against the levels of a known compression only.
+func validateCompression(s *Settings, k *KanikoFlags, bad reporter) {
+	c, err := kanikoinput.Compression(s.Compression)
+	if err != nil {
+		bad("PLUGIN_COMPRESSION: %v", err)
+		return
+	}
+	k.Compression = c
+	if lv := s.CompressionLevel; lv.Set && lv.DecodeErr() == nil {
+		if err := kanikoinput.Level(c, lv.V); err != nil {
+			bad("PLUGIN_COMPRESSION_LEVEL: %v", err)
+		}
+		k.CompressionLevel = lv.V
 	}
 }

@@ -1,5 +1,5 @@
 // Package values holds the decoders of setting values: booleans, counts,
-// hours, lists and key=value lists. Each implements envconfig.Decoder and
+// optional whole numbers, hours, lists and key=value lists. Each implements envconfig.Decoder and
 // never fails the decode: it keeps the problem so that validation reports
 // every problem at once (envconfig itself stops at the first).
 package values
@@ -65,6 +65,33 @@ func parseCount(s string) (int, error) {
 		return 0, fmt.Errorf("%q is not a whole number", s)
 	case v < 0:
 		return 0, fmt.Errorf("%q is negative", s)
+	}
+	return v, nil
+}
+
+// OptionalInt is a whole number of either sign, or nothing: a variable that
+// is unset, empty or blank leaves Set false (and V zero), so that validation
+// can tell a value given from the default.
+type OptionalInt struct {
+	parsed[int]
+	Set bool
+}
+
+// Decode implements envconfig.Decoder.
+func (n *OptionalInt) Decode(s string) error {
+	n.set(parseOptionalInt(s))
+	n.Set = strings.TrimSpace(s) != ""
+	return nil
+}
+
+func parseOptionalInt(s string) (int, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return 0, nil
+	}
+	v, err := strconv.Atoi(s)
+	if err != nil {
+		return 0, fmt.Errorf("%q is not a whole number", s)
 	}
 	return v, nil
 }
@@ -226,16 +253,4 @@ func parseWait(s string) (time.Duration, error) {
 		return 0, fmt.Errorf("%q is out of range (0 to %s)", s, MaxWait)
 	}
 	return d, nil
-}
-
-// RegistryHost is a registry as kaniko's per-registry flags name it: the
-// host[:port], with Docker Hub's aliases as index.docker.io.
-func RegistryHost(s string) string {
-	h := strings.TrimPrefix(strings.TrimPrefix(strings.TrimSpace(s), "https://"), "http://")
-	h, _, _ = strings.Cut(h, "/")
-	switch strings.ToLower(h) {
-	case "docker.io", "registry-1.docker.io", "registry.hub.docker.com":
-		return "index.docker.io"
-	}
-	return h
 }

@@ -1,6 +1,7 @@
 package values
 
 import (
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -168,6 +169,62 @@ func FuzzParseWait(f *testing.F) {
 		}
 		if err != nil && !strings.Contains(err.Error(), "duration") && !strings.Contains(err.Error(), "range") {
 			t.Fatalf("parseWait(%q): error %q says neither what was expected", s, err)
+		}
+	})
+}
+
+func TestOptionalIntTellsAValueFromNothing(t *testing.T) {
+	for _, tc := range []struct {
+		in      string
+		want    int
+		set     bool
+		wantErr string
+	}{
+		{in: "", want: 0, set: false},
+		{in: "  ", want: 0, set: false},
+		{in: "0", want: 0, set: true},
+		{in: " 9 ", want: 9, set: true},
+		{in: "-1", want: -1, set: true},
+		{in: "+3", want: 3, set: true},
+		{in: "1.5", set: true, wantErr: `"1.5" is not a whole number`},
+		{in: "fast", set: true, wantErr: `"fast" is not a whole number`},
+		{in: "99999999999999999999", set: true, wantErr: "is not a whole number"},
+	} {
+		var n OptionalInt
+		_ = n.Decode(tc.in)
+		err := n.DecodeErr()
+		if tc.wantErr != "" {
+			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+				t.Errorf("Decode(%q): err = %v, want %q", tc.in, err, tc.wantErr)
+			}
+		} else if err != nil || n.V != tc.want {
+			t.Errorf("Decode(%q) = %d, %v; want %d", tc.in, n.V, err, tc.want)
+		}
+		if n.Set != tc.set {
+			t.Errorf("Decode(%q): Set = %v, want %v", tc.in, n.Set, tc.set)
+		}
+	}
+}
+
+func FuzzOptionalInt(f *testing.F) {
+	for _, s := range []string{"", " ", "0", "-1", "+7", "22", "1e3", "0x10", "９"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		var n OptionalInt
+		_ = n.Decode(s)
+		blank := strings.TrimSpace(s) == ""
+		switch {
+		case n.Set == blank:
+			t.Fatalf("Decode(%q): Set = %v", s, n.Set)
+		case n.DecodeErr() != nil && n.V != 0:
+			t.Fatalf("Decode(%q) = %d with error %v", s, n.V, n.DecodeErr())
+		case n.DecodeErr() == nil && n.Set:
+			var again OptionalInt
+			_ = again.Decode(strconv.Itoa(n.V))
+			if again.V != n.V || again.DecodeErr() != nil {
+				t.Fatalf("Decode(%q) = %d, which does not read back", s, n.V)
+			}
 		}
 	})
 }
