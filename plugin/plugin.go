@@ -98,6 +98,7 @@ type phaseTime struct {
 // maps to an exit status with ExitCode; it has been logged already.
 func Run(ctx context.Context, deps Deps) error {
 	r := &run{deps: deps, hook: &redact.Hook{}, start: time.Now()}
+	defer r.profile()() // KANIKO_ECR_PROFILE: plugin/profile.go
 	r.enter("settings")
 	err := r.exec(ctx)
 	if cause := context.Cause(ctx); cause != nil && ctx.Err() != nil {
@@ -339,6 +340,7 @@ func (r *run) publish(ctx context.Context, img v1.Image, sess *push.Session, aws
 func (r *run) enter(phase string) {
 	r.close()
 	r.phase.Store(phase)
+	labelPhase(phase)
 	r.phaseStart = time.Now()
 }
 
