@@ -101,6 +101,7 @@ type phaseTime struct {
 // maps to an exit status with ExitCode; it has been logged already.
 func Run(ctx context.Context, deps Deps) error {
 	r := &run{deps: deps, hook: &redact.Hook{}, start: time.Now()}
+	defer r.profile()() // KANIKO_ECR_PROFILE: plugin/profile.go
 	r.enter("settings")
 	err := r.exec(ctx)
 	if cause := context.Cause(ctx); cause != nil && ctx.Err() != nil {
@@ -355,6 +356,7 @@ func (r *run) spoolDir() string {
 func (r *run) enter(phase string) {
 	r.close()
 	r.phase.Store(phase)
+	labelPhase(phase)
 	r.phaseStart = time.Now()
 }
 

@@ -25,6 +25,16 @@
 #                                of building one (cached under
 #                                ${XDG_CACHE_HOME:-~/.cache}/kaniko-ecr-bench)
 #   BENCH_KEEP=1                 keep the work directory (logs, results)
+#   BENCH_PROFILE=1              after the timed runs of each workload and
+#                                net, one more plugin run, not counted in
+#                                them, with KANIKO_ECR_PROFILE (CPU,
+#                                allocation and wall-clock profiles, phase
+#                                times, in the work directory's
+#                                profile/NET-WORKLOAD: keep it with
+#                                BENCH_KEEP=1); benchtool profile splits each
+#                                into parts, the floor is also timed in
+#                                parts (tar, gzip), and the report gets
+#                                "Where the time goes"
 # Needs: go, bwrap, /usr/bin/time, tar, gzip, docker-registry (Debian).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -39,9 +49,11 @@ MANY_MB=${BENCH_MANY_MB:-200}
 BIG_MB=${BENCH_BIG_MB:-300}
 OUT=${BENCH_OUT:-docs/BENCHMARKS.md}
 NOCC=${BENCH_NOCC:-b c}
+PROFILE=${BENCH_PROFILE:-0}
 [[ $RUNS =~ ^[1-9][0-9]?$ ]] || { echo "bench.sh: BENCH_RUNS must be 1..99" >&2; exit 2; }
 for w in $WORKLOADS; do [[ $w =~ ^[a-f]$ ]] || { echo "bench.sh: unknown workload $w" >&2; exit 2; }; done
 for n in $NETS; do [[ $n =~ ^(direct|delay)$ ]] || { echo "bench.sh: unknown net $n" >&2; exit 2; }; done
+[[ $PROFILE =~ ^[01]$ ]] || { echo "bench.sh: BENCH_PROFILE must be 0 or 1" >&2; exit 2; }
 for t in go bwrap /usr/bin/time tar gzip; do
   command -v "$t" >/dev/null || { echo "bench.sh: $t not found" >&2; exit 127; }
 done
@@ -106,6 +118,7 @@ for n in $NETS; do
   for w in $WORKLOADS; do for t in plugin executor executor-nocc; do for i in $(seq 0 "$RUNS"); do
     repos+=("bench/$n-$w-$t-$i")
   done; done; done
+  if [ "$PROFILE" = 1 ]; then for w in $WORKLOADS; do repos+=("bench/$n-$w-plugin-profile"); done; fi
   repos+=("bench/$n-cache-plugin" "bench/$n-cache-executor")
 done
 log "starting the local ECR stand-in"
@@ -131,6 +144,8 @@ host_of() { if [ "$1" = delay ]; then echo "$PX"; else echo "$REG"; fi; }
 
 RESULTS=$W/results.tsv
 printf '# net\tworkload\ttool\trun\twall_s\tmaxrss_kib\tcpu_s\n' >"$RESULTS"
+PROFILES=$W/profiles.tsv
+printf '# net\tworkload\tkind\tphase\tpart\towner\tseconds\n' >"$PROFILES"
 
 # timev FILE: "wall_seconds<TAB>max_rss_kib<TAB>cpu_seconds" from
 # /usr/bin/time -v output; cpu is user plus system time.
@@ -140,7 +155,9 @@ timev() {
     /Maximum resident set size/ { r = $2 } END { printf "%.2f\t%d\t%.2f\n", w, r, c }' "$1"
 }
 
-# build TOOL NET WORKLOAD RUN: one sandboxed build and push, timed.
+# build TOOL NET WORKLOAD RUN: one sandboxed build and push, timed. RUN
+# "profile": the plugin with KANIKO_ECR_PROFILE, split into parts by
+# benchtool profile and left out of the timed results.
 build() {
   local tool=$1 net=$2 wl=$3 run=$4
   local host repo ctx id snap=redo tags=latest
@@ -156,6 +173,9 @@ build() {
     env+=("PLUGIN_REGISTRY=$host" "PLUGIN_REPO=$repo" "PLUGIN_TAGS=$tags" "PLUGIN_SNAPSHOT_MODE=$snap"
       "PLUGIN_BUILD_ARGS=BASE_IMAGE=$host/base/busybox:latest")
     [ "$wl" = d ] && env+=(PLUGIN_ENABLE_CACHE=true "PLUGIN_CACHE_REPO=bench/$net-cache-plugin")
+    # sandbox.sh binds the profile directory at /kaniko/profile, which
+    # kaniko never snapshots.
+    [ "$run" = profile ] && env+=("KANIKO_ECR_PROFILE=$W/profile/$net-$wl")
     env "${env[@]}" scripts/sandbox.sh "$PLUGIN_BIN" "$ctx" "$CA_BUNDLE" >"$W/logs/$id.log" 2>&1 || status=$?
   else
     # --force: the executor's container check looks at /proc/1, which the
@@ -178,6 +198,12 @@ build() {
     tail -n 20 "$W/logs/$id.log" >&2
     exit 1
   fi
+  if [ "$run" = profile ]; then
+    local pd=$W/profile/$net-$wl
+    "$BT" profile -in "$pd/cpu.pprof" -phases "$pd/phases.tsv" -wall "$pd/wall.tsv" \
+      -net "$net" -workload "$wl" >>"$PROFILES"
+    return
+  fi
   printf '%s\t%s\t%s\t%s\t%s\n' "$net" "$wl" "$tool" "$run" "$(timev "$W/time/$id")" >>"$RESULTS"
 }
 
@@ -190,6 +216,10 @@ for net in $NETS; do
       build executor "$net" "$wl" "$i"
       case " $NOCC " in *" $wl "*) build executor-nocc "$net" "$wl" "$i" ;; esac
     done
+    if [ "$PROFILE" = 1 ]; then
+      log "$net ($wl): one profiled run"
+      build plugin "$net" "$wl" profile
+    fi
   done
 done
 
@@ -203,6 +233,21 @@ for wl in b c; do
   ctx=$W/ctx/$(ctx_of "$wl")
   log "floor ($wl)"
   tar -C "$ctx" -cf - . | "$BT" gzip -level 1 >"$W/floor-$wl.tar.gz"
+  # For "Where the time goes": the floor in parts, tar alone (through cat:
+  # GNU tar reads no file data when it writes to /dev/null) and Go's gzip
+  # alone, of a tar file read back from the page cache.
+  if [ "$PROFILE" = 1 ]; then
+    tar -C "$ctx" -cf "$W/floor-$wl.tar" .
+    for i in $(seq 0 "$RUNS"); do
+      /usr/bin/time -v -o "$W/time/floor-$wl-tar-$i" sh -c "tar -C '$ctx' -cf - . | cat >/dev/null"
+      /usr/bin/time -v -o "$W/time/floor-$wl-gogzip-$i" sh -c "'$BT' gzip -level 1 <'$W/floor-$wl.tar' >/dev/null"
+      for net in $NETS; do
+        printf '%s\t%s\ttar\t%s\t%s\t0\n' "$net" "$wl" "$i" "$(timev "$W/time/floor-$wl-tar-$i" | cut -f1)" >>"$RESULTS"
+        printf '%s\t%s\tgogzip\t%s\t%s\t0\n' "$net" "$wl" "$i" "$(timev "$W/time/floor-$wl-gogzip-$i" | cut -f1)" >>"$RESULTS"
+      done
+    done
+    rm -f "$W/floor-$wl.tar"
+  fi
   for i in $(seq 0 "$RUNS"); do
     for kind in tar-gzip tar-gogzip; do
       if [ $kind = tar-gzip ]; then z="gzip -1"; else z="$BT gzip -level 1"; fi
@@ -227,7 +272,7 @@ done
 
 # --- report ---------------------------------------------------------------
 cmdline="scripts/bench.sh"
-for v in BENCH_RUNS BENCH_WORKLOADS BENCH_NETS BENCH_RTT BENCH_FILES BENCH_MANY_MB BENCH_BIG_MB BENCH_NOCC; do
+for v in BENCH_RUNS BENCH_WORKLOADS BENCH_NETS BENCH_RTT BENCH_FILES BENCH_MANY_MB BENCH_BIG_MB BENCH_NOCC BENCH_PROFILE; do
   [ -n "${!v+x}" ] && cmdline="$v=\"${!v}\" $cmdline"
 done
 {
@@ -246,7 +291,13 @@ done
 } >"$W/meta.tsv"
 if [ "$OUT" != - ]; then
   mkdir -p "$(dirname "$OUT")"
-  "$BT" report -results "$RESULTS" -meta "$W/meta.tsv" -out "$OUT"
+  "$BT" report -results "$RESULTS" -meta "$W/meta.tsv" -profiles "$PROFILES" -out "$OUT"
   log "wrote $OUT"
 fi
-if [ "${BENCH_KEEP:-0}" = 1 ]; then log "results: $RESULTS"; else cat "$RESULTS"; fi
+if [ "${BENCH_KEEP:-0}" = 1 ]; then
+  log "results: $RESULTS"
+  if [ "$PROFILE" = 1 ]; then log "profiles: $W/profile (split: $PROFILES)"; fi
+else
+  cat "$RESULTS"
+  if [ "$PROFILE" = 1 ]; then cat "$PROFILES"; fi
+fi

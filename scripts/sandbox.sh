@@ -17,6 +17,11 @@
 # `docker run` does (no init); by default bwrap's reaper is PID 1, and its
 # command line holds every --setenv value.
 # SANDBOX_BIND="host:guest ...": extra read-write binds (outputs under /addon).
+# KANIKO_ECR_PROFILE=DIR: a host directory (made if missing) for the
+# plugin's profiles (plugin/profile.go), bound at /kaniko/profile (under
+# SANDBOX_KANIKO_DIR when set): kaniko never snapshots its own directory,
+# so no profile lands in an image layer. Inside, the variable names that
+# path.
 # SANDBOX_BIN_PATH: where the binary is mounted (default
 # /kaniko/kaniko-ecr; only /kaniko/ passes the plugin's safety guard; kaniko's
 # executor wants /kaniko/executor). SANDBOX_WRAP: words run before bwrap,
@@ -24,8 +29,9 @@
 #
 # Variants:
 # SANDBOX_ROOTFS=DIR: use DIR (an image's filesystem, say) as "/" instead of
-#   a fresh directory. It is not deleted, nothing is bound into /kaniko, and
-#   BINARY is the path of the program inside the sandbox (the image's
+#   a fresh directory. It is not deleted, nothing is bound into /kaniko (but
+#   KANIKO_ECR_PROFILE's directory, whose mount point bwrap makes in DIR),
+#   and BINARY is the path of the program inside the sandbox (the image's
 #   entrypoint, or one under /harness). The CA bundle is bound only when
 #   given.
 # SANDBOX_KANIKO_DIR=DIR (default /kaniko): bind the binary at DIR/kaniko-ecr
@@ -97,6 +103,11 @@ BINDS=()
 for pair in ${SANDBOX_BIND:-}; do
   BINDS+=(--bind "${pair%%:*}" "${pair#*:}")
 done
+if [ -n "${KANIKO_ECR_PROFILE:-}" ]; then
+  mkdir -p "$KANIKO_ECR_PROFILE"
+  BINDS+=(--bind "$(realpath "$KANIKO_ECR_PROFILE")" "$KDIR/profile")
+  ENVARGS+=(--setenv KANIKO_ECR_PROFILE "$KDIR/profile")
+fi
 PIDNS=(--unshare-pid)
 [ "${SANDBOX_AS_PID1:-0}" = 1 ] && PIDNS+=(--as-pid-1)
 [ "${SANDBOX_NOPIDNS:-0}" = 1 ] && PIDNS=()

@@ -1,7 +1,8 @@
 // Command benchtool holds the pieces of scripts/bench.sh that are easier in
 // Go: generating the workloads, writing a docker config from the local ECR
 // stand-in's token, the go-containerregistry push of the floor, gzip at
-// kaniko's level, and the Markdown report.
+// kaniko's level, the split of the plugin's profiles, and the Markdown
+// report.
 package main
 
 import (
@@ -14,6 +15,7 @@ const usage = `usage: benchtool COMMAND [flags]
   docker-config  get a token from the ECR API (AWS_* env) and write config.json
   push-layer     push a one-layer image made from a .tar.gz, as the floor
   gzip           gzip stdin to stdout at a level (Go's compress/gzip, as kaniko)
+  profile        split a profile the plugin wrote (KANIKO_ECR_PROFILE) into parts
   report         turn results into the generated part of docs/BENCHMARKS.md`
 
 func main() {
@@ -26,6 +28,7 @@ func main() {
 		"docker-config": cmdDockerConfig,
 		"push-layer":    cmdPushLayer,
 		"gzip":          cmdGzip,
+		"profile":       cmdProfile,
 		"report":        cmdReport,
 	}
 	f, ok := cmds[os.Args[1]]

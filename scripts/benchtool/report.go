@@ -3,10 +3,8 @@ package main
 import (
 	"bufio"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
-	"os"
 	"sort"
 	"strconv"
 	"strings"
@@ -225,8 +223,8 @@ var netTitles = map[string]string{
 	"delay":  "Through the delay proxy ({rtt} round trip)",
 }
 
-// render writes the generated part, markers included.
-func render(w io.Writer, r results, m meta) {
+// render writes the generated part, markers included; prof may be nil.
+func render(w io.Writer, r results, m meta, prof profiles) {
 	p := func(format string, a ...any) { fmt.Fprintf(w, format, a...) }
 	p("%s\n\n", beginMarker)
 	p("Measured %s. Machine: %s, `nproc` %s, %s memory, %s; %s; kaniko %s.\n",
@@ -272,6 +270,7 @@ func render(w io.Writer, r results, m meta) {
 		renderFloor(w, r, net)
 		renderSnapshot(w, r, net)
 	}
+	renderWhere(w, prof, r, m, nets)
 	p("%s\n", endMarker)
 }
 
@@ -343,56 +342,4 @@ func renderSnapshot(w io.Writer, r results, net string) {
 	}
 	fmt.Fprintf(w, "Snapshot mode on (b): redo against full.\n\n")
 	fmt.Fprintf(w, "| Builder | redo | full | full/redo | RSS redo | RSS full |\n|---|---:|---:|---:|---:|---:|\n%s\n\n", strings.Join(rows, "\n"))
-}
-
-// splice puts gen between the markers of doc, or appends it when doc has none.
-func splice(doc, gen string) string {
-	i := strings.Index(doc, beginMarker)
-	j := strings.Index(doc, endMarker)
-	if i < 0 || j < i {
-		if doc != "" && !strings.HasSuffix(doc, "\n") {
-			doc += "\n"
-		}
-		return doc + gen
-	}
-	rest := doc[j+len(endMarker):]
-	rest = strings.TrimPrefix(rest, "\n")
-	return doc[:i] + gen + rest
-}
-
-func cmdReport(args []string) error {
-	fs := flag.NewFlagSet("report", flag.ContinueOnError)
-	resPath := fs.String("results", "", "results file: net workload tool run wall rss, tab-separated")
-	metaPath := fs.String("meta", "", "key<TAB>value lines: date, cpu, nproc, mem, ...")
-	out := fs.String("out", "docs/BENCHMARKS.md", "document to update between its markers")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	rf, err := os.Open(*resPath)
-	if err != nil {
-		return err
-	}
-	defer rf.Close()
-	res, err := parseResults(rf)
-	if err != nil {
-		return fmt.Errorf("reading %s: %w", *resPath, err)
-	}
-	m := meta{}
-	if *metaPath != "" {
-		mf, err := os.Open(*metaPath)
-		if err != nil {
-			return err
-		}
-		defer mf.Close()
-		if m, err = parseMeta(mf); err != nil {
-			return err
-		}
-	}
-	var b strings.Builder
-	render(&b, res, m)
-	doc, err := os.ReadFile(*out)
-	if err != nil && !errors.Is(err, os.ErrNotExist) {
-		return err
-	}
-	return os.WriteFile(*out, []byte(splice(string(doc), b.String())), 0o644)
 }
