@@ -329,6 +329,7 @@ func (r *run) publish(ctx context.Context, img v1.Image, sess *push.Session, aws
 		BeforePush:   aws.BeforePush,
 		OnPhase:      r.enter,
 		SpoolDir:     r.spoolDir(),
+		Compression:  push.Compression{Algorithm: p.Kaniko.Compression, Level: p.Kaniko.CompressionLevel},
 	}
 	if !p.PushOnly {
 		req.TarPath = p.TarPath // in push-only mode the tarball is the source

@@ -24,6 +24,7 @@ func TestCompressionAndLevelReachThePlan(t *testing.T) {
 		{"gzip's highest level", map[string]string{"PLUGIN_COMPRESSION": "gzip", "PLUGIN_COMPRESSION_LEVEL": "9"}, "gzip", 9},
 		{"a level alone is gzip's", map[string]string{"PLUGIN_COMPRESSION_LEVEL": " 6 "}, "gzip", 6},
 		{"zstd's lowest level", map[string]string{"PLUGIN_COMPRESSION": "zstd", "PLUGIN_COMPRESSION_LEVEL": "1"}, "zstd", 1},
+		{"-1, kaniko's own default, is the default", map[string]string{"PLUGIN_COMPRESSION_LEVEL": "-1"}, "gzip", 0},
 		{"zstd's highest level", map[string]string{"PLUGIN_COMPRESSION": "zstd", "PLUGIN_COMPRESSION_LEVEL": "22"}, "zstd", 22},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -51,8 +52,8 @@ func TestCompressionAndLevelOutsideWhatKanikoTakesAreRefused(t *testing.T) {
 	}{
 		{"level 0 is not a level to set", map[string]string{"PLUGIN_COMPRESSION_LEVEL": "0"},
 			[]string{"PLUGIN_COMPRESSION_LEVEL: 0 is outside gzip's levels 1-9"}},
-		{"negative level", map[string]string{"PLUGIN_COMPRESSION_LEVEL": "-1"},
-			[]string{"PLUGIN_COMPRESSION_LEVEL: -1 is outside gzip's levels 1-9"}},
+		{"negative level other than kaniko's -1", map[string]string{"PLUGIN_COMPRESSION_LEVEL": "-2"},
+			[]string{"PLUGIN_COMPRESSION_LEVEL: -2 is outside gzip's levels 1-9"}},
 		{"gzip above 9", map[string]string{"PLUGIN_COMPRESSION": "gzip", "PLUGIN_COMPRESSION_LEVEL": "10"},
 			[]string{"PLUGIN_COMPRESSION_LEVEL: 10 is outside gzip's levels 1-9"}},
 		{"a zstd level for gzip", map[string]string{"PLUGIN_COMPRESSION_LEVEL": "12"},

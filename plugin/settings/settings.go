@@ -77,8 +77,8 @@ type Settings struct {
 	UseNewRun           Bool      `envconfig:"USE_NEW_RUN" seed:"Optimize" desc:"kaniko's experimental RUN implementation (kaniko --use-new-run)"`
 	IgnorePaths         List      `envconfig:"IGNORE_PATHS" seed:"-" desc:"Paths left out of snapshots (kaniko --ignore-path)"`
 
-	Compression      string      `envconfig:"COMPRESSION" default:"gzip" seed:"-" desc:"Compression of the layers the build adds (kaniko --compression): gzip, or zstd: smaller and faster, read by containerd 1.5+ and Docker 23+, stored by ECR. kaniko writes zstd only onto an OCI base image, whose manifest stays OCI; on a Docker-format base or scratch the layers stay gzip"`
-	CompressionLevel OptionalInt `envconfig:"COMPRESSION_LEVEL" seed:"-" desc:"Level of PLUGIN_COMPRESSION (kaniko --compression-level): gzip 1-9, zstd 1-22 (as the zstd command numbers them); default 1, the fastest"`
+	Compression      string      `envconfig:"COMPRESSION" default:"gzip" seed:"-" desc:"Compression of the layers the build adds (kaniko --compression), done once by the push on every core: gzip, or zstd (smaller and faster; read by containerd 1.5+ and Docker 23+, stored by ECR; the image then gets an OCI manifest, whatever its base)"`
+	CompressionLevel OptionalInt `envconfig:"COMPRESSION_LEVEL" seed:"-" desc:"Level of PLUGIN_COMPRESSION (kaniko --compression-level): gzip 1-9, zstd 1-22 (as the zstd command numbers them); default 1, the fastest (-1, kaniko's default, means the same)"`
 
 	Platform string `envconfig:"PLATFORM" seed:"-" desc:"Target platform such as linux/arm64 (kaniko --custom-platform); default: the host's"`
 

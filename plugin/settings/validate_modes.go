@@ -159,7 +159,8 @@ func validateCompression(s *Settings, k *KanikoFlags, bad reporter) {
 		return
 	}
 	k.Compression = c
-	if lv := s.CompressionLevel; lv.Set && lv.DecodeErr() == nil {
+	// -1 is kaniko's CLI default, as other kaniko plugins document it: unset.
+	if lv := s.CompressionLevel; lv.Set && lv.DecodeErr() == nil && lv.V != -1 {
 		if err := kanikoinput.Level(c, lv.V); err != nil {
 			bad("PLUGIN_COMPRESSION_LEVEL: %v", err)
 		}
