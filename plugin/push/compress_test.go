@@ -147,7 +147,11 @@ func TestPushCompressesTheBuiltLayerOnceAndReadsBackWhole(t *testing.T) {
 	reg := newTestRegistry(t)
 	img, built, _, opens := builtImage(t, 6<<20)
 	tags := reg.tags(t, "app", "v1", "latest")
-	res := publish(t, reg.session(t), img, tags, nil)
+	spool := t.TempDir()
+	res := publish(t, reg.session(t), img, tags, func(r *Request) { r.SpoolDir = spool })
+	if left, _ := os.ReadDir(spool); len(left) > 0 {
+		t.Errorf("the push left %d files in its spool folder", len(left))
+	}
 
 	// One open to see that it is a file, one to compress it: kaniko's
 	// digest pass is not repeated.
