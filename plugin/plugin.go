@@ -330,6 +330,7 @@ func (r *run) publish(ctx context.Context, img v1.Image, sess *push.Session, aws
 		OnPhase:      r.enter,
 		SpoolDir:     r.spoolDir(),
 		Compression:  push.Compression{Algorithm: p.Kaniko.Compression, Level: p.Kaniko.CompressionLevel},
+		KeepAsBuilt:  cachedLayers(p, aws),
 	}
 	if !p.PushOnly {
 		req.TarPath = p.TarPath // in push-only mode the tarball is the source
@@ -340,6 +341,31 @@ func (r *run) publish(ctx context.Context, img v1.Image, sess *push.Session, aws
 		publish = push.Publish
 	}
 	return publish(ctx, img, sess, req)
+}
+
+// cachedLayers, with kaniko's layer cache on, names the layers kaniko also
+// pushes to the cache (RUN, and COPY/ADD with PLUGIN_CACHE_COPY_LAYERS):
+// they go as kaniko compressed them, so that the next build's cache hit is
+// the same blob and the image the same digest.
+func cachedLayers(p *settings.Plan, aws AWS) func(string) bool {
+	if !p.Cache || aws.NoCache() {
+		return nil
+	}
+	return func(createdBy string) bool {
+		verb, _, _ := strings.Cut(strings.TrimSpace(createdBy), " ")
+		switch strings.ToUpper(verb) {
+		case "RUN":
+			return p.Kaniko.CacheRunLayers
+		case "COPY", "ADD":
+			// The front end runs heredocs and ADD --checksum as RUN
+			// steps, which kaniko caches as it caches RUN.
+			if strings.Contains(createdBy, "<<") || strings.Contains(createdBy, "--checksum") {
+				return p.Kaniko.CacheRunLayers
+			}
+			return p.Kaniko.CacheCopyLayers
+		}
+		return true // not kaniko's usual history: keep it as built, to be safe
+	}
 }
 
 // spoolDir is where the push keeps the compressed layers: kaniko's

@@ -22,12 +22,13 @@ type Session struct {
 	hook    *redact.Hook
 	now     func() time.Time
 
-	mu       sync.Mutex
-	token    Token
-	tokenAt  time.Time
-	identity string // caller ARN, empty when unknown
-	account  string // caller's account, empty when unknown
-	scoped   bool   // the build got a narrowed token: the push gets a fresh one
+	mu        sync.Mutex
+	token     Token
+	tokenAt   time.Time
+	identity  string // caller ARN, empty when unknown
+	account   string // caller's account, empty when unknown
+	scoped    bool   // the build got a narrowed token: the push gets a fresh one
+	refreshed bool   // refreshToken has fetched the token in use
 
 	noCache bool              // the cache repository is missing
 	pending map[string]string // tag → digest it holds in an immutable repository, compared after the build
@@ -236,7 +237,10 @@ func (s *Session) refreshToken(ctx context.Context) error {
 	expires := !s.token.ExpiresAt.IsZero()
 	scoped := s.scoped
 	s.mu.Unlock()
-	if !scoped && age < tokenMaxAge && (!expires || left >= tokenMinValidity) {
+	// A token this refresh fetched in the last minute is as fresh as a new
+	// one would be (a short-lived one stays short-lived): the refresh before
+	// the upload serves the one before the tags too.
+	if !scoped && (s.refreshed && age < time.Minute || age < tokenMaxAge && (!expires || left >= tokenMinValidity)) {
 		return nil
 	}
 	ctx, cancel := context.WithTimeout(ctx, checksTimeout)
@@ -244,6 +248,9 @@ func (s *Session) refreshToken(ctx context.Context) error {
 	if err := s.fetchToken(ctx); err != nil {
 		return fmt.Errorf("refreshing the registry token before the push: %w", err)
 	}
+	s.mu.Lock()
+	s.refreshed = true
+	s.mu.Unlock()
 	if scoped {
 		s.mu.Lock()
 		s.scoped = false // the push's token is this one from now on

@@ -359,3 +359,33 @@ func (h *captureHook) Fire(e *logrus.Entry) error {
 	h.add(e.Message)
 	return nil
 }
+
+func TestLayersKeptAsBuiltGoAsTheBuildCompressedThem(t *testing.T) {
+	reg := newTestRegistry(t)
+	img, built, _, opens := builtImage(t, 1<<20)
+	img, err := mutate.Config(img, v1.Config{}) // keeps the history
+	if err != nil {
+		t.Fatal(err)
+	}
+	cf, _ := img.ConfigFile()
+	cf.History = []v1.History{{CreatedBy: "FROM base"}, {CreatedBy: "RUN make"}}
+	if img, err = mutate.ConfigFile(img, cf); err != nil {
+		t.Fatal(err)
+	}
+	var asked []string
+	tags := reg.tags(t, "app", "v1")
+	publish(t, reg.session(t), img, tags, func(r *Request) {
+		r.KeepAsBuilt = func(createdBy string) bool { asked = append(asked, createdBy); return createdBy == "RUN make" }
+	})
+	layers, _ := pulled(t, reg, tags[0]).Layers()
+	want, _ := built.Digest()
+	if got, _ := layers[1].Digest(); got != want {
+		t.Errorf("the kept layer went up as %s, want the build's own %s", got, want)
+	}
+	if n := opens.Load(); n != 1 {
+		t.Errorf("the snapshot tar was opened %d times, want once (by the upload of kaniko's bytes)", n)
+	}
+	if strings.Join(asked, ",") != "FROM base,RUN make" {
+		t.Errorf("KeepAsBuilt was asked about %q", asked)
+	}
+}

@@ -30,7 +30,7 @@ type prepared struct {
 // prepare wraps img's layers; nothing is compressed yet. The spool files
 // go in a new folder under dir (the system's temp folder when dir is empty
 // or missing); cleanup removes it.
-func prepare(ctx context.Context, img v1.Image, comp Compression, dir string) (*prepared, error) {
+func prepare(ctx context.Context, img v1.Image, comp Compression, dir string, keep func(createdBy string) bool) (*prepared, error) {
 	if dir == "" {
 		dir = os.TempDir()
 	} else if _, err := os.Stat(dir); err != nil {
@@ -50,8 +50,13 @@ func prepare(ctx context.Context, img v1.Image, comp Compression, dir string) (*
 		p.cleanup()
 		return nil, err
 	}
+	kept := keptLayers(img, len(layers), keep)
 	byDiffID := map[v1.Hash]*spoolLayer{}
 	for i, l := range layers {
+		if kept[i] {
+			p.layers = append(p.layers, l)
+			continue
+		}
 		usize, built := builtLayer(l)
 		if !built {
 			p.layers = append(p.layers, l)
@@ -95,7 +100,7 @@ func (p *prepared) cleanup() {
 // describe says what the push sends, for the log.
 func (p *prepared) describe() string {
 	if len(p.spools) == 0 {
-		return fmt.Sprintf("%d layers, none new", len(p.layers))
+		return fmt.Sprintf("%d layers, none to compress here", len(p.layers))
 	}
 	return fmt.Sprintf("%d layers, %d new, compressed with %s as they upload", len(p.layers), len(p.spools), p.spools[0].comp)
 }
@@ -109,6 +114,28 @@ func (p *prepared) finish() error {
 		}
 	}
 	return nil
+}
+
+// keptLayers marks the layers whose history entry keep accepts: they go
+// as the build compressed them. When the history does not line up with
+// the layers, every layer is kept if keep is set.
+func keptLayers(img v1.Image, n int, keep func(string) bool) []bool {
+	kept := make([]bool, n)
+	if keep == nil {
+		return kept
+	}
+	var created []string
+	if cf, err := img.ConfigFile(); err == nil {
+		for _, h := range cf.History {
+			if !h.EmptyLayer {
+				created = append(created, h.CreatedBy)
+			}
+		}
+	}
+	for i := range kept {
+		kept[i] = len(created) != n || keep(created[i])
+	}
+	return kept
 }
 
 // builtLayer reports whether l is a layer the build made: its uncompressed

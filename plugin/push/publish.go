@@ -28,6 +28,11 @@ type Request struct {
 	// meanwhile (for retries, other repositories and the tarball).
 	Compression Compression
 	SpoolDir    string
+	// KeepAsBuilt, when set, names the layers (by their history entry's
+	// created_by) that go as the build compressed them: those kaniko's
+	// layer cache holds, so that a layer built fresh and the same layer
+	// from the cache are one blob with one digest.
+	KeepAsBuilt func(createdBy string) bool
 
 	// BeforeUpload, when set, is called before the first blob goes up. It
 	// may refresh the registry credentials.
@@ -75,7 +80,7 @@ func Publish(ctx context.Context, img v1.Image, sess *Session, req Request) (Res
 	if !pushing && req.TarPath == "" && req.OCILayout == "" {
 		return describe(img)
 	}
-	prep, err := prepare(ctx, img, req.Compression, req.SpoolDir)
+	prep, err := prepare(ctx, img, req.Compression, req.SpoolDir, req.KeepAsBuilt)
 	if err != nil {
 		return res, err
 	}

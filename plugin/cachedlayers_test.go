@@ -1,0 +1,51 @@
+package plugin
+
+import (
+	"testing"
+
+	"github.com/kaniko-ecr/kaniko-ecr/plugin/settings"
+)
+
+type noCacheAWS struct {
+	AWS
+	off bool
+}
+
+func (a noCacheAWS) NoCache() bool { return a.off }
+
+func TestLayersKanikosCacheHoldsAreKeptAsBuilt(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		cache     bool
+		off       bool
+		run, copy bool
+		want      map[string]bool
+	}{
+		{"no cache: every layer is compressed by the push", false, false, true, true,
+			map[string]bool{"RUN make": false, "COPY . /src": false}},
+		{"cache refused by the AWS checks: as without cache", true, true, true, false,
+			map[string]bool{"RUN make": false}},
+		{"cache: RUN layers kept, COPY compressed by the push", true, false, true, false,
+			map[string]bool{"RUN make": true, "COPY . /src": false, "ADD x.tgz /": false, "copy a b": false}},
+		{"cache of COPY layers too", true, false, true, true,
+			map[string]bool{"RUN make": true, "COPY . /src": true}},
+		{"RUN not cached", true, false, false, false,
+			map[string]bool{"RUN make": false}},
+		{"heredocs and ADD --checksum run as RUN steps", true, false, true, false,
+			map[string]bool{"COPY <<EOF /etc/x": true, "ADD --checksum=sha256:00 https://x/y /y": true}},
+		{"a history kaniko does not write: kept", true, false, false, false,
+			map[string]bool{"": true, "/bin/sh -c make": true}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := &settings.Plan{Cache: tc.cache}
+			p.Kaniko.CacheRunLayers, p.Kaniko.CacheCopyLayers = tc.run, tc.copy
+			keep := cachedLayers(p, noCacheAWS{off: tc.off})
+			for createdBy, want := range tc.want {
+				got := keep != nil && keep(createdBy)
+				if got != want {
+					t.Errorf("%q: kept %v, want %v", createdBy, got, want)
+				}
+			}
+		})
+	}
+}
