@@ -330,7 +330,7 @@ func (r *run) publish(ctx context.Context, img v1.Image, sess *push.Session, aws
 		OnPhase:      r.enter,
 		SpoolDir:     r.spoolDir(),
 		Compression:  push.Compression{Algorithm: p.Kaniko.Compression, Level: p.Kaniko.CompressionLevel},
-		KeepAsBuilt:  cachedLayers(p, aws),
+		KeepAsBuilt:  keptAsBuilt(p, aws),
 	}
 	if !p.PushOnly {
 		req.TarPath = p.TarPath // in push-only mode the tarball is the source
@@ -343,11 +343,15 @@ func (r *run) publish(ctx context.Context, img v1.Image, sess *push.Session, aws
 	return publish(ctx, img, sess, req)
 }
 
-// cachedLayers, with kaniko's layer cache on, names the layers kaniko also
-// pushes to the cache (RUN, and COPY/ADD with PLUGIN_CACHE_COPY_LAYERS):
-// they go as kaniko compressed them, so that the next build's cache hit is
-// the same blob and the image the same digest.
-func cachedLayers(p *settings.Plan, aws AWS) func(string) bool {
+// keptAsBuilt names the layers the push sends as kaniko compressed them:
+// all of them with compressed caching on (kaniko kept those bytes in memory
+// for the push); with kaniko's layer cache on, those kaniko also pushes to
+// the cache (RUN, and COPY/ADD with PLUGIN_CACHE_COPY_LAYERS), so that the
+// next build's cache hit is the same blob and the image the same digest.
+func keptAsBuilt(p *settings.Plan, aws AWS) func(string) bool {
+	if p.Kaniko.CompressedCaching {
+		return func(string) bool { return true }
+	}
 	if !p.Cache || aws.NoCache() {
 		return nil
 	}

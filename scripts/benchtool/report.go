@@ -22,6 +22,7 @@ const (
 	toolPlugin   = "plugin"
 	toolExecutor = "executor"
 	toolNoCache  = "executor-nocc" // executor --compressed-caching=false
+	toolZstd     = "plugin-zstd"   // kaniko-ecr with PLUGIN_COMPRESSION=zstd
 	toolTarGzip  = "tar-gzip"      // tar -c | gzip -1 > /dev/null
 	toolTarGo    = "tar-gogzip"    // tar -c | Go compress/gzip level 1 > /dev/null
 	toolPush     = "push"          // go-containerregistry push of the .tar.gz
@@ -174,11 +175,11 @@ var workloads = []struct {
 	floorOf  string // the workload whose floor applies
 }{
 	{"a", "(a) small app: 3 stages, 6 files", 1.00, ""},
-	{"b", "(b) {files} files, {many} MB, one COPY (redo)", 1.00, "b"},
-	{"c", "(c) one {big} MB file (redo)", 1.00, "c"},
+	{"b", "(b) {files} files, {many} MB, one COPY (redo)", 0.85, "b"},
+	{"c", "(c) one {big} MB file (redo)", 0.25, "c"},
 	{"d", "(d) (a) rebuilt with a warm remote cache", 1.00, ""},
 	{"e", "(e) (a) pushed under 5 tags", 0.80, ""},
-	{"f", "(f) (b) with snapshot mode full", 1.00, "b"},
+	{"f", "(f) (b) with snapshot mode full", 0.90, "b"},
 }
 
 func (m meta) describe(desc string) string {
@@ -223,8 +224,9 @@ var netTitles = map[string]string{
 	"delay":  "Through the delay proxy ({rtt} round trip)",
 }
 
-// render writes the generated part, markers included; prof may be nil.
-func render(w io.Writer, r results, m meta, prof profiles) {
+// render writes the generated part, markers included; prof and sizes may
+// be nil.
+func render(w io.Writer, r results, m meta, prof profiles, sizes sizes) {
 	p := func(format string, a ...any) { fmt.Fprintf(w, format, a...) }
 	p("%s\n\n", beginMarker)
 	p("Measured %s. Machine: %s, `nproc` %s, %s memory, %s; %s; kaniko %s.\n",
@@ -267,6 +269,7 @@ func render(w io.Writer, r results, m meta, prof profiles) {
 		}
 		p("\n")
 		renderNoCache(w, r, m, net)
+		renderZstd(w, r, sizes, m, net)
 		renderFloor(w, r, net)
 		renderSnapshot(w, r, net)
 	}

@@ -38,11 +38,11 @@ func TestReportMediansRatiosAndFloor(t *testing.T) {
 	}
 
 	var b strings.Builder
-	render(&b, res, meta{"nets": "direct", "runs": "3"}, nil)
+	render(&b, res, meta{"nets": "direct", "runs": "3"}, nil, nil)
 	out := b.String()
 	for _, want := range []string{
 		"| (a) small app: 3 stages, 6 files | 1.10 s [1.00–1.20] | 2.20 s [2.00–2.40] | 0.50× | ≤ 1.00: yes | 0.50× | 2 MiB | 4 MiB | 0.50× | – | – |",
-		"| 10.00 s [10.00–10.00] | 12.00 s [12.00–12.00] | 0.83× | ≤ 1.00: yes | – | 2 MiB | 4 MiB | 0.50× | 3.50 s | 2.86× |",
+		"| 10.00 s [10.00–10.00] | 12.00 s [12.00–12.00] | 0.83× | ≤ 0.85: yes | – | 2 MiB | 4 MiB | 0.50× | 3.50 s | 2.86× |",
 		"| (b) | 3.00 s | 2.00 s | 1.50 s | 1.75 s | 3.50 s | 2.86× | 3.43× |",
 		"| 10.00 s | 8.00 s [8.00–8.00] | 1.25× | – | 1 MiB | 2.00× |",
 	} {
@@ -120,7 +120,7 @@ func TestReportSplitsTheProfiledRunIntoParts(t *testing.T) {
 		t.Fatal(err)
 	}
 	var b strings.Builder
-	render(&b, res, meta{"nets": "direct delay", "runs": "1", "rtt": "20ms"}, prof)
+	render(&b, res, meta{"nets": "direct delay", "runs": "1", "rtt": "20ms"}, prof, nil)
 	out := b.String()
 	missing := false
 	for _, want := range []string{
@@ -158,5 +158,27 @@ func TestReportSplitsTheProfiledRunIntoParts(t *testing.T) {
 	}
 	if _, err := parseProfiles(strings.NewReader("direct\tb\twall\tbuild\t-\t-\n")); err == nil {
 		t.Error("want an error for a line with 6 fields")
+	}
+}
+
+func TestZstdTableComparesTimeCPUAndPushedSize(t *testing.T) {
+	res, err := parseResults(strings.NewReader("direct\tc\tplugin\t0\t9\t1\t9\n" +
+		"direct\tc\tplugin\t1\t4.00\t1024\t6\ndirect\tc\tplugin-zstd\t1\t3.00\t1024\t3\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sz, err := parseSizes(strings.NewReader("# net\tworkload\ttool\trun\tbytes\n" +
+		"direct\tc\tplugin\t0\t1\ndirect\tc\tplugin\t1\t300000000\ndirect\tc\tplugin-zstd\t1\t240000000\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	render(&b, res, meta{"nets": "direct", "runs": "1", "big_mb": "300"}, nil, sz)
+	want := "| (c) one 300 MB file (redo) | 4.00 s | 3.00 s [3.00–3.00] | 0.75× | 0.50× | 300.0 MB | 240.0 MB | 0.80× |"
+	if !strings.Contains(b.String(), want) {
+		t.Errorf("report lacks %q:\n%s", want, b.String())
+	}
+	if _, err := parseSizes(strings.NewReader("direct\tc\tplugin\t1\n")); err == nil {
+		t.Error("a line without its size was accepted")
 	}
 }

@@ -28,6 +28,7 @@ func cmdReport(args []string) error {
 	resPath := fs.String("results", "", "results file: net workload tool run wall rss, tab-separated")
 	metaPath := fs.String("meta", "", "key<TAB>value lines: date, cpu, nproc, mem, ...")
 	profPath := fs.String("profiles", "", "benchtool profile's lines for every profiled run (bench.sh's profiles.tsv)")
+	sizePath := fs.String("sizes", "", "pushed sizes: net workload tool run bytes, tab-separated (bench.sh's sizes.tsv)")
 	out := fs.String("out", "docs/BENCHMARKS.md", "document to update between its markers")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -63,8 +64,19 @@ func cmdReport(args []string) error {
 			return fmt.Errorf("reading %s: %w", *profPath, err)
 		}
 	}
+	var sz sizes
+	if *sizePath != "" {
+		sf, err := os.Open(*sizePath)
+		if err != nil {
+			return err
+		}
+		defer sf.Close()
+		if sz, err = parseSizes(sf); err != nil {
+			return fmt.Errorf("reading %s: %w", *sizePath, err)
+		}
+	}
 	var b strings.Builder
-	render(&b, res, m, prof)
+	render(&b, res, m, prof, sz)
 	doc, err := os.ReadFile(*out)
 	if err != nil && !errors.Is(err, os.ErrNotExist) {
 		return err

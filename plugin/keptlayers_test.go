@@ -13,33 +13,37 @@ type noCacheAWS struct {
 
 func (a noCacheAWS) NoCache() bool { return a.off }
 
-func TestLayersKanikosCacheHoldsAreKeptAsBuilt(t *testing.T) {
+func TestLayersKanikoKeptOrCachesGoAsBuilt(t *testing.T) {
 	for _, tc := range []struct {
 		name      string
 		cache     bool
 		off       bool
 		run, copy bool
+		cc        bool
 		want      map[string]bool
 	}{
-		{"no cache: every layer is compressed by the push", false, false, true, true,
+		{"no cache: every layer is compressed by the push", false, false, true, true, false,
 			map[string]bool{"RUN make": false, "COPY . /src": false}},
-		{"cache refused by the AWS checks: as without cache", true, true, true, false,
-			map[string]bool{"RUN make": false}},
-		{"cache: RUN layers kept, COPY compressed by the push", true, false, true, false,
-			map[string]bool{"RUN make": true, "COPY . /src": false, "ADD x.tgz /": false, "copy a b": false}},
-		{"cache of COPY layers too", true, false, true, true,
+		{"compressed caching: kaniko's bytes for every layer", false, false, true, false, true,
 			map[string]bool{"RUN make": true, "COPY . /src": true}},
-		{"RUN not cached", true, false, false, false,
+		{"cache refused by the AWS checks: as without cache", true, true, true, false, false,
 			map[string]bool{"RUN make": false}},
-		{"heredocs and ADD --checksum run as RUN steps", true, false, true, false,
+		{"cache: RUN layers kept, COPY compressed by the push", true, false, true, false, false,
+			map[string]bool{"RUN make": true, "COPY . /src": false, "ADD x.tgz /": false, "copy a b": false}},
+		{"cache of COPY layers too", true, false, true, true, false,
+			map[string]bool{"RUN make": true, "COPY . /src": true}},
+		{"RUN not cached", true, false, false, false, false,
+			map[string]bool{"RUN make": false}},
+		{"heredocs and ADD --checksum run as RUN steps", true, false, true, false, false,
 			map[string]bool{"COPY <<EOF /etc/x": true, "ADD --checksum=sha256:00 https://x/y /y": true}},
-		{"a history kaniko does not write: kept", true, false, false, false,
+		{"a history kaniko does not write: kept", true, false, false, false, false,
 			map[string]bool{"": true, "/bin/sh -c make": true}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			p := &settings.Plan{Cache: tc.cache}
 			p.Kaniko.CacheRunLayers, p.Kaniko.CacheCopyLayers = tc.run, tc.copy
-			keep := cachedLayers(p, noCacheAWS{off: tc.off})
+			p.Kaniko.CompressedCaching = tc.cc
+			keep := keptAsBuilt(p, noCacheAWS{off: tc.off})
 			for createdBy, want := range tc.want {
 				got := keep != nil && keep(createdBy)
 				if got != want {
