@@ -20,6 +20,10 @@
 #   BENCH_FILES [20000] BENCH_MANY_MB [200] BENCH_BIG_MB [300]  sizes
 #   BENCH_NOCC [b c]             workloads also run with the executor's
 #                                --compressed-caching=false ("" for none)
+#   BENCH_ZSTD [b c]             workloads also run with kaniko-ecr's
+#                                PLUGIN_COMPRESSION=zstd ("" for none)
+#   BENCH_BASE [oci]             the base image's media types: oci (as
+#                                Docker Hub's official images) or docker
 #   BENCH_OUT [docs/BENCHMARKS.md]  "-": write no document
 #   BENCH_EXECUTOR               a kaniko executor binary to use instead
 #                                of building one (cached under
@@ -48,7 +52,10 @@ FILES=${BENCH_FILES:-20000}
 MANY_MB=${BENCH_MANY_MB:-200}
 BIG_MB=${BENCH_BIG_MB:-300}
 OUT=${BENCH_OUT:-docs/BENCHMARKS.md}
-NOCC=${BENCH_NOCC:-b c}
+NOCC=${BENCH_NOCC-b c}
+ZSTD=${BENCH_ZSTD-b c}
+BASE=${BENCH_BASE:-oci}
+case $BASE in oci) BASE_REPO=base/busybox-oci ;; docker) BASE_REPO=base/busybox ;; *) echo "bench.sh: BENCH_BASE must be oci or docker" >&2; exit 2 ;; esac
 PROFILE=${BENCH_PROFILE:-0}
 [[ $RUNS =~ ^[1-9][0-9]?$ ]] || { echo "bench.sh: BENCH_RUNS must be 1..99" >&2; exit 2; }
 for w in $WORKLOADS; do [[ $w =~ ^[a-f]$ ]] || { echo "bench.sh: unknown workload $w" >&2; exit 2; }; done
@@ -115,14 +122,14 @@ ctx_of() { case $1 in a | d | e) echo small ;; b | f) echo many ;; c) echo big ;
 # already there.
 repos=()
 for n in $NETS; do
-  for w in $WORKLOADS; do for t in plugin executor executor-nocc; do for i in $(seq 0 "$RUNS"); do
+  for w in $WORKLOADS; do for t in plugin plugin-zstd executor executor-nocc; do for i in $(seq 0 "$RUNS"); do
     repos+=("bench/$n-$w-$t-$i")
   done; done; done
   if [ "$PROFILE" = 1 ]; then for w in $WORKLOADS; do repos+=("bench/$n-$w-plugin-profile"); done; fi
   repos+=("bench/$n-cache-plugin" "bench/$n-cache-executor")
 done
 log "starting the local ECR stand-in"
-"$W/bin/local-ecr" -dir "$W/ecr" -env "$W/ecr.env" -repos "$(IFS=,; echo "${repos[*]}")" >"$W/logs/local-ecr.log" 2>&1 &
+"$W/bin/local-ecr" -dir "$W/ecr" -env "$W/ecr.env" -base-oci base/busybox-oci -repos "$(IFS=,; echo "${repos[*]}")" >"$W/logs/local-ecr.log" 2>&1 &
 PIDS+=($!)
 for _ in $(seq 1 240); do [ -s "$W/ecr.env" ] && break; sleep 0.25; done
 [ -s "$W/ecr.env" ] || { echo "bench.sh: local ECR did not start:" >&2; cat "$W/logs/local-ecr.log" >&2; exit 1; }
@@ -144,6 +151,8 @@ host_of() { if [ "$1" = delay ]; then echo "$PX"; else echo "$REG"; fi; }
 
 RESULTS=$W/results.tsv
 printf '# net\tworkload\ttool\trun\twall_s\tmaxrss_kib\tcpu_s\n' >"$RESULTS"
+SIZES=$W/sizes.tsv
+printf '# net\tworkload\ttool\trun\tbytes\n' >"$SIZES"
 PROFILES=$W/profiles.tsv
 printf '# net\tworkload\tkind\tphase\tpart\towner\tseconds\n' >"$PROFILES"
 
@@ -169,9 +178,10 @@ build() {
   [ "$wl" = e ] && tags=t1,t2,t3,t4,t5
   local env=(SANDBOX_NOPIDNS=1 "SANDBOX_ROOTS=$W/roots" "SANDBOX_WRAP=/usr/bin/time -v -o $W/time/$id")
   local status=0
-  if [ "$tool" = plugin ]; then
+  if [ "$tool" = plugin ] || [ "$tool" = plugin-zstd ]; then
     env+=("PLUGIN_REGISTRY=$host" "PLUGIN_REPO=$repo" "PLUGIN_TAGS=$tags" "PLUGIN_SNAPSHOT_MODE=$snap"
-      "PLUGIN_BUILD_ARGS=BASE_IMAGE=$host/base/busybox:latest")
+      "PLUGIN_BUILD_ARGS=BASE_IMAGE=$host/$BASE_REPO:latest")
+    [ "$tool" = plugin-zstd ] && env+=(PLUGIN_COMPRESSION=zstd)
     [ "$wl" = d ] && env+=(PLUGIN_ENABLE_CACHE=true "PLUGIN_CACHE_REPO=bench/$net-cache-plugin")
     # sandbox.sh binds the profile directory at /kaniko/profile, which
     # kaniko never snapshots.
@@ -181,7 +191,7 @@ build() {
     # --force: the executor's container check looks at /proc/1, which the
     # sandbox shares with the host when there is no pid namespace.
     local args=(--force --dockerfile=/harness/Dockerfile --context=dir:///harness "--snapshot-mode=$snap"
-      "--build-arg=BASE_IMAGE=$host/base/busybox:latest")
+      "--build-arg=BASE_IMAGE=$host/$BASE_REPO:latest")
     local t
     for t in ${tags//,/ }; do args+=("--destination=$host/$repo:$t"); done
     [ "$wl" = d ] && args+=(--cache=true "--cache-repo=$host/bench/$net-cache-executor")
@@ -205,6 +215,12 @@ build() {
     return
   fi
   printf '%s\t%s\t%s\t%s\t%s\n' "$net" "$wl" "$tool" "$run" "$(timev "$W/time/$id")" >>"$RESULTS"
+  case $tool-$run in plugin*-[0-9]*)
+    # The summary's "size: 103.2 MiB": what the push sent.
+    sed -n 's/.*msg="size: \([0-9.]*\) \([KMG]*\)i*B".*/\1 \2/p' "$W/logs/$id.log" | tail -n 1 |
+      awk -v k="$net\t$wl\t$tool\t$run" '{ m = 1; if ($2 == "K") m = 1024; if ($2 == "M") m = 1048576; if ($2 == "G") m = 1073741824
+        printf "%s\t%.0f\n", k, $1 * m }' >>"$SIZES" ;;
+  esac
 }
 
 # --- builds, interleaved ----------------------------------------------------
@@ -215,6 +231,7 @@ for net in $NETS; do
       build plugin "$net" "$wl" "$i"
       build executor "$net" "$wl" "$i"
       case " $NOCC " in *" $wl "*) build executor-nocc "$net" "$wl" "$i" ;; esac
+      case " $ZSTD " in *" $wl "*) build plugin-zstd "$net" "$wl" "$i" ;; esac
     done
     if [ "$PROFILE" = 1 ]; then
       log "$net ($wl): one profiled run"
@@ -272,7 +289,7 @@ done
 
 # --- report ---------------------------------------------------------------
 cmdline="scripts/bench.sh"
-for v in BENCH_RUNS BENCH_WORKLOADS BENCH_NETS BENCH_RTT BENCH_FILES BENCH_MANY_MB BENCH_BIG_MB BENCH_NOCC BENCH_PROFILE; do
+for v in BENCH_RUNS BENCH_WORKLOADS BENCH_NETS BENCH_RTT BENCH_FILES BENCH_MANY_MB BENCH_BIG_MB BENCH_NOCC BENCH_ZSTD BENCH_BASE BENCH_PROFILE; do
   [ -n "${!v+x}" ] && cmdline="$v=\"${!v}\" $cmdline"
 done
 {
@@ -288,10 +305,11 @@ done
   printf 'rtt\t%s\n' "$RTT"
   printf 'files\t%s\nmany_mb\t%s\nbig_mb\t%s\n' "$FILES" "$MANY_MB" "$BIG_MB"
   printf 'command\t%s\n' "$cmdline"
+  printf 'base\t%s\n' "$BASE"
 } >"$W/meta.tsv"
 if [ "$OUT" != - ]; then
   mkdir -p "$(dirname "$OUT")"
-  "$BT" report -results "$RESULTS" -meta "$W/meta.tsv" -profiles "$PROFILES" -out "$OUT"
+  "$BT" report -results "$RESULTS" -meta "$W/meta.tsv" -profiles "$PROFILES" -sizes "$SIZES" -out "$OUT"
   log "wrote $OUT"
 fi
 if [ "${BENCH_KEEP:-0}" = 1 ]; then

@@ -110,7 +110,7 @@ func Options(spec Spec) (*config.KanikoOptions, error) {
 	o.ImageDownloadRetry = spec.ImageDownloadRetry
 	o.TarPath = spec.TarPath
 
-	if err := applyFlags(o, spec.Flags); err != nil {
+	if err := applyFlags(o, spec); err != nil {
 		return nil, err
 	}
 	for _, d := range spec.Destinations {
@@ -131,8 +131,21 @@ func Options(spec Spec) (*config.KanikoOptions, error) {
 	return o, nil
 }
 
+// digestPassOnly reports whether kaniko's compressed layers serve only to
+// compute digests that the push throws away: no layer cache (kaniko would
+// push them there), no compressed caching (the push would send them), and
+// the image is pushed or written (plugin/push compresses every layer the
+// build made once more, with PLUGIN_COMPRESSION). kaniko then compresses
+// with zstd level 1 for that pass, 2.5 to 7 times faster than gzip -1; it
+// does so only on an OCI base image, and keeps gzip on a Docker-format one.
+func digestPassOnly(spec Spec) bool {
+	f := spec.Flags
+	return !spec.Cache && !f.CompressedCaching && (!spec.NoPush || spec.TarPath != "")
+}
+
 // applyFlags sets the kaniko flags that settings pass through.
-func applyFlags(o *config.KanikoOptions, f settings.KanikoFlags) error {
+func applyFlags(o *config.KanikoOptions, spec Spec) error {
+	f := spec.Flags
 	o.SkipTLSVerify = f.SkipTLSVerify
 	o.SkipUnusedStages = f.SkipUnusedStages
 	o.Reproducible = f.Reproducible
@@ -148,6 +161,9 @@ func applyFlags(o *config.KanikoOptions, f settings.KanikoFlags) error {
 	}
 	if f.CompressionLevel > 0 { // else -1, kaniko's CLI default: the compressor's own
 		o.CompressionLevel = f.CompressionLevel
+	}
+	if digestPassOnly(spec) {
+		o.Compression, o.CompressionLevel = config.ZStd, -1
 	}
 	o.RunV2 = f.UseNewRun
 	for host, path := range f.RegistryCertificates {

@@ -79,7 +79,9 @@ func TestOptionsCarryTheSpecAndKanikoCLIDefaults(t *testing.T) {
 	}
 }
 
-func TestCompressionAndLevelReachKaniko(t *testing.T) {
+// With the layer cache on, kaniko's compressed layers are pushed (to the
+// cache): the user's compression reaches kaniko as it is.
+func TestCompressionAndLevelReachKanikoWhenItsLayersAreUsed(t *testing.T) {
 	for _, tc := range []struct {
 		name        string
 		compression string
@@ -95,7 +97,7 @@ func TestCompressionAndLevelReachKaniko(t *testing.T) {
 		{"zstd at its best", "zstd", 22, config.ZStd, 22},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			o, err := Options(Spec{Flags: settings.KanikoFlags{Compression: tc.compression, CompressionLevel: tc.level}})
+			o, err := Options(Spec{Cache: true, Flags: settings.KanikoFlags{Compression: tc.compression, CompressionLevel: tc.level}})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -108,13 +110,41 @@ func TestCompressionAndLevelReachKaniko(t *testing.T) {
 
 // From the variables to kaniko's options: validated, lower-cased, passed on.
 func TestCompressionVariablesReachKaniko(t *testing.T) {
-	_, o, _ := planFor(t, map[string]string{"PLUGIN_COMPRESSION": "ZSTD", "PLUGIN_COMPRESSION_LEVEL": "19"})
+	_, o, _ := planFor(t, map[string]string{"PLUGIN_COMPRESSION": "ZSTD", "PLUGIN_COMPRESSION_LEVEL": "19", "PLUGIN_COMPRESSED_CACHING": "true"})
 	if o.Compression != config.ZStd || o.CompressionLevel != 19 {
 		t.Errorf("compression %q level %d, want zstd level 19", o.Compression, o.CompressionLevel)
 	}
-	_, o, _ = planFor(t, nil)
+	_, o, _ = planFor(t, map[string]string{"PLUGIN_COMPRESSED_CACHING": "true"})
 	if o.Compression != config.GZip || o.CompressionLevel != -1 {
 		t.Errorf("unset: compression %q level %d, want gzip level -1", o.Compression, o.CompressionLevel)
+	}
+}
+
+func TestKanikosDigestPassUsesZstdWhenThePushRecompresses(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		spec Spec
+		want config.Compression
+	}{
+		{"pushed, no cache: zstd for the digest pass", Spec{}, config.ZStd},
+		{"gzip 9 chosen: the push applies it, kaniko's pass is zstd 1", Spec{Flags: settings.KanikoFlags{Compression: "gzip", CompressionLevel: 9}}, config.ZStd},
+		{"written to a tarball only: zstd", Spec{NoPush: true, TarPath: "/out/image.tar"}, config.ZStd},
+		{"layer cache: kaniko pushes its layers, the user's compression", Spec{Cache: true}, config.GZip},
+		{"compressed caching: the push sends kaniko's bytes", Spec{Flags: settings.KanikoFlags{CompressedCaching: true}}, config.GZip},
+		{"neither pushed nor written: kaniko's digest is the one reported", Spec{NoPush: true}, config.GZip},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			o, err := Options(tc.spec)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if o.Compression != tc.want {
+				t.Errorf("kaniko compresses with %s, want %s", o.Compression, tc.want)
+			}
+			if tc.want == config.ZStd && o.CompressionLevel != -1 {
+				t.Errorf("the digest pass runs at level %d, want the fastest (-1: kaniko's default)", o.CompressionLevel)
+			}
+		})
 	}
 }
 

@@ -134,7 +134,7 @@ func whereRows(p profiles, r results, wl, floorOf string, nets []string) []where
 			continue
 		}
 		owner := phaseOwners[ph]
-		if ph == "build" || ph == "push" {
+		if ph == "build" || ph == "upload" || ph == "compress" || ph == "push" {
 			owner = "split below"
 		}
 		add("**"+ph+"**", owner, func(run profiles, _ int) (float64, bool) { return run.get("wall", ph, "-") }, cpuSum(ph))
@@ -272,9 +272,11 @@ after another on one goroutine, so the build's parts are that goroutine's wall t
 waiting: disk, network) and add up to the build's; "outside kaniko" is the build phase's own
 work before and after kaniko. The push compresses on several cores while it uploads, so its parts
 are CPU time only and can add up to more than its wall time. Shares are of the run's total wall
-time. Owners: ours (kaniko-ecr's code and choices: the second gzip pass while pushing is the price
-of not keeping compressed layers in memory), kaniko's (its build steps), the floor's (what any
-builder must do: tar, one gzip, upload; the floor rows at the bottom are the floor's own times).
+time. Owners: ours (kaniko-ecr's own code), kaniko's (its build steps, the digest pass among them:
+kaniko compresses every layer it makes to learn its digest, and with compressed caching off keeps
+none of those bytes), the floor's (what any builder must do: tar, one compression, the upload; the
+push's compression on every core is that one; the floor rows at the bottom are the floor's own
+times, with Go's single-core gzip).
 One profiled run per cell: a sample, not a median.
 
 `

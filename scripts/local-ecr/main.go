@@ -25,6 +25,7 @@ func main() {
 	dir := flag.String("dir", "", "directory for registry data, certificates and logs (required)")
 	envFile := flag.String("env", "", "write KEY=value lines for a plugin run here (required)")
 	base := flag.String("base", "base/busybox", "push a busybox base image to this repository (empty: none)")
+	baseOCI := flag.String("base-oci", "", "also push it with OCI media types to this repository (empty: none)")
 	repos := flag.String("repos", "", "comma-separated repositories to create")
 	flag.Parse()
 	if *dir == "" || *envFile == "" {
@@ -46,6 +47,14 @@ func main() {
 			log.Fatal(err)
 		}
 		env["LOCAL_ECR_BASE_IMAGE"] = ref
+	}
+	if *baseOCI != "" {
+		ref, err := s.PushBaseOCI(*baseOCI)
+		if err != nil {
+			s.Stop()
+			log.Fatal(err)
+		}
+		env["LOCAL_ECR_BASE_IMAGE_OCI"] = ref
 	}
 	for _, r := range splitComma(*repos) {
 		s.API.AddRepository(localecr.Repository{Name: r})

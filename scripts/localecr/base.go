@@ -20,6 +20,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
+	"github.com/google/go-containerregistry/pkg/v1/types"
 )
 
 // BusyboxPath is Debian busybox-static's binary.
@@ -119,10 +120,22 @@ func (r *Registry) Options() ([]remote.Option, error) {
 
 // PushBase pushes BusyboxImage to <registry>/<repo>:latest and returns the
 // reference.
-func (s *Stack) PushBase(repo string) (string, error) {
+func (s *Stack) PushBase(repo string) (string, error) { return s.pushBase(repo, false) }
+
+// PushBaseOCI pushes BusyboxImage with OCI media types (manifest, config
+// and layer), as Docker Hub's official images are published.
+func (s *Stack) PushBaseOCI(repo string) (string, error) { return s.pushBase(repo, true) }
+
+func (s *Stack) pushBase(repo string, oci bool) (string, error) {
 	img, err := BusyboxImage()
 	if err != nil {
 		return "", err
+	}
+	if oci {
+		img = mutate.ConfigMediaType(mutate.MediaType(img, types.OCIManifestSchema1), types.OCIConfigJSON)
+		if img, err = ociLayers(img); err != nil {
+			return "", err
+		}
 	}
 	ref, err := name.NewTag(s.Registry.Addr + "/" + repo + ":latest")
 	if err != nil {
@@ -136,4 +149,29 @@ func (s *Stack) PushBase(repo string) (string, error) {
 		return "", fmt.Errorf("pushing base image: %w", err)
 	}
 	return ref.String(), nil
+}
+
+// ociLayers gives img's layers the OCI media type of their gzip bytes.
+func ociLayers(img v1.Image) (v1.Image, error) {
+	layers, err := img.Layers()
+	if err != nil {
+		return nil, err
+	}
+	cf, err := img.ConfigFile()
+	if err != nil {
+		return nil, err
+	}
+	base, err := mutate.ConfigFile(mutate.ConfigMediaType(mutate.MediaType(empty.Image, types.OCIManifestSchema1), types.OCIConfigJSON), &v1.ConfigFile{})
+	if err != nil {
+		return nil, err
+	}
+	adds := make([]mutate.Addendum, len(layers))
+	for i, l := range layers {
+		adds[i] = mutate.Addendum{Layer: l, MediaType: types.OCILayer}
+	}
+	out, err := mutate.Append(base, adds...)
+	if err != nil {
+		return nil, err
+	}
+	return mutate.ConfigFile(out, cf)
 }
