@@ -85,12 +85,12 @@ direct	b	wall	push	-	-	1.000
 direct	b	wall	verify	-	-	0.010
 direct	b	wall	total	-	-	10.000
 direct	b	wall	build	copy into the root	kaniko's	5.000
-direct	b	wall	build	digest gzip	floor's	2.500
+direct	b	wall	build	digest pass	floor's	2.500
 direct	b	wall	build	build, outside kaniko	ours	0.500
 direct	b	cpu	-	GC	Go runtime	0.200
 direct	b	cpu	-	profiler	–	0.050
 direct	b	cpu	build	copy into the root	kaniko's	4.000
-direct	b	cpu	build	digest gzip	floor's	2.000
+direct	b	cpu	build	digest pass	floor's	2.000
 direct	b	cpu	push	push: compress	ours	1.500
 direct	b	cpu	push	push: upload	floor's	0.100
 delay	b	wall	build	-	-	8.500
@@ -128,7 +128,7 @@ func TestReportSplitsTheProfiledRunIntoParts(t *testing.T) {
 		"#### (b) 20,000 files, 200 MB, one COPY (redo)\n\n| Part | Owner | loopback: wall | CPU | share | proxy 20ms: wall | CPU | share |\n|---|---|---:|---:|---:|---:|---:|---:|\n",
 		"| **build** | split below | 8.00 s | 6.00 s | 80% | 8.50 s | 4.10 s | 77% |\n" +
 			"| · copy into the root | kaniko's | 5.00 s | 4.00 s | 50% | – | 4.10 s | – |\n" +
-			"| · digest gzip | floor's | 2.50 s | 2.00 s | 25% | – | – | – |\n" +
+			"| · digest pass | floor's | 2.50 s | 2.00 s | 25% | – | – | – |\n" +
 			"| · build, outside kaniko | ours | 0.50 s | – | 5% | – | – | – |\n" +
 			"| **push** | split below | 1.00 s | 1.60 s | 10% | 2.00 s | 0.30 s | 18% |\n" +
 			"| · push: compress | ours | – | 1.50 s | – | – | – | – |\n" +

@@ -201,7 +201,7 @@ func union(runs []profiles, kind, phase, skip string) []string {
 // partOrder is the order of the rows: a run's steps as they happen, then
 // GC, the runtime and "other", so the rows of every net line up.
 var partOrder = []string{"settings and front end", "auth", "unpack the base image", "cache key",
-	"copy into the root", "snapshot walk", "snapshot hashing", "snapshot tar", "digest gzip",
+	"copy into the root", "snapshot walk", "snapshot hashing", "snapshot tar", "digest pass",
 	"diff id (sha256 of the tar)", "kaniko, other", "build, ours", "push: compress", "push: upload",
 	"push, other", "read-back", "outputs", "tarball", split.PartOutside, split.PartGC, split.PartProfiler, split.PartRuntime, split.PartOther}
 

@@ -66,7 +66,7 @@ var rules = []rule{
 		frames: []string{kanikoPkg + "executor.(*stageBuilder).populateCompositeKey", kanikoPkg + "executor.(*CompositeCache)", kanikoPkg + "util.CacheHasher"}},
 	{part: "diff id (sha256 of the tar)", owner: OwnKaniko, phases: []string{"build"},
 		frames: []string{ggcrPkg + "pkg/v1/tarball.computeDiffID"}},
-	{part: "digest gzip", owner: OwnKaniko, phases: []string{"build"},
+	{part: "digest pass", owner: OwnKaniko, phases: []string{"build"},
 		frames: append([]string{ggcrPkg + "pkg/v1/tarball.computeDigest"}, compression...)},
 	{part: "snapshot tar", owner: OwnFloor, phases: []string{"build"},
 		frames: []string{kanikoPkg + "snapshot.writeToTar", kanikoPkg + "util.(*Tar)", "archive/tar."}},
