@@ -389,3 +389,16 @@ func TestLayersKeptAsBuiltGoAsTheBuildCompressedThem(t *testing.T) {
 		t.Errorf("KeepAsBuilt was asked about %q", asked)
 	}
 }
+
+func TestASmallBuiltLayerTheRepositoryHasIsNotSentAgain(t *testing.T) {
+	reg := newTestRegistry(t)
+	img, _, _, _ := builtImage(t, 1<<20)
+	publish(t, reg.session(t), img, reg.tags(t, "app", "v1"), nil)
+	reg.reset()
+	publish(t, reg.session(t), img, reg.tags(t, "app", "v2"), nil)
+	for _, r := range reg.requests() {
+		if r.method == http.MethodPatch {
+			t.Errorf("a blob the repository holds was sent again: %s", r.path)
+		}
+	}
+}

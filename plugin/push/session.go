@@ -172,6 +172,13 @@ func (s *Session) uploadBlobs(ctx context.Context, repo name.Repository, p *prep
 func (s *Session) uploadOne(ctx context.Context, repo name.Repository, l v1.Layer) error {
 	what, estimate, watch := watched(repo, l)
 	if !watch {
+		// A small layer is compressed first: with its digest known, the
+		// registry is asked whether it has it already.
+		if sl, ok := l.(*spoolLayer); ok {
+			if err := sl.finish(); err != nil {
+				return err
+			}
+		}
 		return s.pusher.Upload(ctx, repo, l)
 	}
 	pl := newProgressLog(what, estimate)
