@@ -76,6 +76,8 @@ func buildOnlySet(s *Settings, env Env) []string {
 		"PLUGIN_TAR_PATH":            strings.TrimSpace(s.TarPath) != "",
 		"PLUGIN_PUSH_ONLY":           s.PushOnly.V,
 		"PLUGIN_SOURCE_TAR_PATH":     strings.TrimSpace(s.SourceTarPath) != "",
+		"PLUGIN_COMPRESSION":         env.get("PLUGIN_COMPRESSION") != "",
+		"PLUGIN_COMPRESSION_LEVEL":   s.CompressionLevel.Set,
 	}
 	var out []string
 	for v, on := range set {

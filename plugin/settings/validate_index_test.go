@@ -76,6 +76,7 @@ func TestIndexModeRefusesBuildSettingsAndBadSources(t *testing.T) {
 				"PLUGIN_BUILD_ARGS_FROM_ENV": "HOME", "PLUGIN_TARGET": "final", "PLUGIN_NO_PUSH": "true",
 				"PLUGIN_DESTINATION_TAR_PATH": "out.tar", "PLUGIN_PUSH_ONLY": "yes", "PLUGIN_PLATFORM": "linux/arm64",
 				"PLUGIN_LABELS": "a=b", "PLUGIN_CACHE_REPO": "team/cache", "PLUGIN_CONTEXT_SUB_PATH": "sub",
+				"PLUGIN_COMPRESSION": "zstd", "PLUGIN_COMPRESSION_LEVEL": "3",
 			},
 			want: []string{
 				"PLUGIN_DOCKERFILE is a build setting, but PLUGIN_INDEX_SOURCES joins existing images and builds nothing",
@@ -84,6 +85,7 @@ func TestIndexModeRefusesBuildSettingsAndBadSources(t *testing.T) {
 				"PLUGIN_NO_PUSH is a build setting", "PLUGIN_TAR_PATH is a build setting", "PLUGIN_PUSH_ONLY is a build setting",
 				"PLUGIN_PLATFORM is a build setting", "PLUGIN_CUSTOM_LABELS is a build setting",
 				"PLUGIN_CACHE_REPO is a build setting", "PLUGIN_CONTEXT_SUB_PATH is a build setting",
+				"PLUGIN_COMPRESSION is a build setting", "PLUGIN_COMPRESSION_LEVEL is a build setting",
 			},
 		},
 		{
