@@ -22,6 +22,10 @@
 #                                --compressed-caching=false ("" for none)
 #   BENCH_ZSTD [b c]             workloads also run with kaniko-ecr's
 #                                PLUGIN_COMPRESSION=zstd ("" for none)
+#   BENCH_ROOTS [/dev/shm]       where the sandboxes' roots go: a tmpfs by
+#                                default (see docs/BENCHMARKS.md: this
+#                                VM's disk made identical runs vary 2x);
+#                                "disk" for the work directory
 #   BENCH_BASE [oci]             the base image's media types: oci (as
 #                                Docker Hub's official images) or docker
 #   BENCH_OUT [docs/BENCHMARKS.md]  "-": write no document
@@ -70,12 +74,16 @@ PIDS=()
 cleanup() {
   for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
   for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
+  [ -n "${ROOTS:-}" ] && rm -rf "$ROOTS"
   if [ "${BENCH_KEEP:-0}" = 1 ]; then echo "bench.sh: kept $W" >&2; else rm -rf "$W"; fi
 }
 trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
-mkdir -p "$W/bin" "$W/ctx" "$W/time" "$W/logs" "$W/roots" "$W/dockercfg"
+mkdir -p "$W/bin" "$W/ctx" "$W/time" "$W/logs" "$W/dockercfg"
+ROOTS_IN=${BENCH_ROOTS:-/dev/shm}
+if [ "$ROOTS_IN" = disk ] || [ "$(stat -f -c %T "$ROOTS_IN" 2>/dev/null)" != tmpfs ]; then ROOTS_IN=$W; fi
+ROOTS=$(mktemp -d "$ROOTS_IN/kaniko-ecr-bench-roots.XXXXXX")
 log() { printf '%s bench: %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 
 # --- binaries -------------------------------------------------------------
@@ -176,7 +184,7 @@ build() {
   id=$net-$wl-$tool-$run
   [ "$wl" = f ] && snap=full
   [ "$wl" = e ] && tags=t1,t2,t3,t4,t5
-  local env=(SANDBOX_NOPIDNS=1 "SANDBOX_ROOTS=$W/roots" "SANDBOX_WRAP=/usr/bin/time -v -o $W/time/$id")
+  local env=(SANDBOX_NOPIDNS=1 "SANDBOX_ROOTS=$ROOTS" "SANDBOX_WRAP=/usr/bin/time -v -o $W/time/$id")
   local status=0
   if [ "$tool" = plugin ] || [ "$tool" = plugin-zstd ]; then
     env+=("PLUGIN_REGISTRY=$host" "PLUGIN_REPO=$repo" "PLUGIN_TAGS=$tags" "PLUGIN_SNAPSHOT_MODE=$snap"
@@ -289,7 +297,7 @@ done
 
 # --- report ---------------------------------------------------------------
 cmdline="scripts/bench.sh"
-for v in BENCH_RUNS BENCH_WORKLOADS BENCH_NETS BENCH_RTT BENCH_FILES BENCH_MANY_MB BENCH_BIG_MB BENCH_NOCC BENCH_ZSTD BENCH_BASE BENCH_PROFILE; do
+for v in BENCH_RUNS BENCH_WORKLOADS BENCH_NETS BENCH_RTT BENCH_FILES BENCH_MANY_MB BENCH_BIG_MB BENCH_NOCC BENCH_ZSTD BENCH_BASE BENCH_ROOTS BENCH_PROFILE; do
   [ -n "${!v+x}" ] && cmdline="$v=\"${!v}\" $cmdline"
 done
 {
@@ -306,6 +314,7 @@ done
   printf 'files\t%s\nmany_mb\t%s\nbig_mb\t%s\n' "$FILES" "$MANY_MB" "$BIG_MB"
   printf 'command\t%s\n' "$cmdline"
   printf 'base\t%s\n' "$BASE"
+  printf 'roots\t%s\n' "$(stat -f -c %T "$ROOTS")"
 } >"$W/meta.tsv"
 if [ "$OUT" != - ]; then
   mkdir -p "$(dirname "$OUT")"

@@ -233,7 +233,8 @@ func render(w io.Writer, r results, m meta, prof profiles, sizes sizes) {
 		m.get("date", "?"), m.get("cpu", "?"), m.get("nproc", "?"), m.get("mem", "?"),
 		m.get("kernel", "?"), m.get("go", "?"), m.get("kaniko", "?"))
 	p("Runs: %s timed per cell after one warm-up, plugin and executor interleaved (A B A B).\n", m.get("runs", "?"))
-	p("Base image: busybox with %s media types.\n", map[string]string{"oci": "OCI", "docker": "Docker"}[m.get("base", "docker")])
+	p("Base image: busybox with %s media types. The sandboxes' roots (where kaniko unpacks, copies and\n", map[string]string{"oci": "OCI", "docker": "Docker"}[m.get("base", "docker")])
+	p("snapshots) are on %s.\n", map[string]string{"tmpfs": "a tmpfs", "ext2/ext3": "ext4 (the VM's disk)"}[m.get("roots", "ext2/ext3")])
 	p("Wall times are medians, the range of the timed runs in brackets; CPU is user+system time of the\n")
 	p("sandboxed process tree; peak RSS is `/usr/bin/time -v`'s, without the pid namespace. Reproduce with:\n\n")
 	p("```\n%s\n```\n\n", m.get("command", "scripts/bench.sh"))
