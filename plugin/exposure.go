@@ -59,7 +59,11 @@ func (r *run) buildWithCredentials(ctx context.Context, p *settings.Plan, aws AW
 		return nil, err
 	}
 	defer atExit(restore)()
-	img, err := r.deps.Builder.Build(ctx, p)
+	var onLayer func(string)
+	if r.early != nil {
+		onLayer = r.early.Add
+	}
+	img, err := r.deps.Builder.Build(ctx, p, onLayer)
 	restore()
 	return img, err
 }

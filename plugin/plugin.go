@@ -35,7 +35,9 @@ import (
 // package builder, which main hands in: the run itself never depends on
 // kaniko.
 type Builder interface {
-	Build(ctx context.Context, p *settings.Plan) (v1.Image, error)
+	// onLayer, when set, is told the path of each layer tar as soon as
+	// the build has written it.
+	Build(ctx context.Context, p *settings.Plan, onLayer func(path string)) (v1.Image, error)
 	// Transport returns the transport a push to registry uses, the same
 	// the build's own registry calls use.
 	Transport(p *settings.Plan, registry string) (http.RoundTripper, error)
@@ -90,6 +92,8 @@ type run struct {
 
 	factsOnce sync.Once
 	facts     buildFacts // of the Dockerfile: see dockerfile()
+
+	early *push.Precompressor // layer tars compressed during the build
 }
 
 type phaseTime struct {
@@ -104,6 +108,7 @@ func Run(ctx context.Context, deps Deps) error {
 	defer r.profile()() // KANIKO_ECR_PROFILE: plugin/profile.go
 	r.enter("settings")
 	err := r.exec(ctx)
+	r.early.Close() // nil-safe: what the push did not take
 	if cause := context.Cause(ctx); cause != nil && ctx.Err() != nil {
 		var ie *InterruptedError
 		if errors.As(cause, &ie) {
@@ -313,74 +318,10 @@ func (r *run) build(ctx context.Context, aws AWS) (v1.Image, *push.Session, erro
 		return img, sess, err
 	}
 	logrus.Infof("building %s (context %s) for %s", p.Dockerfile, p.Context, strings.Join(p.Destinations(), ", "))
+	r.startEarly(ctx, p)
 	r.enter("build")
 	img, err := r.buildWithCredentials(ctx, p, aws)
 	return img, sess, err
-}
-
-// publish writes the tarball, pushes every tag and reads each back.
-func (r *run) publish(ctx context.Context, img v1.Image, sess *push.Session, aws AWS) (push.Result, error) {
-	p := r.plan
-	req := push.Request{
-		Destinations: p.Destinations(),
-		NoPush:       p.NoPush,
-		Retries:      p.PushRetry,
-		BeforeUpload: aws.Refresh,
-		BeforePush:   aws.BeforePush,
-		OnPhase:      r.enter,
-		SpoolDir:     r.spoolDir(),
-		Compression:  push.Compression{Algorithm: p.Kaniko.Compression, Level: p.Kaniko.CompressionLevel},
-		KeepAsBuilt:  keptAsBuilt(p, aws),
-	}
-	if !p.PushOnly {
-		req.TarPath = p.TarPath // in push-only mode the tarball is the source
-	}
-	req.OCILayout, req.Insecure = p.OCILayoutPath, p.InsecurePush()
-	publish := r.deps.Publish
-	if publish == nil {
-		publish = push.Publish
-	}
-	return publish(ctx, img, sess, req)
-}
-
-// keptAsBuilt names the layers the push sends as kaniko compressed them:
-// all of them with compressed caching on (kaniko kept those bytes in memory
-// for the push); with kaniko's layer cache on, those kaniko also pushes to
-// the cache (RUN, and COPY/ADD with PLUGIN_CACHE_COPY_LAYERS), so that the
-// next build's cache hit is the same blob and the image the same digest.
-func keptAsBuilt(p *settings.Plan, aws AWS) func(string) bool {
-	if p.Kaniko.CompressedCaching {
-		return func(string) bool { return true }
-	}
-	if !p.Cache || aws.NoCache() {
-		return nil
-	}
-	return func(createdBy string) bool {
-		verb, _, _ := strings.Cut(strings.TrimSpace(createdBy), " ")
-		switch strings.ToUpper(verb) {
-		case "RUN":
-			return p.Kaniko.CacheRunLayers
-		case "COPY", "ADD":
-			// The front end runs heredocs and ADD --checksum as RUN
-			// steps, which kaniko caches as it caches RUN.
-			if strings.Contains(createdBy, "<<") || strings.Contains(createdBy, "--checksum") {
-				return p.Kaniko.CacheRunLayers
-			}
-			return p.Kaniko.CacheCopyLayers
-		}
-		return true // not kaniko's usual history: keep it as built, to be safe
-	}
-}
-
-// spoolDir is where the push keeps the compressed layers: kaniko's
-// folder, which kaniko never snapshots.
-func (r *run) spoolDir() string {
-	if r.deps.Env.Lookup != nil {
-		if d, ok := r.deps.Env.Lookup("KANIKO_DIR"); ok && d != "" {
-			return d
-		}
-	}
-	return kanikoDir
 }
 
 // enter starts a phase and ends the one before it.

@@ -89,7 +89,7 @@ type fakeBuilder struct {
 	during func(ctx context.Context) error
 }
 
-func (b *fakeBuilder) Build(ctx context.Context, p *settings.Plan) (v1.Image, error) {
+func (b *fakeBuilder) Build(ctx context.Context, p *settings.Plan, _ func(string)) (v1.Image, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.called, b.plan = true, *p

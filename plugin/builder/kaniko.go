@@ -12,6 +12,7 @@ import (
 	"github.com/chainguard-dev/kaniko/pkg/executor"
 	"github.com/chainguard-dev/kaniko/pkg/util"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/sirupsen/logrus"
 
 	"github.com/kaniko-ecr/kaniko-ecr/plugin/settings"
 )
@@ -22,7 +23,9 @@ type Kaniko struct{}
 
 // Build runs kaniko's DoBuild for the plan. DoBuild takes no context: when
 // ctx ends first, Build returns at once and the process is expected to exit.
-func (Kaniko) Build(ctx context.Context, p *settings.Plan) (v1.Image, error) {
+// onLayer, when set, is told the path of each layer tar as soon as kaniko
+// has written it.
+func (Kaniko) Build(ctx context.Context, p *settings.Plan, onLayer func(path string)) (v1.Image, error) {
 	opts, err := Options(SpecOf(p))
 	if err != nil {
 		return nil, err
@@ -37,6 +40,13 @@ func (Kaniko) Build(ctx context.Context, p *settings.Plan) (v1.Image, error) {
 	fe, err := startFrontend(p, opts)
 	if err != nil {
 		return nil, err
+	}
+	if onLayer != nil {
+		if stop, err := watchSnapshots(opts.KanikoDir, onLayer); err != nil {
+			logrus.Debugf("watching %s for layer tars: %v", opts.KanikoDir, err)
+		} else {
+			defer stop()
+		}
 	}
 	img, err := runCancellable(ctx, func() (v1.Image, error) { return executor.DoBuild(opts) })
 	if why := fe.failure(); err != nil && why != nil {

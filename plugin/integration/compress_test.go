@@ -106,7 +106,7 @@ func TestGzipPushAndTarballHoldTheSameImageAsKanikoBuiltIt(t *testing.T) {
 	if d, _ := tb.Digest(); d.String() != digest {
 		t.Errorf("the tarball holds %s, the registry %s: they must be the same bytes", d, digest)
 	}
-	if !strings.Contains(r.stderr, "compressed with gzip -1 as they upload") {
+	if !strings.Contains(r.stderr, "2 new, compressed with gzip -1 (2 while the build ran)") {
 		t.Errorf("the log does not say how the layers were compressed:\n%s", r.stderr)
 	}
 	if strings.Contains(r.stderr, "MiB sent") {

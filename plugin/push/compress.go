@@ -213,32 +213,42 @@ func (l *spoolLayer) compress(r *compressRun, out io.Writer) (v1.Hash, int64, er
 		return v1.Hash{}, 0, err
 	}
 	defer src.Close()
-	f, err := os.OpenFile(l.path, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600)
+	digest, size, diffID, err := compressTo(l.ctx, src, l.path, l.comp, out, r)
 	if err != nil {
-		return v1.Hash{}, 0, fmt.Errorf("spooling layer %s: %w", l.diffID, err)
+		return v1.Hash{}, 0, fmt.Errorf("layer %s: %w", l.diffID, err)
+	}
+	if diffID != l.diffID {
+		return v1.Hash{}, 0, fmt.Errorf("layer %s changed after the build: its tar now hashes to %s", l.diffID, diffID)
+	}
+	return digest, size, nil
+}
+
+// compressTo compresses src into the file spool (and out), counting in r,
+// and returns the compressed digest and size and the digest of src.
+func compressTo(ctx context.Context, src io.Reader, spool string, comp Compression, out io.Writer, r *compressRun) (digest v1.Hash, size int64, diffID v1.Hash, err error) {
+	f, err := os.OpenFile(spool, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600)
+	if err != nil {
+		return digest, 0, diffID, fmt.Errorf("spooling: %w", err)
 	}
 	defer f.Close()
 	sum, n := sha256.New(), &countWriter{n: &r.made}
-	zw, err := l.comp.writer(io.MultiWriter(f, sum, n, out))
+	zw, err := comp.writer(io.MultiWriter(f, sum, n, out))
 	if err != nil {
-		return v1.Hash{}, 0, err
+		return digest, 0, diffID, err
 	}
 	usum := sha256.New()
-	in := io.TeeReader(&ctxReader{ctx: l.ctx, r: src, read: &r.read}, usum)
+	in := io.TeeReader(&ctxReader{ctx: ctx, r: src, read: &r.read}, usum)
 	if _, err := io.CopyBuffer(zw, in, make([]byte, 256<<10)); err != nil {
 		zw.Close()
-		return v1.Hash{}, 0, fmt.Errorf("compressing layer %s: %w", l.diffID, err)
+		return digest, 0, diffID, fmt.Errorf("compressing: %w", err)
 	}
 	if err := zw.Close(); err != nil {
-		return v1.Hash{}, 0, fmt.Errorf("compressing layer %s: %w", l.diffID, err)
+		return digest, 0, diffID, fmt.Errorf("compressing: %w", err)
 	}
 	if err := f.Close(); err != nil {
-		return v1.Hash{}, 0, fmt.Errorf("spooling layer %s: %w", l.diffID, err)
+		return digest, 0, diffID, fmt.Errorf("spooling: %w", err)
 	}
-	if got := hashOf(usum); got != l.diffID {
-		return v1.Hash{}, 0, fmt.Errorf("layer %s changed after the build: its tar now hashes to %s", l.diffID, got)
-	}
-	return hashOf(sum), n.n.Load(), nil
+	return hashOf(sum), n.n.Load(), hashOf(usum), nil
 }
 
 func hashOf(h hash.Hash) v1.Hash {

@@ -402,3 +402,50 @@ func TestASmallBuiltLayerTheRepositoryHasIsNotSentAgain(t *testing.T) {
 		}
 	}
 }
+
+func TestLayersCompressedDuringTheBuildAreSentFromTheirSpool(t *testing.T) {
+	reg := newTestRegistry(t)
+	img, _, tarPath, opens := builtImage(t, 3<<20)
+	want := publish(t, reg.session(t), img, reg.tags(t, "plain", "v1"), nil).Digest
+	opens.Store(0)
+
+	early, err := NewPrecompressor(context.Background(), Compression{}, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer early.Close()
+	early.Add(tarPath)
+	early.Add(filepath.Join(t.TempDir(), "12345")) // a tar that went away: ignored
+	tags := reg.tags(t, "early", "v1")
+	res := publish(t, reg.session(t), img, tags, func(r *Request) { r.Early = early })
+	if res.Digest != want {
+		t.Errorf("compressed during the build: %s, as it uploads: %s; want the same bytes", res.Digest, want)
+	}
+	if n := opens.Load(); n != 1 {
+		t.Errorf("the layer's tar was opened %d times by the push, want once (to see it is a file)", n)
+	}
+	checkSameContent(t, pulled(t, reg, tags[0]), img)
+}
+
+func TestATarRewrittenAfterItsEarlyCompressionIsCompressedAgain(t *testing.T) {
+	reg := newTestRegistry(t)
+	img, _, tarPath, opens := builtImage(t, 1<<20)
+	early, err := NewPrecompressor(context.Background(), Compression{}, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer early.Close()
+	early.Add(tarPath)
+	e, _ := early.take(tarPath, v1.Hash{}) // waits for it; a wrong diff id is not taken
+	if e != nil {
+		t.Fatal("took a spool for the wrong diff id")
+	}
+	later := time.Now().Add(time.Minute)
+	os.Chtimes(tarPath, later, later)
+	tags := reg.tags(t, "app", "v1")
+	publish(t, reg.session(t), img, tags, func(r *Request) { r.Early = early })
+	if n := opens.Load(); n != 2 {
+		t.Errorf("the tar was opened %d times, want 2: compressed again as it uploads", n)
+	}
+	checkSameContent(t, pulled(t, reg, tags[0]), img)
+}

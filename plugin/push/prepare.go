@@ -25,12 +25,13 @@ type prepared struct {
 	oci    bool          // the manifest becomes OCI (zstd needs it)
 	dir    string
 	cancel context.CancelFunc
+	early  int // new layers compressed while the build ran
 }
 
 // prepare wraps img's layers; nothing is compressed yet. The spool files
 // go in a new folder under dir (the system's temp folder when dir is empty
 // or missing); cleanup removes it.
-func prepare(ctx context.Context, img v1.Image, comp Compression, dir string, keep func(createdBy string) bool) (*prepared, error) {
+func prepare(ctx context.Context, img v1.Image, comp Compression, dir string, keep func(createdBy string) bool, early *Precompressor) (*prepared, error) {
 	if dir == "" {
 		dir = os.TempDir()
 	} else if _, err := os.Stat(dir); err != nil {
@@ -57,7 +58,7 @@ func prepare(ctx context.Context, img v1.Image, comp Compression, dir string, ke
 			p.layers = append(p.layers, l)
 			continue
 		}
-		usize, built := builtLayer(l)
+		path, usize, built := builtLayer(l)
 		if !built {
 			p.layers = append(p.layers, l)
 			continue
@@ -72,6 +73,10 @@ func prepare(ctx context.Context, img v1.Image, comp Compression, dir string, ke
 			if s, err = newSpoolLayer(ctx, l, usize, comp, filepath.Join(spoolDir, fmt.Sprintf("layer-%d", i))); err != nil {
 				p.cleanup()
 				return nil, err
+			}
+			if e, ok := early.take(path, d); ok {
+				s.run, s.path = e.run, e.spool // compressed while the build went on
+				p.early++
 			}
 			byDiffID[d] = s
 			p.spools = append(p.spools, s)
@@ -101,6 +106,9 @@ func (p *prepared) cleanup() {
 func (p *prepared) describe() string {
 	if len(p.spools) == 0 {
 		return fmt.Sprintf("%d layers, none to compress here", len(p.layers))
+	}
+	if p.early > 0 {
+		return fmt.Sprintf("%d layers, %d new, compressed with %s (%d while the build ran)", len(p.layers), len(p.spools), p.spools[0].comp, p.early)
 	}
 	return fmt.Sprintf("%d layers, %d new, compressed with %s as they upload", len(p.layers), len(p.spools), p.spools[0].comp)
 }
@@ -140,26 +148,26 @@ func keptLayers(img v1.Image, n int, keep func(string) bool) []bool {
 
 // builtLayer reports whether l is a layer the build made: its uncompressed
 // bytes are a file (kaniko's snapshot tar), which still has to be
-// compressed, and how big that file is. Layers from a registry (the base
+// compressed, and which file and how big. Layers from a registry (the base
 // image, kaniko's cache) are never read to find out.
-func builtLayer(l v1.Layer) (size int64, built bool) {
+func builtLayer(l v1.Layer) (path string, size int64, built bool) {
 	if _, remote := l.(*remote.MountableLayer); remote {
-		return 0, false
+		return "", 0, false
 	}
 	rc, err := l.Uncompressed()
 	if err != nil {
-		return 0, false
+		return "", 0, false
 	}
 	defer rc.Close()
 	f, ok := rc.(*os.File)
 	if !ok {
-		return 0, false
+		return "", 0, false
 	}
 	fi, err := f.Stat()
 	if err != nil || !fi.Mode().IsRegular() {
-		return 0, false
+		return "", 0, false
 	}
-	return fi.Size(), true
+	return f.Name(), fi.Size(), true
 }
 
 // image is the image as it was sent: the build's config, and a manifest

@@ -33,6 +33,8 @@ type Request struct {
 	// layer cache holds, so that a layer built fresh and the same layer
 	// from the cache are one blob with one digest.
 	KeepAsBuilt func(createdBy string) bool
+	// Early, when set, holds the layer tars compressed during the build.
+	Early *Precompressor
 
 	// BeforeUpload, when set, is called before the first blob goes up. It
 	// may refresh the registry credentials.
@@ -80,7 +82,7 @@ func Publish(ctx context.Context, img v1.Image, sess *Session, req Request) (Res
 	if !pushing && req.TarPath == "" && req.OCILayout == "" {
 		return describe(img)
 	}
-	prep, err := prepare(ctx, img, req.Compression, req.SpoolDir, req.KeepAsBuilt)
+	prep, err := prepare(ctx, img, req.Compression, req.SpoolDir, req.KeepAsBuilt, req.Early)
 	if err != nil {
 		return res, err
 	}
