@@ -24,27 +24,38 @@ func watchSnapshots(dir string, fn func(path string)) (stop func(), err error) {
 		unix.Close(fd)
 		return nil, err
 	}
-	quit, finished := make(chan struct{}), make(chan struct{})
+	// stop wakes the watch through an eventfd, so that it never waits out
+	// a poll.
+	wake, err := unix.Eventfd(0, unix.EFD_CLOEXEC|unix.EFD_NONBLOCK)
+	if err != nil {
+		unix.Close(fd)
+		return nil, err
+	}
+	finished := make(chan struct{})
 	go func() {
 		defer close(finished)
 		buf := make([]byte, 16<<10)
+		fds := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}, {Fd: int32(wake), Events: unix.POLLIN}}
 		for {
-			drained := readEvents(fd, buf, dir, fn)
-			select {
-			case <-quit:
-				readEvents(fd, buf, dir, fn) // what was closed before stop
-				return
-			default:
+			if !readEvents(fd, buf, dir, fn) {
+				continue
 			}
-			if drained {
-				unix.Poll([]unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}, 100)
+			fds[0].Revents, fds[1].Revents = 0, 0
+			if _, err := unix.Poll(fds, -1); err != nil && !errors.Is(err, unix.EINTR) {
+				return
+			}
+			if fds[1].Revents != 0 {
+				for !readEvents(fd, buf, dir, fn) { // what was closed before stop
+				}
+				return
 			}
 		}
 	}()
 	return func() {
-		close(quit)
+		unix.Write(wake, []byte{1, 0, 0, 0, 0, 0, 0, 0})
 		<-finished
 		unix.Close(fd)
+		unix.Close(wake)
 	}, nil
 }
 
