@@ -318,8 +318,8 @@ func (r *run) build(ctx context.Context, aws AWS) (v1.Image, *push.Session, erro
 		return img, sess, err
 	}
 	logrus.Infof("building %s (context %s) for %s", p.Dockerfile, p.Context, strings.Join(p.Destinations(), ", "))
-	r.startEarly(ctx, p)
 	r.enter("build")
+	r.startEarly(ctx, p) // after enter: its work is labelled with the build's phase
 	img, err := r.buildWithCredentials(ctx, p, aws)
 	return img, sess, err
 }
