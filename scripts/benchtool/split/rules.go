@@ -59,6 +59,9 @@ var rules = []rule{
 		"runtime.bgscavenge", "runtime.GC", "runtime.(*sweepLocked).sweep", "runtime.sweepone", "runtime._GC"}},
 	{part: PartProfiler, owner: "–", frames: []string{ourPkg + "plugin.(*wallProfile)", "runtime/pprof."}},
 	{part: "push: compress", owner: OwnFloor, frames: []string{ourPkg + "plugin/push."}, also: compression},
+	// pgzip's block goroutines carry none of our frames, and kaniko never
+	// uses pgzip; compressTo also hashes what it compresses.
+	{part: "push: compress", owner: OwnFloor, frames: []string{"github.com/klauspost/pgzip.", ourPkg + "plugin/push.compressTo"}},
 
 	{part: "unpack the base image", owner: OwnKaniko, phases: []string{"build"},
 		frames: []string{kanikoPkg + "util.GetFSFromImage", kanikoPkg + "util.GetFSFromLayers", kanikoPkg + "util.ExtractFile"}},

@@ -38,6 +38,8 @@ func TestClassifyFollowsTheRulesInOrder(t *testing.T) {
 		{"build", []string{"io.CopyBuffer", "github.com/chainguard-dev/kaniko/pkg/executor.getHasher.Hasher.func3", "github.com/chainguard-dev/kaniko/pkg/snapshot.(*LayeredMap).Add.func1", "github.com/chainguard-dev/kaniko/pkg/snapshot.(*Snapshotter).TakeSnapshot"}, "snapshot hashing"},
 		{"build", []string{"syscall.Lstat", "github.com/chainguard-dev/kaniko/pkg/util.gowalkDir", "github.com/chainguard-dev/kaniko/pkg/snapshot.(*Snapshotter).scanFullFilesystem"}, "snapshot walk"},
 		{"push", []string{"crypto/tls.(*Conn).Write", "net/http.(*persistConn).writeLoop"}, "push: upload"},
+		{"build", []string{"github.com/klauspost/compress/flate.(*compressor).write", "github.com/klauspost/pgzip.(*Writer).compressBlock"}, "push: compress"},
+		{"build", []string{"crypto/sha256.(*Digest).Write", "github.com/kaniko-ecr/kaniko-ecr/plugin/push.compressTo"}, "push: compress"},
 		{"verify", []string{"net/http.(*persistConn).readLoop"}, "read-back"},
 		{"", []string{"runtime.findRunnable", "runtime.schedule"}, PartRuntime},
 		{"", []string{"os/signal.loop"}, PartOther},
