@@ -1,7 +1,6 @@
 package integration
 
 import (
-	"crypto/sha256"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -64,11 +63,11 @@ func sha256Of(t *testing.T, open func() (io.ReadCloser, error)) string {
 		t.Fatal(err)
 	}
 	defer rc.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, rc); err != nil {
+	h, _, err := v1.SHA256(rc)
+	if err != nil {
 		t.Fatal(err)
 	}
-	return fmt.Sprintf("%x", h.Sum(nil))
+	return h.Hex
 }
 
 func TestGzipPushAndTarballHoldTheSameImageAsKanikoBuiltIt(t *testing.T) {

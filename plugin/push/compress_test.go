@@ -4,7 +4,6 @@ import (
 	"archive/tar"
 	"bytes"
 	"context"
-	"crypto/sha256"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -136,11 +135,11 @@ func sum(t *testing.T, open func() (io.ReadCloser, error)) string {
 		t.Fatal(err)
 	}
 	defer rc.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, rc); err != nil {
+	h, _, err := v1.SHA256(rc)
+	if err != nil {
 		t.Fatal(err)
 	}
-	return fmt.Sprintf("%x", h.Sum(nil))
+	return h.Hex
 }
 
 func TestPushCompressesTheBuiltLayerOnceAndReadsBackWhole(t *testing.T) {
