@@ -41,7 +41,7 @@ func (r *run) publish(ctx context.Context, img v1.Image, sess *push.Session, aws
 // push compresses every layer the build makes: no layer cache, no
 // compressed caching, and the image pushed or written.
 func (r *run) startEarly(ctx context.Context, p *settings.Plan) {
-	if p.Cache || p.Kaniko.CompressedCaching || (p.NoPush && p.TarPath == "" && p.OCILayoutPath == "") {
+	if !p.PushCompressesLayers() {
 		return
 	}
 	early, err := push.NewPrecompressor(ctx, push.Compression{Algorithm: p.Kaniko.Compression, Level: p.Kaniko.CompressionLevel}, r.spoolDir())

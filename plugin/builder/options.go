@@ -39,6 +39,7 @@ type Spec struct {
 	ImageDownloadRetry int
 	NoPush             bool
 	TarPath            string
+	OCILayout          string
 
 	Flags settings.KanikoFlags
 }
@@ -61,6 +62,7 @@ func SpecOf(p *settings.Plan) Spec {
 		ImageDownloadRetry: p.ImageDownloadRetry,
 		NoPush:             p.NoPush,
 		TarPath:            p.TarPath,
+		OCILayout:          p.OCILayoutPath,
 		Flags:              p.Kaniko,
 	}
 }
@@ -132,15 +134,14 @@ func Options(spec Spec) (*config.KanikoOptions, error) {
 }
 
 // digestPassOnly reports whether kaniko's compressed layers serve only to
-// compute digests that the push throws away: no layer cache (kaniko would
-// push them there), no compressed caching (the push would send them), and
-// the image is pushed or written (plugin/push compresses every layer the
-// build made once more, with PLUGIN_COMPRESSION). kaniko then compresses
-// with zstd level 1 for that pass, 2.5 to 7 times faster than gzip -1; it
-// does so only on an OCI base image, and keeps gzip on a Docker-format one.
+// compute digests that the push throws away (settings.Plan's
+// PushCompressesLayers: the push compresses every layer the build made
+// once more, with PLUGIN_COMPRESSION). kaniko then compresses with zstd
+// level 1 for that pass, 2.5 to 7 times faster than gzip -1; it does so
+// only on an OCI base image, and keeps gzip on a Docker-format one.
 func digestPassOnly(spec Spec) bool {
-	f := spec.Flags
-	return !spec.Cache && !f.CompressedCaching && (!spec.NoPush || spec.TarPath != "")
+	p := settings.Plan{Cache: spec.Cache, NoPush: spec.NoPush, TarPath: spec.TarPath, OCILayoutPath: spec.OCILayout, Kaniko: spec.Flags}
+	return p.PushCompressesLayers()
 }
 
 // applyFlags sets the kaniko flags that settings pass through.

@@ -114,6 +114,14 @@ type KanikoFlags struct {
 	SkipTLSVerifyRegistries     []string
 }
 
+// PushCompressesLayers reports whether the push compresses every layer the
+// build makes itself, so that kaniko's compressed bytes serve only its
+// digest pass: no layer cache, no compressed caching, and the image pushed
+// or written.
+func (p *Plan) PushCompressesLayers() bool {
+	return !p.Cache && !p.Kaniko.CompressedCaching && (!p.NoPush || p.TarPath != "" || p.OCILayoutPath != "")
+}
+
 // InsecurePush reports whether the push goes over plain HTTP.
 func (p *Plan) InsecurePush() bool {
 	return p.Kaniko.Insecure || slices.Contains(p.Kaniko.InsecureRegistries, p.Host)
