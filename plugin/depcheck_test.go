@@ -23,7 +23,7 @@ const module = "github.com/kaniko-ecr/kaniko-ecr"
 // import none of ours.
 var allowedImports = map[string][]string{
 	"":                            {"plugin", "plugin/builder", "plugin/settings/help", "plugin/steps"},
-	"plugin":                      {"plugin/awsecr", "plugin/dockerfile", "plugin/index", "plugin/outputs", "plugin/push", "plugin/redact", "plugin/settings", "plugin/settings/help"},
+	"plugin":                      {"docker", "plugin/awsecr", "plugin/dockerfile", "plugin/index", "plugin/outputs", "plugin/push", "plugin/redact", "plugin/settings", "plugin/settings/help"},
 	"plugin/settings/help":        {"plugin/settings"},
 	"plugin/settings":             {"docker", "plugin/dockerfile", "plugin/redact", "plugin/settings/awsinput", "plugin/settings/buildinput", "plugin/settings/kanikoinput", "plugin/settings/semver", "plugin/settings/values"},
 	"plugin/settings/awsinput":    {},

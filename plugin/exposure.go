@@ -45,20 +45,21 @@ func (r *run) warnExposure() {
 }
 
 // buildWithCredentials runs the build with the credentials it needs in the
-// docker config, and takes them away as soon as the build returns: on
+// docker config (for every registry its pulls can reach, mirrors included),
+// checks that the mirrors that get credentials accept them, and takes them away as soon as the build returns: on
 // success, failure, a signal (the signal handler's exit) and kaniko's own
 // fatal exits alike.
 func (r *run) buildWithCredentials(ctx context.Context, p *settings.Plan, aws AWS) (v1.Image, error) {
-	facts := r.dockerfile()
-	pulls := facts.pulls
-	if facts.unknown {
-		pulls = append(pulls, p.Host, p.BaseImage.Registry)
-	}
+	pulls := pullHosts(p, r.dockerfile())
 	restore, err := aws.WriteBuildConfig(ctx, pulls, p.Cache)
 	if err != nil {
 		return nil, err
 	}
 	defer atExit(restore)()
+	if err := r.checkMirrors(ctx, p, credentialedMirrors(p, pulls)); err != nil {
+		restore()
+		return nil, err
+	}
 	var onLayer func(string)
 	if r.early != nil {
 		onLayer = r.early.Add

@@ -15,6 +15,7 @@ import (
 
 	"github.com/kaniko-ecr/kaniko-ecr/docker"
 	"github.com/kaniko-ecr/kaniko-ecr/plugin/awsecr/policy"
+	"github.com/kaniko-ecr/kaniko-ecr/plugin/settings"
 )
 
 var errNoTokenYet = errors.New("no registry token: the checks before the build have not run")
@@ -98,7 +99,7 @@ func (s *Session) WriteBuildConfig(ctx context.Context, pulls []string, cache bo
 // run's own token, and the log says what a RUN step could do with it.
 func (s *Session) buildToken(ctx context.Context, cache bool) Token {
 	p, sc := s.plan, s.clients.Scoper
-	why := "a base image is in " + p.Host
+	why := "the build pulls from " + p.Host
 	cacheRepo := ""
 	if cache {
 		why, cacheRepo = "the layer cache is on", cacheRepoName(p)
@@ -118,7 +119,7 @@ func (s *Session) buildToken(ctx context.Context, cache bool) Token {
 	}
 	ctx, cancel := context.WithTimeout(ctx, checksTimeout)
 	defer cancel()
-	pol, err := policy.Build(p.Region, account, cacheRepo)
+	pol, err := policy.Build(p.Region, account, cacheRepo, pullThroughPrefixes(p))
 	var tok Token
 	var secrets []string
 	if err == nil {
@@ -146,4 +147,18 @@ func (s *Session) whoPushes() string {
 		return id
 	}
 	return credentialMode(s.plan)
+}
+
+// pullThroughPrefixes are the repository prefixes of the registry mirrors
+// on this registry (an ECR pull-through cache: "" for a bare host), which
+// the build's token must be allowed to fill on a first pull.
+func pullThroughPrefixes(p *settings.Plan) []string {
+	var out []string
+	for _, m := range p.Kaniko.RegistryMirrors {
+		h, prefix, _ := strings.Cut(m, "/")
+		if docker.NormalizeHost(h) == docker.NormalizeHost(p.Host) {
+			out = append(out, strings.Trim(prefix, "/"))
+		}
+	}
+	return out
 }

@@ -11,8 +11,11 @@ import (
 
 // Build is the session policy of the build's token: pulls from every
 // repository of the registry, pushes only to the cache repository (when the
-// cache is on), nothing else.
-func Build(region, account, cacheRepo string) (string, error) {
+// cache is on), and, for each registry mirror on this registry (an ECR
+// pull-through cache, named by its repository prefix, "" for none), what a
+// first pull through it needs: importing the upstream image into a new
+// repository under the prefix. Nothing else.
+func Build(region, account, cacheRepo string, pullThrough []string) (string, error) {
 	if account == "" {
 		account = "*"
 	}
@@ -31,6 +34,13 @@ func Build(region, account, cacheRepo string) (string, error) {
 	}
 	if cacheRepo != "" {
 		st = append(st, statement{"PushCache", "Allow", []string{"ecr:BatchCheckLayerAvailability", "ecr:CompleteLayerUpload", "ecr:InitiateLayerUpload", "ecr:PutImage", "ecr:UploadLayerPart"}, repoARN(cacheRepo)})
+	}
+	for i, prefix := range pullThrough {
+		res := "*"
+		if prefix != "" {
+			res = prefix + "/*"
+		}
+		st = append(st, statement{fmt.Sprintf("PullThroughCache%d", i), "Allow", []string{"ecr:BatchImportUpstreamImage", "ecr:CreateRepository"}, repoARN(res)})
 	}
 	b, err := json.Marshal(map[string]any{"Version": "2012-10-17", "Statement": st})
 	return string(b), err

@@ -20,6 +20,7 @@ type policyDoc struct {
 func TestBuildPolicyAllowsPullsFromTheRegistryAndPushesOnlyToTheCache(t *testing.T) {
 	pull := []string{"ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"}
 	push := []string{"ecr:BatchCheckLayerAvailability", "ecr:CompleteLayerUpload", "ecr:InitiateLayerUpload", "ecr:PutImage", "ecr:UploadLayerPart"}
+	importUpstream := []string{"ecr:BatchImportUpstreamImage", "ecr:CreateRepository"}
 	type st struct {
 		Sid      string
 		Action   []string
@@ -27,29 +28,42 @@ func TestBuildPolicyAllowsPullsFromTheRegistryAndPushesOnlyToTheCache(t *testing
 	}
 	for _, tc := range []struct {
 		name, region, account, cache string
+		pullThrough                  []string
 		want                         []st
 	}{
-		{"cache", "eu-west-1", "123456789012", "team/app-cache", []st{
+		{"cache", "eu-west-1", "123456789012", "team/app-cache", nil, []st{
 			{"Token", []string{"ecr:GetAuthorizationToken"}, "*"},
 			{"Pull", pull, "arn:aws:ecr:eu-west-1:123456789012:repository/*"},
 			{"PushCache", push, "arn:aws:ecr:eu-west-1:123456789012:repository/team/app-cache"},
 		}},
-		{"no cache: no push at all", "us-east-1", "123456789012", "", []st{
+		{"no cache: no push at all", "us-east-1", "123456789012", "", nil, []st{
 			{"Token", []string{"ecr:GetAuthorizationToken"}, "*"},
 			{"Pull", pull, "arn:aws:ecr:us-east-1:123456789012:repository/*"},
 		}},
-		{"China partition, account unknown", "cn-north-1", "", "c", []st{
+		{"China partition, account unknown", "cn-north-1", "", "c", nil, []st{
 			{"Token", []string{"ecr:GetAuthorizationToken"}, "*"},
 			{"Pull", pull, "arn:aws-cn:ecr:cn-north-1:*:repository/*"},
 			{"PushCache", push, "arn:aws-cn:ecr:cn-north-1:*:repository/c"},
 		}},
-		{"GovCloud", "us-gov-west-1", "1", "", []st{
+		{"GovCloud", "us-gov-west-1", "1", "", nil, []st{
 			{"Token", []string{"ecr:GetAuthorizationToken"}, "*"},
 			{"Pull", pull, "arn:aws-us-gov:ecr:us-gov-west-1:1:repository/*"},
 		}},
+		{"a pull-through cache under a prefix may import only under it", "us-east-1", "123456789012", "", []string{"docker-hub"}, []st{
+			{"Token", []string{"ecr:GetAuthorizationToken"}, "*"},
+			{"Pull", pull, "arn:aws:ecr:us-east-1:123456789012:repository/*"},
+			{"PullThroughCache0", importUpstream, "arn:aws:ecr:us-east-1:123456789012:repository/docker-hub/*"},
+		}},
+		{"a mirror on the bare host, and one under a prefix, with the cache", "us-east-1", "123456789012", "team/app-cache", []string{"", "quay"}, []st{
+			{"Token", []string{"ecr:GetAuthorizationToken"}, "*"},
+			{"Pull", pull, "arn:aws:ecr:us-east-1:123456789012:repository/*"},
+			{"PushCache", push, "arn:aws:ecr:us-east-1:123456789012:repository/team/app-cache"},
+			{"PullThroughCache0", importUpstream, "arn:aws:ecr:us-east-1:123456789012:repository/*"},
+			{"PullThroughCache1", importUpstream, "arn:aws:ecr:us-east-1:123456789012:repository/quay/*"},
+		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			raw, err := Build(tc.region, tc.account, tc.cache)
+			raw, err := Build(tc.region, tc.account, tc.cache, tc.pullThrough)
 			if err != nil {
 				t.Fatal(err)
 			}
