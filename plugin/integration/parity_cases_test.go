@@ -16,6 +16,12 @@ type parityCase struct {
 	// license: kaniko builds it from a git clone of its repository, whose
 	// LICENSE it copies; the context gets kaniko's LICENSE at its root.
 	license bool
+	// context: the context's directory under integration/, when kaniko's
+	// suite builds the case from one (TestRelativePaths: ./context).
+	context string
+	// bothFail: why both builders are expected to fail on it here; the
+	// case matches only if both fail with the same error.
+	bothFail string
 	// wallClock: files whose content is the time of the build (RUN date >
 	// /date), which two builds cannot share; their content is left out of
 	// the comparison, their presence, mode and owner are not.
@@ -38,6 +44,8 @@ var parityCases = map[string]parityCase{
 	"Dockerfile_test_cache":                  {wallClock: []string{"date"}},
 	"Dockerfile_test_cache_oci":              {wallClock: []string{"date"}},
 	"Dockerfile_git_buildcontext":            {license: true},
+	"Dockerfile_relative_copy":               {context: "context"},
+	"Dockerfile_test_meta_arg":               {bothFail: "busybox's touch refuses the date of RUN touch -d 0 (GNU touch takes it)"},
 }
 
 // Why a case cannot be built here. Only what needs the internet, or a tool

@@ -42,11 +42,13 @@ const parityBuilds = 4
 // images must have the same image id (config digest): with --reproducible
 // the config carries no build time and the layers no file times, so the
 // id covers the config, the history and every layer's uncompressed
-// content (its diff id). The manifests need not be equal: the plugin
-// compresses the layers itself (pgzip), so their compressed digests
-// differ. Where the ids differ, the config and each differing layer's
+// content (its diff id). The manifests are most often equal too, but need
+// not be: the plugin compresses the layers itself (pgzip), and another
+// compressor's bytes would differ. Where the ids differ, the config and each differing layer's
 // files are compared to name the difference; a case's wallClock files
-// (RUN date > /date) may differ in content only.
+// (RUN date > /date) may differ in content only. A case both builders
+// fail on matches only if it is expected to (parityCase.bothFail) and
+// both give the same error.
 func TestKanikoIntegrationDockerfilesBuildAsKanikosExecutorBuildsThem(t *testing.T) {
 	mod, version := kanikoModule(t)
 	exe := kanikoExecutor(t, version)
@@ -67,6 +69,7 @@ func TestKanikoIntegrationDockerfilesBuildAsKanikosExecutorBuildsThem(t *testing
 				t.Skip(why)
 			}
 			t.Parallel()
+			p.note(&p.built, n)
 			p.buildAndCompare(t, n)
 		})
 	}
@@ -77,9 +80,9 @@ type parityRun struct {
 	src, mod, exe, mirror string
 	slots                 chan struct{}
 
-	mu                           sync.Mutex
-	matched, bothFailed, skipped []string
-	unpinned                     []string
+	mu                                  sync.Mutex
+	built, matched, bothFailed, skipped []string
+	unpinned                            []string
 }
 
 func (p *parityRun) note(list *[]string, s string) {
@@ -93,7 +96,7 @@ func (p *parityRun) report(t *testing.T, total int, took time.Duration) {
 	defer p.mu.Unlock()
 	sort.Strings(p.skipped)
 	t.Logf("parity with kaniko's executor: %d Dockerfiles, %d built, %d matched (%d of them fail in both), %d skipped, in %s",
-		total, total-len(p.skipped), len(p.matched)+len(p.bothFailed), len(p.bothFailed), len(p.skipped), took.Round(time.Second))
+		total, len(p.built), len(p.matched)+len(p.bothFailed), len(p.bothFailed), len(p.skipped), took.Round(time.Second))
 	if len(p.unpinned) > 0 {
 		sort.Strings(p.unpinned)
 		t.Logf("unpinned (Docker Hub digest replaced by the stand-in's tag, for both builders): %s", strings.Join(p.unpinned, ", "))
@@ -220,11 +223,11 @@ func (p *parityRun) buildAndCompare(t *testing.T, dockerfile string) {
 		return runSandbox(t, p.workspace(t, dockerfile, unpinned, c), p.pluginSettings(dockerfile, repo, c), sandboxEnv(c.env)),
 			runExecutor(t, p.exe, p.workspace(t, dockerfile, unpinned, c), p.executorFlags(dockerfile, repo, c), sandboxEnv(c.env))
 	}()
-	switch {
-	case plugin.code != 0 && executor.code != 0:
-		p.note(&p.bothFailed, dockerfile)
-		t.Logf("both builders fail (plugin exit %d, executor exit %d); the executor's log ends:\n%s", plugin.code, executor.code, tail(executor.stderr+executor.stdout, 15))
+	if c.bothFail != "" || (plugin.code != 0 && executor.code != 0) {
+		p.bothFailing(t, dockerfile, c, plugin, executor)
 		return
+	}
+	switch {
 	case executor.code != 0:
 		t.Fatalf("kaniko's executor fails (exit %d) where the plugin builds; its log ends:\n%s", executor.code, tail(executor.stderr+executor.stdout, 30))
 	case plugin.code != 0:
@@ -239,6 +242,32 @@ func (p *parityRun) buildAndCompare(t *testing.T, dockerfile string) {
 	t.Log(same)
 }
 
+// bothFailing checks a case that both builders are expected to refuse:
+// both fail, and the plugin's log holds the executor's error.
+func (p *parityRun) bothFailing(t *testing.T, dockerfile string, c parityCase, plugin, executor result) {
+	t.Helper()
+	if c.bothFail == "" {
+		t.Fatalf("both builders fail (plugin exit %d, executor exit %d), and the case is not expected to; the executor's log ends:\n%s\nthe plugin's:\n%s",
+			plugin.code, executor.code, tail(executor.stderr+executor.stdout, 15), tail(plugin.stderr, 15))
+	}
+	if plugin.code == 0 || executor.code == 0 {
+		t.Fatalf("expected both builders to fail (%s), but the plugin exits %d and the executor %d", c.bothFail, plugin.code, executor.code)
+	}
+	// The executor prints "error building image: <error>", the plugin logs
+	// "building image: <error>".
+	var want string
+	for _, l := range strings.Split(executor.stderr+executor.stdout, "\n") {
+		if _, e, ok := strings.Cut(l, "error building image: "); ok {
+			want = "building image: " + e
+		}
+	}
+	if want == "" || !strings.Contains(plugin.stderr, want) {
+		t.Fatalf("both builders fail, but not alike: the executor with %q; the plugin's log ends:\n%s", want, tail(plugin.stderr, 15))
+	}
+	p.note(&p.bothFailed, dockerfile)
+	t.Logf("both builders fail alike, as expected (%s): %s", c.bothFail, want)
+}
+
 // pluginSettings are the plugin's settings for a case: kaniko's CLI
 // defaults wherever the plugin's own defaults differ, and what the
 // executor is given below.
@@ -247,7 +276,7 @@ func (p *parityRun) pluginSettings(dockerfile, repo string, c parityCase) map[st
 		"PLUGIN_REPO":                           repo,
 		"PLUGIN_TAGS":                           "plugin",
 		"PLUGIN_DOCKERFILE":                     "dockerfiles/" + dockerfile,
-		"PLUGIN_CONTEXT":                        ".",
+		"PLUGIN_CONTEXT":                        contextOf(c),
 		"PLUGIN_REPRODUCIBLE":                   "true",
 		"PLUGIN_SNAPSHOT_MODE":                  "full",
 		"PLUGIN_SKIP_UNUSED_STAGES":             "false",
@@ -274,7 +303,7 @@ func (p *parityRun) executorFlags(dockerfile, repo string, c parityCase) []strin
 	flags := []string{
 		"--force", // its container check reads /proc/1, bwrap's reaper here
 		"--dockerfile=/harness/dockerfiles/" + dockerfile,
-		"--context=dir:///harness",
+		"--context=dir:///harness/" + contextOf(c),
 		"--destination=" + stack.Registry.Addr + "/" + repo + ":executor",
 		"--reproducible",
 		"--snapshot-mode=full",
@@ -293,6 +322,14 @@ func (p *parityRun) executorFlags(dockerfile, repo string, c parityCase) []strin
 		flags = append(flags, "--build-arg="+a)
 	}
 	return append(flags, c.flags...)
+}
+
+// contextOf is the case's context, relative to the workspace.
+func contextOf(c parityCase) string {
+	if c.context == "" {
+		return "."
+	}
+	return c.context
 }
 
 // sandboxEnv passes env (KEY=value) into the sandbox.
