@@ -1,11 +1,12 @@
 package integration
 
-// The cases of kaniko's integration suite (integration/dockerfiles in
-// kaniko's module, at go.mod's version), as kaniko's integration/images.go
-// builds them: its argsMap, envsMap and additionalKanikoFlagsMap, here as
-// the executor's flags and the plugin's settings for the same thing. Every
-// file of that directory is built unless skipSummary names it, so a
-// Dockerfile a new kaniko version adds is built too.
+// The cases of kaniko's integration suite (integration/dockerfiles and
+// integration/dockerfiles-with-context in kaniko's module, at go.mod's
+// version; the latter keyed by their directory), as kaniko's
+// integration/images.go builds them: its argsMap, envsMap and
+// additionalKanikoFlagsMap, here as the executor's flags and the plugin's
+// settings for the same thing. Every Dockerfile there is built unless
+// skipSummary names it, so one that a new kaniko version adds is built too.
 
 // parityCase is what kaniko's suite gives one Dockerfile.
 type parityCase struct {
@@ -59,14 +60,17 @@ const (
 	needsBusyUser = "its RUN calls adduser, which Debian's busybox-static lacks"
 	needsAPK      = "its RUN installs Alpine packages with apk from the internet"
 	needsBucket   = "kaniko builds it from a Google Cloud Storage bucket context"
+	needsNPM      = "its RUN runs npm ci, which fetches packages from the internet (and its base is an npm image)"
 )
 
 var skipSummary = map[string]string{
-	"1097":                                         needsUserAdd,
-	"Dockerfile_hardlink_base":                     needsAPK,
-	"Dockerfile_test_add":                          needsURL,
-	"Dockerfile_test_add_404":                      needsURL,
-	"Dockerfile_test_add_url_with_arg":             needsURL,
+	"issue-1020":                       needsNPM,
+	"issue-57":                         needsURL + "; its RUN also calls addgroup/adduser, which Debian's busybox-static lacks",
+	"1097":                             needsUserAdd,
+	"Dockerfile_hardlink_base":         needsAPK,
+	"Dockerfile_test_add":              needsURL,
+	"Dockerfile_test_add_404":          needsURL,
+	"Dockerfile_test_add_url_with_arg": needsURL,
 	"Dockerfile_test_add_chown_intermediate_dirs":  needsBusyUser,
 	"Dockerfile_test_copy_chown_intermediate_dirs": needsBusyUser,
 	"Dockerfile_test_parent_dir_perms":             needsURL,
@@ -90,14 +94,15 @@ var skipSummary = map[string]string{
 
 // standIns are the Docker Hub images the cases name, served by the
 // local registry under the mirror's prefix: Debian's static busybox plus a
-// layer with /etc/os-release naming the image it stands in for. Images
+// layer with /etc/os-release naming the image it stands in for and the
+// directories (/usr/local/bin, ...) that a Debian or Alpine root has. Images
 // pinned by digest upstream are unpinned to these (the same Dockerfile for
 // both builders): no offline image can have Docker Hub's digest.
 var standIns = []string{
-	"library/alpine:latest", "library/alpine:3.8", "library/alpine:3.9",
+	"library/alpine:latest", "library/alpine:3.8", "library/alpine:3.9", "library/alpine:3.11",
 	"library/busybox:latest", "library/busybox:1.31",
 	"library/debian:latest", "library/debian:12", "library/debian:12.10", "library/debian:10.2",
-	"library/debian:10.13", "library/debian:9.11",
+	"library/debian:10.13", "library/debian:9.11", "library/debian:bullseye-slim",
 	"library/ubuntu:18.04", "library/fedora:latest", "library/rabbitmq:latest",
 	"jboss/base-jdk:latest", "phusion/baseimage:0.11", "google/cloud-sdk:256.0.0-alpine",
 }

@@ -53,7 +53,11 @@ func TestKanikoIntegrationDockerfilesBuildAsKanikosExecutorBuildsThem(t *testing
 	mod, version := kanikoModule(t)
 	exe := kanikoExecutor(t, version)
 	src := filepath.Join(mod, "integration")
-	names := integrationDockerfiles(t, src)
+	suite := integrationDockerfiles(t, src)
+	names := make([]string, len(suite))
+	for i, d := range suite {
+		names[i] = d.name
+	}
 	staleEntries(t, version, names)
 	mirror := stack.Registry.Addr + "/docker-hub"
 	pushStandIns(t, mirror)
@@ -61,8 +65,9 @@ func TestKanikoIntegrationDockerfilesBuildAsKanikosExecutorBuildsThem(t *testing
 	p := &parityRun{src: src, mod: mod, exe: exe, mirror: mirror, slots: make(chan struct{}, parityBuilds)}
 	start := time.Now()
 	t.Cleanup(func() { p.report(t, len(names), time.Since(start)) })
-	t.Logf("kaniko %s: %d Dockerfiles in %s", version, len(names), filepath.Join(src, "dockerfiles"))
-	for _, n := range names {
+	t.Logf("kaniko %s: %d Dockerfiles in %s/dockerfiles and dockerfiles-with-context", version, len(names), src)
+	for _, d := range suite {
+		n := d.name
 		t.Run(n, func(t *testing.T) {
 			if why, ok := skipSummary[n]; ok {
 				p.note(&p.skipped, n+": "+why)
@@ -70,7 +75,7 @@ func TestKanikoIntegrationDockerfilesBuildAsKanikosExecutorBuildsThem(t *testing
 			}
 			t.Parallel()
 			p.note(&p.built, n)
-			p.buildAndCompare(t, n)
+			p.buildAndCompare(t, d)
 		})
 	}
 }
@@ -107,24 +112,40 @@ func (p *parityRun) report(t *testing.T, total int, took time.Duration) {
 	t.Logf("skipped:\n  %s", strings.Join(p.skipped, "\n  "))
 }
 
+// suiteDockerfile is one Dockerfile of kaniko's suite: its name (the
+// key of the case tables), the directory its suite builds it in (copied
+// as the workspace), and the Dockerfile's path in that directory.
+type suiteDockerfile struct{ name, dir, file string }
+
 // integrationDockerfiles lists kaniko's integration Dockerfiles: every
-// file of the directory but the .dockerignore files that go with them.
-func integrationDockerfiles(t *testing.T, src string) []string {
+// file of dockerfiles/ but the .dockerignore files that go with them, all
+// built in integration/ (TestRun), and the Dockerfile of each directory of
+// dockerfiles-with-context/, built in that directory (TestWithContext).
+func integrationDockerfiles(t *testing.T, src string) []suiteDockerfile {
 	t.Helper()
 	entries, err := os.ReadDir(filepath.Join(src, "dockerfiles"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	var names []string
+	var out []suiteDockerfile
 	for _, e := range entries {
 		if !e.IsDir() && !strings.HasSuffix(e.Name(), ".dockerignore") {
-			names = append(names, e.Name())
+			out = append(out, suiteDockerfile{e.Name(), src, "dockerfiles/" + e.Name()})
 		}
 	}
-	if len(names) == 0 {
+	if len(out) == 0 {
 		t.Fatalf("no Dockerfiles in %s/dockerfiles", src)
 	}
-	return names
+	dirs, err := os.ReadDir(filepath.Join(src, "dockerfiles-with-context"))
+	if err != nil && !os.IsNotExist(err) {
+		t.Fatal(err)
+	}
+	for _, e := range dirs {
+		if e.IsDir() {
+			out = append(out, suiteDockerfile{e.Name(), filepath.Join(src, "dockerfiles-with-context", e.Name()), "Dockerfile"})
+		}
+	}
+	return out
 }
 
 // staleEntries fails on a case table entry for a Dockerfile that kaniko's
@@ -161,7 +182,7 @@ func pushStandIns(t *testing.T, mirror string) {
 	}
 	for _, s := range standIns {
 		release := fmt.Sprintf("PRETTY_NAME=\"Debian's busybox-static standing in for docker.io/%s\"\n", s)
-		img, err := withFile(base, "etc/os-release", release)
+		img, err := standInLayers(base, "etc/os-release", release)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -175,10 +196,17 @@ func pushStandIns(t *testing.T, mirror string) {
 	}
 }
 
-// withFile is img with one more layer holding the file.
-func withFile(img v1.Image, path, body string) (v1.Image, error) {
+// standInLayers is img with one more layer holding the file, and the
+// directories of a Debian or Alpine root that busybox's lacks (a RUN may
+// copy into /usr/local/bin).
+func standInLayers(img v1.Image, path, body string) (v1.Image, error) {
 	var b strings.Builder
 	tw := tar.NewWriter(&b)
+	for _, d := range []string{"home", "opt", "usr/local", "usr/local/bin", "usr/local/sbin"} {
+		if err := tw.WriteHeader(&tar.Header{Name: d + "/", Typeflag: tar.TypeDir, Mode: 0o755, ModTime: time.Unix(0, 0)}); err != nil {
+			return nil, err
+		}
+	}
 	if err := tw.WriteHeader(&tar.Header{Name: path, Typeflag: tar.TypeReg, Mode: 0o644, Size: int64(len(body)), ModTime: time.Unix(0, 0)}); err != nil {
 		return nil, err
 	}
@@ -203,9 +231,10 @@ func withFile(img v1.Image, path, body string) (v1.Image, error) {
 var digestPin = regexp.MustCompile(`(?im)^(\s*FROM\s+(?:--platform=\S+\s+)?)((?:docker\.io/)?[a-z0-9][a-z0-9._/-]*(?::[\w.-]+)?)@sha256:[0-9a-f]{64}`)
 
 // buildAndCompare builds one case with both builders and compares them.
-func (p *parityRun) buildAndCompare(t *testing.T, dockerfile string) {
+func (p *parityRun) buildAndCompare(t *testing.T, d suiteDockerfile) {
+	dockerfile := d.name
 	c := parityCases[dockerfile]
-	body, err := os.ReadFile(filepath.Join(p.src, "dockerfiles", dockerfile))
+	body, err := os.ReadFile(filepath.Join(d.dir, d.file))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -220,8 +249,8 @@ func (p *parityRun) buildAndCompare(t *testing.T, dockerfile string) {
 	plugin, executor := func() (result, result) {
 		p.slots <- struct{}{}
 		defer func() { <-p.slots }()
-		return runSandbox(t, p.workspace(t, dockerfile, unpinned, c), p.pluginSettings(dockerfile, repo, c), sandboxEnv(c.env)),
-			runExecutor(t, p.exe, p.workspace(t, dockerfile, unpinned, c), p.executorFlags(dockerfile, repo, c), sandboxEnv(c.env))
+		return runSandbox(t, p.workspace(t, d, unpinned, c), p.pluginSettings(d.file, repo, c), sandboxEnv(c.env)),
+			runExecutor(t, p.exe, p.workspace(t, d, unpinned, c), p.executorFlags(d.file, repo, c), sandboxEnv(c.env))
 	}()
 	if c.bothFail != "" || (plugin.code != 0 && executor.code != 0) {
 		p.bothFailing(t, dockerfile, c, plugin, executor)
@@ -271,11 +300,11 @@ func (p *parityRun) bothFailing(t *testing.T, dockerfile string, c parityCase, p
 // pluginSettings are the plugin's settings for a case: kaniko's CLI
 // defaults wherever the plugin's own defaults differ, and what the
 // executor is given below.
-func (p *parityRun) pluginSettings(dockerfile, repo string, c parityCase) map[string]string {
+func (p *parityRun) pluginSettings(file, repo string, c parityCase) map[string]string {
 	env := map[string]string{
 		"PLUGIN_REPO":                           repo,
 		"PLUGIN_TAGS":                           "plugin",
-		"PLUGIN_DOCKERFILE":                     "dockerfiles/" + dockerfile,
+		"PLUGIN_DOCKERFILE":                     file,
 		"PLUGIN_CONTEXT":                        contextOf(c),
 		"PLUGIN_REPRODUCIBLE":                   "true",
 		"PLUGIN_SNAPSHOT_MODE":                  "full",
@@ -299,10 +328,10 @@ func (p *parityRun) pluginSettings(dockerfile, repo string, c parityCase) map[st
 
 // executorFlags are the same options as kaniko's executor flags; the
 // case's own flags come last and win.
-func (p *parityRun) executorFlags(dockerfile, repo string, c parityCase) []string {
+func (p *parityRun) executorFlags(file, repo string, c parityCase) []string {
 	flags := []string{
 		"--force", // its container check reads /proc/1, bwrap's reaper here
-		"--dockerfile=/harness/dockerfiles/" + dockerfile,
+		"--dockerfile=/harness/" + file,
 		"--context=dir:///harness/" + contextOf(c),
 		"--destination=" + stack.Registry.Addr + "/" + repo + ":executor",
 		"--reproducible",
@@ -349,16 +378,16 @@ func sandboxEnv(env []string) []string {
 // copies made at different moments.
 var contextTime = time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC)
 
-// workspace is a copy of kaniko's integration directory, the context its
-// suite builds in, with the modes of a git checkout (the module cache's
+// workspace is a copy of the directory kaniko's suite builds the
+// Dockerfile in, with the modes of a git checkout (the module cache's
 // files are read-only) and the case's Dockerfile as given.
-func (p *parityRun) workspace(t *testing.T, dockerfile, body string, c parityCase) string {
+func (p *parityRun) workspace(t *testing.T, sd suiteDockerfile, body string, c parityCase) string {
 	ws := t.TempDir()
-	err := filepath.WalkDir(p.src, func(path string, d fs.DirEntry, err error) error {
+	err := filepath.WalkDir(sd.dir, func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
-		rel, _ := filepath.Rel(p.src, path)
+		rel, _ := filepath.Rel(sd.dir, path)
 		dst := filepath.Join(ws, rel)
 		if d.IsDir() {
 			return os.MkdirAll(dst, 0o755)
@@ -376,7 +405,7 @@ func (p *parityRun) workspace(t *testing.T, dockerfile, body string, c parityCas
 		err = copyFile(filepath.Join(p.mod, "LICENSE"), filepath.Join(ws, "LICENSE"))
 	}
 	if err == nil {
-		err = os.WriteFile(filepath.Join(ws, "dockerfiles", dockerfile), []byte(body), 0o644)
+		err = os.WriteFile(filepath.Join(ws, sd.file), []byte(body), 0o644)
 	}
 	if err == nil {
 		err = filepath.WalkDir(ws, func(path string, _ fs.DirEntry, err error) error {
