@@ -30,9 +30,9 @@ const parityBuilds = 4
 
 // TestKanikoIntegrationDockerfilesBuildAsKanikosExecutorBuildsThem builds
 // every Dockerfile of kaniko's own integration suite (integration/dockerfiles
-// in kaniko's module at go.mod's version) twice, in the same sandbox
-// against the same registry: with the plugin and with kaniko's executor of
-// that version. Docker Hub bases come through an authenticated mirror on
+// and dockerfiles-with-context in kaniko's module at go.mod's version)
+// twice, in the same sandbox against the same registry: with the plugin
+// and with kaniko's executor of that version. Docker Hub bases come through an authenticated mirror on
 // the registry (PLUGIN_REGISTRY_MIRRORS, --registry-mirror: <registry>/docker-hub,
 // as an ECR pull-through cache), with no fallback to Docker Hub.
 //
@@ -44,8 +44,8 @@ const parityBuilds = 4
 // id covers the config, the history and every layer's uncompressed
 // content (its diff id). The manifests are most often equal too, but need
 // not be: the plugin compresses the layers itself (pgzip), and another
-// compressor's bytes would differ. Where the ids differ, the config and each differing layer's
-// files are compared to name the difference; a case's wallClock files
+// compressor's bytes would differ. Where the ids differ, the config and
+// each differing layer's files are compared to name the difference; a case's wallClock files
 // (RUN date > /date) may differ in content only. A case both builders
 // fail on matches only if it is expected to (parityCase.bothFail) and
 // both give the same error.
@@ -62,7 +62,7 @@ func TestKanikoIntegrationDockerfilesBuildAsKanikosExecutorBuildsThem(t *testing
 	mirror := stack.Registry.Addr + "/docker-hub"
 	pushStandIns(t, mirror)
 
-	p := &parityRun{src: src, mod: mod, exe: exe, mirror: mirror, slots: make(chan struct{}, parityBuilds)}
+	p := &parityRun{mod: mod, exe: exe, mirror: mirror, slots: make(chan struct{}, parityBuilds)}
 	start := time.Now()
 	t.Cleanup(func() { p.report(t, len(names), time.Since(start)) })
 	t.Logf("kaniko %s: %d Dockerfiles in %s/dockerfiles and dockerfiles-with-context", version, len(names), src)
@@ -82,8 +82,8 @@ func TestKanikoIntegrationDockerfilesBuildAsKanikosExecutorBuildsThem(t *testing
 
 // parityRun is one run of the parity test, shared by its cases.
 type parityRun struct {
-	src, mod, exe, mirror string
-	slots                 chan struct{}
+	mod, exe, mirror string
+	slots            chan struct{}
 
 	mu                                  sync.Mutex
 	built, matched, bothFailed, skipped []string
