@@ -299,7 +299,9 @@ func (p *parityRun) bothFailing(t *testing.T, dockerfile string, c parityCase, p
 
 // pluginSettings are the plugin's settings for a case: kaniko's CLI
 // defaults wherever the plugin's own defaults differ, and what the
-// executor is given below.
+// executor is given below. The layer cache is off in both, as kaniko's
+// suite builds these (its cache cases build twice, elsewhere), so the
+// cache's options (PLUGIN_CACHE_COPY_LAYERS, ...) do not apply.
 func (p *parityRun) pluginSettings(file, repo string, c parityCase) map[string]string {
 	env := map[string]string{
 		"PLUGIN_REPO":                           repo,
