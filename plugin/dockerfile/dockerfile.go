@@ -127,6 +127,7 @@ func Analyze(src []byte, opts Options) (res *Result, problems []Problem) {
 	for _, n := range ast.AST.Children {
 		a.node(n)
 	}
+	a.pruneStages(ast.AST)
 	a.plan()
 	return a.finish(true)
 }

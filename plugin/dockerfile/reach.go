@@ -1,6 +1,7 @@
 package dockerfile
 
 import (
+	"bytes"
 	"strings"
 
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
@@ -63,4 +64,45 @@ func (a *analysis) lexMeta(word string, extra ...string) (shell.ProcessWordResul
 func (a *analysis) unused() bool {
 	i := len(a.stages) - 1
 	return a.reached != nil && i >= 0 && i < len(a.reached) && !a.reached[i]
+}
+
+// pruneStages turns each stage the target does not need into an empty
+// scratch stage that keeps its name and index (so COPY --from=<index>
+// still names the same stage), and drops what was pending in it. kaniko
+// then builds exactly the stages BuildKit builds; its own
+// --skip-unused-stages cannot be trusted with this: it builds every stage
+// when the last one names no other, and drops unnamed stages that a later
+// one names by index.
+func (a *analysis) pruneStages(ast *parser.Node) {
+	if a.reached == nil {
+		return
+	}
+	lines := bytes.Count(a.src, []byte("\n")) + 1
+	var froms []*parser.Node
+	for _, n := range ast.Children {
+		if strings.EqualFold(n.Value, "from") {
+			froms = append(froms, n)
+		}
+	}
+	for i, n := range froms {
+		if i >= len(a.reached) || a.reached[i] {
+			continue
+		}
+		end := lines
+		if i+1 < len(froms) {
+			end = froms[i+1].StartLine - 1
+		}
+		text := "FROM scratch"
+		if name := reach.Name(n); name != "" {
+			text += " AS " + name
+		}
+		a.edits = append(a.edits, edit{start: n.StartLine, end: end, text: text})
+		kept := a.pending[:0]
+		for _, r := range a.pending {
+			if r.line < n.StartLine || r.line > end {
+				kept = append(kept, r)
+			}
+		}
+		a.pending = kept
+	}
 }

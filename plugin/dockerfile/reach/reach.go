@@ -27,16 +27,9 @@ func Stages(ast *parser.Node, target string, expand func(string) string) []bool 
 	for _, n := range ast.Children {
 		switch {
 		case strings.EqualFold(n.Value, "from"):
-			var args []string
-			for x := n.Next; x != nil; x = x.Next {
-				args = append(args, x.Value)
-			}
-			st := stage{}
-			if len(args) > 0 {
-				st.uses = append(st.uses, expand(args[0]))
-			}
-			if len(args) == 3 && strings.EqualFold(args[1], "as") {
-				st.name = strings.ToLower(args[2])
+			st := stage{name: strings.ToLower(Name(n))}
+			if n.Next != nil {
+				st.uses = append(st.uses, expand(n.Next.Value))
 			}
 			stages = append(stages, st)
 		case len(stages) > 0:
@@ -45,6 +38,18 @@ func Stages(ast *parser.Node, target string, expand func(string) string) []bool 
 		}
 	}
 	return mark(stages, strings.ToLower(target))
+}
+
+// Name is the name a FROM gives its stage, as written ("" for none).
+func Name(from *parser.Node) string {
+	var args []string
+	for x := from.Next; x != nil; x = x.Next {
+		args = append(args, x.Value)
+	}
+	if len(args) == 3 && strings.EqualFold(args[1], "as") {
+		return args[2]
+	}
+	return ""
 }
 
 // flagRefs are the stages or images an instruction's --from and --mount
