@@ -44,6 +44,19 @@ type Spec struct {
 	Flags settings.KanikoFlags
 }
 
+// kanikoFlags are the plan's flags for kaniko. The front end has already
+// emptied the stages the target does not need (plugin/dockerfile/reach),
+// so kaniko builds every stage it is given: its own --skip-unused-stages
+// would build side stages when the last stage names none, and drop an
+// unnamed stage that a later one copies from by index.
+func kanikoFlags(p *settings.Plan) settings.KanikoFlags {
+	f := p.Kaniko
+	if p.Frontend != nil {
+		f.SkipUnusedStages = false
+	}
+	return f
+}
+
 // SpecOf is the build part of a plan.
 func SpecOf(p *settings.Plan) Spec {
 	return Spec{
@@ -63,7 +76,7 @@ func SpecOf(p *settings.Plan) Spec {
 		NoPush:             p.NoPush,
 		TarPath:            p.TarPath,
 		OCILayout:          p.OCILayoutPath,
-		Flags:              p.Kaniko,
+		Flags:              kanikoFlags(p),
 	}
 }
 

@@ -196,12 +196,26 @@ func TestProblemStringIsFileColonLine(t *testing.T) {
 
 func TestRunsNameEachStageWithRunAndItsFirstRunLine(t *testing.T) {
 	src := "FROM alpine AS build\nCOPY a /a\nRUN make\nRUN make install\nFROM scratch AS copyonly\nCOPY --from=build /a /a\nFROM alpine\nRUN true\n"
-	res, probs := Analyze([]byte(src), testOpts())
-	if len(probs) != 0 {
-		t.Fatal(messages(probs))
-	}
-	want := []StageRun{{Stage: 0, Name: "build", Line: 3}, {Stage: 2, Line: 8}}
-	if !reflect.DeepEqual(res.Runs, want) {
-		t.Errorf("runs %+v, want %+v", res.Runs, want)
+	for _, tc := range []struct {
+		name      string
+		target    string
+		allStages bool
+		want      []StageRun
+	}{
+		{"every stage", "", true, []StageRun{{Stage: 0, Name: "build", Line: 3}, {Stage: 2, Line: 8}}},
+		{"only the stages the last one needs", "", false, []StageRun{{Stage: 2, Line: 8}}},
+		{"only the stages the target needs", "copyonly", false, []StageRun{{Stage: 0, Name: "build", Line: 3}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			opts := testOpts()
+			opts.Target, opts.AllStages = tc.target, tc.allStages
+			res, probs := Analyze([]byte(src), opts)
+			if len(probs) != 0 {
+				t.Fatal(messages(probs))
+			}
+			if !reflect.DeepEqual(res.Runs, tc.want) {
+				t.Errorf("runs %+v, want %+v", res.Runs, tc.want)
+			}
+		})
 	}
 }

@@ -7,7 +7,6 @@ import (
 
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
-	"github.com/moby/buildkit/frontend/dockerfile/shell"
 )
 
 // metaArg records a global ARG (before the first FROM), which is what a
@@ -40,15 +39,10 @@ func (a *analysis) metaArg(c *instructions.ArgCommand) {
 // reference that is then empty or no reference makes Result.PullsUnknown
 // true: the build may pull from anywhere.
 func (a *analysis) pull(ref string) {
-	var env []string
-	for k, v := range a.meta {
-		env = append(env, k+"="+v)
+	if a.unused() {
+		return // not built, so not pulled
 	}
-	esc := '\\'
-	if r := []rune(a.escape); len(r) == 1 {
-		esc = r[0]
-	}
-	res, err := shell.NewLex(esc).ProcessWordWithMatches(ref, shell.EnvsFromSlice(env))
+	res, err := a.lexMeta(ref)
 	low := strings.ToLower(res.Result)
 	switch {
 	case err != nil || res.Result == "":

@@ -86,11 +86,30 @@ func TestKanikoIntegrationDockerfilesAreByteIdentical(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		res, probs := Analyze(src, testOpts())
+		all := testOpts()
+		all.AllStages = true
+		res, probs := Analyze(src, all)
 		if len(probs) != 0 {
 			t.Errorf("%s:\n%s", f, messages(probs))
 		} else if !bytes.Equal(res.Dockerfile, src) {
 			t.Errorf("%s was rewritten", f)
+		}
+		// Building only what the target needs empties the other stages,
+		// and changes nothing else.
+		res, probs = Analyze(src, testOpts())
+		if len(probs) != 0 {
+			t.Errorf("%s:\n%s", f, messages(probs))
+			continue
+		}
+		was, now := strings.Split(string(src), "\n"), strings.Split(string(res.Dockerfile), "\n")
+		if len(was) != len(now) {
+			t.Errorf("%s: %d lines became %d", f, len(was), len(now))
+			continue
+		}
+		for i := range was {
+			if was[i] != now[i] && now[i] != "" && !strings.HasPrefix(now[i], "FROM scratch") {
+				t.Errorf("%s:%d: %q became %q", f, i+1, was[i], now[i])
+			}
 		}
 	}
 }

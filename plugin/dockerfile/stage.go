@@ -10,6 +10,7 @@ import (
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
 	"github.com/moby/buildkit/frontend/dockerfile/linter"
 	"github.com/moby/buildkit/frontend/dockerfile/parser"
+	"github.com/moby/buildkit/frontend/dockerfile/shell"
 )
 
 // defaultShell is what BuildKit and kaniko prepend to shell-form commands
@@ -21,7 +22,6 @@ var defaultShell = []string{"/bin/sh", "-c"}
 // other base image the default shell is assumed, because its config is
 // unknown before the build.
 func (a *analysis) from(n *parser.Node, st *instructions.Stage) {
-	a.pull(st.BaseName)
 	shell := defaultShell
 	base := strings.ToLower(st.BaseName)
 	for _, prev := range a.stages {
@@ -33,12 +33,13 @@ func (a *analysis) from(n *parser.Node, st *instructions.Stage) {
 		for _, prev := range a.stages {
 			if prev.name == st.Name {
 				// BuildKit refuses this; kaniko would silently use the first.
-				a.problem(n.StartLine, fmt.Sprintf("FROM: duplicate stage name %q", st.Name))
+				a.refuse(n.StartLine, fmt.Sprintf("FROM: duplicate stage name %q", st.Name))
 			}
 		}
 		a.res.Stages = append(a.res.Stages, st.Name)
 	}
 	a.stages = append(a.stages, stage{name: st.Name, shell: append([]string(nil), shell...)})
+	a.pull(st.BaseName)
 	if st.Platform != "" {
 		a.platform(n.StartLine, st.Platform)
 	}
@@ -52,22 +53,41 @@ func (a *analysis) platform(line int, value string) {
 		target = runtime.GOOS + "/" + runtime.GOARCH
 	}
 	flag := "FROM --platform=" + value
-	switch value {
-	case "$TARGETPLATFORM", "${TARGETPLATFORM}":
-		return // exactly what kaniko pulls
-	case "$BUILDPLATFORM", "${BUILDPLATFORM}":
-		if !samePlatform(target, runtime.GOOS+"/"+runtime.GOARCH) {
-			a.warn(line, fmt.Sprintf("%s: kaniko pulls this stage for %s, not for the build machine's platform", flag, target))
-		}
-		return
-	}
-	if strings.Contains(value, "$") {
-		a.problem(line, flag+": only $BUILDPLATFORM or $TARGETPLATFORM can be resolved here; kaniko ignores per-stage platforms")
-		return
-	}
-	if !samePlatform(value, target) {
+	build := runtime.GOOS + "/" + runtime.GOARCH
+	res, err := a.expandPlatform(value, target, build)
+	switch {
+	case err != nil:
+		a.refuse(line, fmt.Sprintf("%s: %v", flag, err))
+	case res.Result == "":
+		// BuildKit refuses this in every stage, built or not.
+		a.refuse(line, flag+": empty platform value (set the variable with a global ARG or a build arg)")
+	case samePlatform(res.Result, target):
+		// exactly what kaniko pulls
+	case matched(res, "BUILDPLATFORM") && samePlatform(res.Result, build):
+		a.warn(line, fmt.Sprintf("%s: kaniko pulls this stage for %s, not for the build machine's platform", flag, target))
+	case res.Result != value:
+		a.problem(line, fmt.Sprintf("%s: resolves to %q; kaniko pulls every base image for %s and cannot honour a per-stage platform", flag, res.Result, target))
+	default:
 		a.problem(line, fmt.Sprintf("%s: kaniko pulls every base image for %s and cannot honour a per-stage platform", flag, target))
 	}
+}
+
+// expandPlatform expands a FROM --platform value as BuildKit does: with
+// the global ARGs, the build args and the automatic platform ARGs.
+func (a *analysis) expandPlatform(value, target, build string) (shell.ProcessWordResult, error) {
+	env := []string{"TARGETPLATFORM=" + target, "BUILDPLATFORM=" + build}
+	for _, p := range []struct{ prefix, platform string }{{"TARGET", target}, {"BUILD", build}} {
+		os, arch, _ := strings.Cut(p.platform, "/")
+		arch, variant, _ := strings.Cut(arch, "/")
+		env = append(env, p.prefix+"OS="+os, p.prefix+"ARCH="+arch, p.prefix+"VARIANT="+variant)
+	}
+	return a.lexMeta(value, env...)
+}
+
+// matched reports whether an expansion read the variable.
+func matched(res shell.ProcessWordResult, name string) bool {
+	_, ok := res.Matched[name]
+	return ok
 }
 
 // samePlatform compares two os/arch[/variant] strings after normalising
@@ -139,7 +159,7 @@ type StageRun struct {
 // noteRun records the current stage's first RUN.
 func (a *analysis) noteRun(line int) {
 	i := len(a.stages) - 1
-	if n := len(a.res.Runs); i < 0 || n > 0 && a.res.Runs[n-1].Stage == i {
+	if n := len(a.res.Runs); i < 0 || a.unused() || n > 0 && a.res.Runs[n-1].Stage == i {
 		return
 	}
 	a.res.Runs = append(a.res.Runs, StageRun{Stage: i, Name: a.stages[i].name, Line: line})

@@ -110,6 +110,8 @@ func validateBuildKit(s *Settings, env Env, p *Plan, bad reporter) {
 		Helper:      cmp.Or(env.Exe, kanikoDir(env)+"/kaniko-ecr"),
 		StepDir:     StepDir(kanikoDir(env)),
 		Platform:    p.Platform,
+		Target:      p.Target,
+		AllStages:   !p.Kaniko.SkipUnusedStages,
 		BuildArgs:   p.BuildArgs,
 		ContentHash: buildinput.ContextHash(p.Context),
 	})

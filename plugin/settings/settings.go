@@ -68,7 +68,7 @@ type Settings struct {
 	SkipTLSVerify       Bool      `envconfig:"SKIP_TLS_VERIFY" seed:"-" desc:"Push without verifying the registry's TLS certificate (kaniko --skip-tls-verify)"`
 	RegistryCertificate KeyValues `envconfig:"REGISTRY_CERTIFICATE" seed:"-" desc:"host=path items: trust this certificate for that registry (kaniko --registry-certificate)"`
 	RegistryMirrors     List      `envconfig:"REGISTRY_MIRRORS" seed:"Base Image Connector" desc:"Pull-through mirrors for Docker Hub images (kaniko --registry-mirror)"`
-	SkipUnusedStages    Bool      `envconfig:"SKIP_UNUSED_STAGES" seed:"Target" desc:"Build only the stages the target needs (kaniko --skip-unused-stages)"`
+	SkipUnusedStages    Bool      `envconfig:"SKIP_UNUSED_STAGES" default:"true" seed:"Target" desc:"Build only the stages the target needs, as BuildKit does; false builds every stage, as kaniko's executor does (kaniko --skip-unused-stages)"`
 	Reproducible        Bool      `envconfig:"REPRODUCIBLE" seed:"-" desc:"Strip timestamps for reproducible images (kaniko --reproducible)"`
 	SingleSnapshot      Bool      `envconfig:"SINGLE_SNAPSHOT" seed:"Optimize" desc:"Take one snapshot at the end of the build (kaniko --single-snapshot)"`
 	CacheCopyLayers     Bool      `envconfig:"CACHE_COPY_LAYERS" seed:"Remote Cache Image" desc:"Cache COPY layers too (kaniko --cache-copy-layers)"`

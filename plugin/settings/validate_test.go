@@ -177,7 +177,7 @@ func TestValidateResolvesThePlan(t *testing.T) {
 				Repo: "team/app", Tags: []string{"latest"},
 				Dockerfile: filepath.Join(dir, "Dockerfile"), Context: dir,
 				Snapshot: "redo", CacheTTL: 336 * time.Hour, PushRetry: 3, ImageDownloadRetry: 3,
-				Kaniko: KanikoFlags{CacheRunLayers: true, Compression: "gzip"},
+				Kaniko: KanikoFlags{CacheRunLayers: true, SkipUnusedStages: true, Compression: "gzip"},
 			}
 			want.RegistryURL = tc.env["PLUGIN_REGISTRY"]
 			if want.RegistryURL == "" {

@@ -311,8 +311,8 @@ type bkCase struct {
 	// mount's target or a parent of one that the image did not have.
 	// The engine's BuildKit (v0.8 in Docker 20.10) leaves the mount
 	// points it creates in the root filesystem; newer BuildKit removes
-	// them again after the RUN (executor.MountStubsCleaner, in the v0.29.0
-	// the front end comes from), as kaniko-ecr does.
+	// them again after the RUN (executor.MountStubsCleaner, in go.mod's
+	// BuildKit, where the front end comes from), as kaniko-ecr does.
 	stubs []string
 }
 

@@ -1,0 +1,108 @@
+package dockerfile
+
+import (
+	"bytes"
+	"strings"
+
+	"github.com/moby/buildkit/frontend/dockerfile/instructions"
+	"github.com/moby/buildkit/frontend/dockerfile/linter"
+	"github.com/moby/buildkit/frontend/dockerfile/parser"
+	"github.com/moby/buildkit/frontend/dockerfile/shell"
+
+	"github.com/kaniko-ecr/kaniko-ecr/plugin/dockerfile/reach"
+)
+
+// reachStages marks the stages the target needs (package reach), with the
+// global ARGs read first, as the FROMs see them. With Options.AllStages
+// every stage counts: the result is nil.
+func (a *analysis) reachStages(ast *parser.Node) []bool {
+	if a.opts.AllStages {
+		return nil
+	}
+	for _, n := range ast.Children {
+		if !strings.EqualFold(n.Value, "arg") {
+			break
+		}
+		if c, err := instructions.ParseInstructionWithLinter(n, linter.New(&linter.Config{})); err == nil {
+			if ac, ok := c.(*instructions.ArgCommand); ok {
+				a.metaArg(ac)
+			}
+		}
+	}
+	reached := reach.Stages(ast, a.opts.Target, a.expandMeta)
+	a.meta = nil // the main pass reads the global ARGs again, in order
+	return reached
+}
+
+// expandMeta expands a word with the global ARGs and the build args, as
+// a FROM is expanded; a word that does not expand stays as written.
+func (a *analysis) expandMeta(word string) string {
+	res, err := a.lexMeta(word)
+	if err != nil {
+		return word
+	}
+	return res.Result
+}
+
+// lexMeta expands a word with BuildKit's word processing, the
+// Dockerfile's escape character, the global ARGs (build args given for
+// them win) and extra NAME=value pairs under them.
+func (a *analysis) lexMeta(word string, extra ...string) (shell.ProcessWordResult, error) {
+	env := extra
+	for k, v := range a.meta {
+		env = append(env, k+"="+v)
+	}
+	esc := '\\'
+	if r := []rune(a.escape); len(r) == 1 {
+		esc = r[0]
+	}
+	return shell.NewLex(esc).ProcessWordWithMatches(word, shell.EnvsFromSlice(env))
+}
+
+// unused reports whether the stage being read is one the target does not
+// need: what it holds cannot fail the build, and it pulls nothing.
+func (a *analysis) unused() bool {
+	i := len(a.stages) - 1
+	return a.reached != nil && i >= 0 && i < len(a.reached) && !a.reached[i]
+}
+
+// pruneStages turns each stage the target does not need into an empty
+// scratch stage that keeps its name and index (so COPY --from=<index>
+// still names the same stage), and drops what was pending in it. kaniko
+// then builds exactly the stages BuildKit builds; its own
+// --skip-unused-stages cannot be trusted with this: it builds every stage
+// when the last one names no other, and drops unnamed stages that a later
+// one names by index.
+func (a *analysis) pruneStages(ast *parser.Node) {
+	if a.reached == nil {
+		return
+	}
+	lines := bytes.Count(a.src, []byte("\n")) + 1
+	var froms []*parser.Node
+	for _, n := range ast.Children {
+		if strings.EqualFold(n.Value, "from") {
+			froms = append(froms, n)
+		}
+	}
+	for i, n := range froms {
+		if i >= len(a.reached) || a.reached[i] {
+			continue
+		}
+		end := lines
+		if i+1 < len(froms) {
+			end = froms[i+1].StartLine - 1
+		}
+		text := "FROM scratch"
+		if name := reach.Name(n); name != "" {
+			text += " AS " + name
+		}
+		a.edits = append(a.edits, edit{start: n.StartLine, end: end, text: text})
+		kept := a.pending[:0]
+		for _, r := range a.pending {
+			if r.line < n.StartLine || r.line > end {
+				kept = append(kept, r)
+			}
+		}
+		a.pending = kept
+	}
+}

@@ -1,0 +1,113 @@
+// Package reach finds the stages of a Dockerfile that a target needs.
+// BuildKit builds only those (kaniko does with --skip-unused-stages), so
+// only those can fail a build or pull an image.
+package reach
+
+import (
+	"strconv"
+	"strings"
+
+	"github.com/moby/buildkit/frontend/dockerfile/parser"
+)
+
+// stage is what the walk knows of a stage: its name and the stages or
+// images its FROM, COPY --from and RUN --mount from= name.
+type stage struct {
+	name string
+	uses []string
+}
+
+// Stages marks, by FROM, the stages the target needs: the target (a stage
+// name or index; empty: the last stage) and, transitively, every stage it
+// names in FROM, COPY --from or RUN --mount from=. expand resolves a word
+// as a FROM is resolved (global ARGs and build args). Nil means the target
+// is unknown or there is no stage: the caller treats every stage as needed.
+func Stages(ast *parser.Node, target string, expand func(string) string) []bool {
+	var stages []stage
+	for _, n := range ast.Children {
+		switch {
+		case strings.EqualFold(n.Value, "from"):
+			st := stage{name: strings.ToLower(Name(n))}
+			if n.Next != nil {
+				st.uses = append(st.uses, expand(n.Next.Value))
+			}
+			stages = append(stages, st)
+		case len(stages) > 0:
+			cur := &stages[len(stages)-1]
+			cur.uses = append(cur.uses, flagRefs(n, expand)...)
+		}
+	}
+	return mark(stages, strings.ToLower(target))
+}
+
+// Name is the name a FROM gives its stage, as written ("" for none).
+func Name(from *parser.Node) string {
+	var args []string
+	for x := from.Next; x != nil; x = x.Next {
+		args = append(args, x.Value)
+	}
+	if len(args) == 3 && strings.EqualFold(args[1], "as") {
+		return args[2]
+	}
+	return ""
+}
+
+// flagRefs are the stages or images an instruction's --from and --mount
+// from= flags name.
+func flagRefs(n *parser.Node, expand func(string) string) []string {
+	var out []string
+	for _, f := range n.Flags {
+		switch {
+		case strings.HasPrefix(f, "--from="):
+			out = append(out, expand(strings.TrimPrefix(f, "--from=")))
+		case strings.HasPrefix(f, "--mount="):
+			for _, field := range strings.Split(strings.TrimPrefix(f, "--mount="), ",") {
+				if k, v, ok := strings.Cut(field, "="); ok && strings.EqualFold(strings.TrimSpace(k), "from") {
+					out = append(out, expand(strings.Trim(strings.TrimSpace(v), `"'`)))
+				}
+			}
+		}
+	}
+	return out
+}
+
+// mark walks the stages' references from the target.
+func mark(stages []stage, target string) []bool {
+	if len(stages) == 0 {
+		return nil
+	}
+	index := func(ref string) int {
+		ref = strings.ToLower(ref)
+		for i, st := range stages {
+			if st.name != "" && st.name == ref {
+				return i
+			}
+		}
+		if i, err := strconv.Atoi(ref); err == nil && i >= 0 && i < len(stages) {
+			return i
+		}
+		return -1
+	}
+	start := len(stages) - 1
+	if target != "" {
+		if start = index(target); start < 0 {
+			return nil // an unknown target is reported elsewhere
+		}
+	}
+	reached := make([]bool, len(stages))
+	todo := []int{start}
+	for len(todo) > 0 {
+		i := todo[len(todo)-1]
+		todo = todo[:len(todo)-1]
+		if reached[i] {
+			continue
+		}
+		reached[i] = true
+		for _, ref := range stages[i].uses {
+			if j := index(ref); j >= 0 && !reached[j] {
+				todo = append(todo, j)
+			}
+		}
+	}
+	return reached
+}
