@@ -227,8 +227,9 @@ func standInLayers(img v1.Image, path, body string) (v1.Image, error) {
 	return mutate.AppendLayers(img, layers...)
 }
 
-// digestPin is a FROM of a Docker Hub image pinned by digest.
-var digestPin = regexp.MustCompile(`(?im)^(\s*FROM\s+(?:--platform=\S+\s+)?)((?:docker\.io/)?[a-z0-9][a-z0-9._/-]*(?::[\w.-]+)?)@sha256:[0-9a-f]{64}`)
+// digestPin is a FROM of a Docker Hub image pinned by digest: its first
+// path component is docker.io or has no dot (another registry's host).
+var digestPin = regexp.MustCompile(`(?im)^(\s*FROM\s+(?:--platform=\S+\s+)?)((?:docker\.io/)?[a-z0-9][a-z0-9_-]*(?:/[a-z0-9][a-z0-9._-]*)*(?::[\w.-]+)?)@sha256:[0-9a-f]{64}`)
 
 // buildAndCompare builds one case with both builders and compares them.
 func (p *parityRun) buildAndCompare(t *testing.T, d suiteDockerfile) {
