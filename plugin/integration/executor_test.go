@@ -47,14 +47,14 @@ var (
 // it once.
 func kanikoExecutor(t *testing.T, version string) string {
 	t.Helper()
-	executorOnce.Do(func() { executorBin, executorErr = buildExecutor(version) })
+	executorOnce.Do(func() { executorBin, executorErr = buildExecutor(t, version) })
 	if executorErr != nil {
 		t.Fatal(executorErr)
 	}
 	return executorBin
 }
 
-func buildExecutor(version string) (string, error) {
+func buildExecutor(t *testing.T, version string) (string, error) {
 	h := sha256.New()
 	for _, f := range []string{"go.mod", "go.sum"} {
 		b, err := os.ReadFile(filepath.Join(repoRoot, f))
@@ -72,6 +72,7 @@ func buildExecutor(version string) (string, error) {
 	if _, err := os.Stat(bin); err == nil {
 		return bin, nil
 	}
+	t.Logf("building kaniko's executor %s into %s (once: later runs use it)", version, bin)
 	mod, err := os.MkdirTemp("", "kaniko-executor-module-")
 	if err != nil {
 		return "", err
