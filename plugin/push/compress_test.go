@@ -10,7 +10,9 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -353,6 +355,70 @@ func TestLongUploadsLogProgressAndShortOnesDoNot(t *testing.T) {
 	}
 	if !strings.Contains(got[1], "left") {
 		t.Errorf("progress line %q has no time left", got[1])
+	}
+}
+
+// TestARetriedUploadsProgressCountsOnlyTheAttemptUnderWay pushes a large
+// layer whose first upload fails after 1 MiB while its progress is logged
+// every few milliseconds. Once the retry sends the spool, the lines count
+// that attempt's bytes alone: never more than the blob. Under -race it also
+// fails if the count is shared unsafely with the HTTP transport, which may
+// still be reading the failed attempt's body (as go-containerregistry's
+// own progress count was).
+func TestARetriedUploadsProgressCountsOnlyTheAttemptUnderWay(t *testing.T) {
+	defer func(a, e time.Duration) { progressAfter, progressEvery = a, e }(progressAfter, progressEvery)
+	progressAfter, progressEvery = 10*time.Millisecond, 20*time.Millisecond
+	var mu sync.Mutex
+	var lines []string
+	logrus.AddHook(&captureHook{add: func(s string) { mu.Lock(); lines = append(lines, s); mu.Unlock() }})
+	defer logrus.StandardLogger().ReplaceHooks(logrus.LevelHooks{})
+
+	reg := newTestRegistry(t)
+	reg.failBigPatches.Store(1)
+	reg.bodyDelay = 5 * time.Millisecond // the retry takes a few tenths of a second
+	img, _, _, _ := builtImage(t, 6<<20)
+	tags := reg.tags(t, "app", "v1")
+	publish(t, reg.session(t), img, tags, func(r *Request) { r.Retries = 2 })
+	layers, err := pulled(t, reg, tags[0]).Layers()
+	if err != nil {
+		t.Fatal(err)
+	}
+	size, _ := layers[1].Size()
+
+	patches := 0
+	for _, r := range reg.requests() {
+		if r.method == http.MethodPatch {
+			patches++
+		}
+	}
+	if patches != 4 { // the base layer, the built layer twice, the config
+		t.Fatalf("%d blob uploads, want 4: the built layer's first upload fails and is retried", patches)
+	}
+
+	// The retry shows as the first line that counts fewer bytes than the
+	// one before it.
+	mu.Lock()
+	defer mu.Unlock()
+	sentRe := regexp.MustCompile(`: (?:all )?([0-9.]+) (?:of (?:about )?[0-9.]+ )?MiB sent`)
+	last, retried, after := -1.0, false, 0
+	for _, l := range lines {
+		m := sentRe.FindStringSubmatch(l)
+		if m == nil {
+			continue
+		}
+		sent, _ := strconv.ParseFloat(m[1], 64)
+		if sent < last {
+			retried = true
+		}
+		if last = sent; retried {
+			after++
+		}
+		if sent > mib(size)+0.05 {
+			t.Errorf("progress line %q counts more than the blob's %.1f MiB: the failed attempt's bytes still count", l, mib(size))
+		}
+	}
+	if after < 2 {
+		t.Errorf("%d progress lines once the upload was retried, want several, counting from 0 again:\n%s", after, strings.Join(lines, "\n"))
 	}
 }
 
