@@ -35,7 +35,6 @@ const uploadJobs = 4
 type Session struct {
 	pusher *remote.Pusher
 	puller *remote.Puller
-	opts   []remote.Option // for the pushers that follow one blob
 }
 
 // NewSession prepares a session for reg. auth is asked for the credentials
@@ -60,7 +59,7 @@ func newSessionWith(ctx context.Context, auth authn.Authenticator, tr http.Round
 	if err != nil {
 		return nil, err
 	}
-	return &Session{pusher: pusher, puller: puller, opts: ropts}, nil
+	return &Session{pusher: pusher, puller: puller}, nil
 }
 
 // Warm reads a tag once, ignoring the answer: it opens the connection and
