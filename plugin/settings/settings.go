@@ -1,3 +1,4 @@
+// Package settings reads every PLUGIN_* variable, validates them all at once and derives the Plan.
 package settings
 
 //go:generate go run ../../scripts/regionsgen regions.go
