@@ -23,7 +23,7 @@ const module = "github.com/kaniko-ecr/kaniko-ecr"
 // import none of ours.
 var allowedImports = map[string][]string{
 	"":                                {"plugin", "plugin/builder", "plugin/settings/help", "plugin/steps"},
-	"plugin":                          {"docker", "plugin/awsecr", "plugin/dockerfile", "plugin/index", "plugin/outputs", "plugin/push", "plugin/redact", "plugin/settings", "plugin/settings/help"},
+	"plugin":                          {"docker", "plugin/attest", "plugin/awsecr", "plugin/awsecr/kmssign", "plugin/dockerfile", "plugin/index", "plugin/outputs", "plugin/push", "plugin/redact", "plugin/settings", "plugin/settings/help"},
 	"plugin/settings/help":            {"plugin/settings"},
 	"plugin/settings":                 {"docker", "plugin/dockerfile", "plugin/redact", "plugin/settings/awsinput", "plugin/settings/buildinput", "plugin/settings/kanikoinput", "plugin/settings/provenanceinput", "plugin/settings/semver", "plugin/settings/values"},
 	"plugin/settings/awsinput":        {},
@@ -102,7 +102,7 @@ func TestOnlyTheBuildImportsKanikoAndOnlyTheFrontEndImportsBuildkit(t *testing.T
 			}
 		}
 	}
-	for _, pkg := range []string{"plugin", "plugin/settings", "plugin/awsecr", "plugin/push", "plugin/outputs", "plugin/redact", "plugin/settings/values", "plugin/index", "docker"} {
+	for _, pkg := range []string{"plugin", "plugin/settings", "plugin/attest", "plugin/provenance", "plugin/awsecr", "plugin/push", "plugin/outputs", "plugin/redact", "plugin/settings/values", "plugin/index", "docker"} {
 		deps, err := exec.Command("go", "list", "-deps", module+"/"+pkg).Output()
 		if err != nil {
 			t.Fatalf("go list -deps: %v", err)

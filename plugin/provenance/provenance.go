@@ -52,6 +52,9 @@ type Build struct {
 	BuildArgs  []string // NAME=value; values only in Max mode
 	Labels     []string // NAME=value; names only
 	SecretIDs  []string // ids of the build secrets; never their values
+	// IndexSources, in index mode, are the images joined (nothing is
+	// built: the Dockerfile fields are empty).
+	IndexSources []string
 
 	Images    []Image    // base images, COPY --from and mount from= images
 	Downloads []Download // ADD URLs and their checksums
@@ -153,12 +156,14 @@ func predicate(b Build) (*structpb.Struct, error) {
 // args appear by name in Min mode and with their values (masked) in Max
 // mode; labels and secrets by name only.
 func externalParameters(b Build) map[string]any {
-	ext := map[string]any{"dockerfile": b.Dockerfile, "context": b.Context}
-	if b.Target != "" {
-		ext["target"] = b.Target
+	ext := map[string]any{}
+	for k, v := range map[string]string{"dockerfile": b.Dockerfile, "context": b.Context, "target": b.Target, "platform": b.Platform} {
+		if v != "" {
+			ext[k] = v
+		}
 	}
-	if b.Platform != "" {
-		ext["platform"] = b.Platform
+	if len(b.IndexSources) > 0 {
+		ext["indexSources"] = list(b.IndexSources)
 	}
 	mask := b.Mask
 	if mask == nil {

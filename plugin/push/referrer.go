@@ -83,3 +83,8 @@ type rawManifest struct {
 
 func (m rawManifest) RawManifest() ([]byte, error)        { return m.raw, nil }
 func (m rawManifest) MediaType() (types.MediaType, error) { return m.mt, nil }
+
+// Describe returns the descriptor of ref as the registry serves it.
+func (s *Session) Describe(ctx context.Context, ref name.Reference) (*v1.Descriptor, error) {
+	return s.puller.Head(ctx, ref)
+}
