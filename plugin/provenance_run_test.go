@@ -1,11 +1,18 @@
 package plugin
 
 import (
+	"bytes"
 	"encoding/json"
 	"io"
+	"log"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/registry"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 )
 
@@ -62,4 +69,37 @@ func referredStatement(t *testing.T, repo, digest string) (string, statement) {
 		t.Errorf("provenance subject %+v, want %s", st.Subject, digest)
 	}
 	return im.Manifests[0].Digest.String(), st
+}
+
+// A registry that refuses the provenance (a policy denies the upload)
+// costs a warning that names the reason, not the pushed image.
+func TestARefusedProvenanceWarnsWithTheReasonAndTheRunSucceeds(t *testing.T) {
+	reg := registry.New(registry.Logger(log.New(io.Discard, "", 0)))
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPut && strings.Contains(r.URL.Path, "/manifests/") {
+			body, _ := io.ReadAll(r.Body)
+			if bytes.Contains(body, []byte("application/vnd.in-toto+json")) {
+				http.Error(w, `{"errors":[{"code":"DENIED","message":"policy denies the upload"}]}`, http.StatusForbidden)
+				return
+			}
+			r.Body = io.NopCloser(bytes.NewReader(body))
+		}
+		reg.ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	host := strings.TrimPrefix(srv.URL, "http://")
+	amd := archImage(t, host+"/team/app:1-amd64", "amd64")
+	out := t.TempDir()
+	_, logText, err := runIndex(t, host, map[string]string{
+		"PLUGIN_INDEX_SOURCES": "1-amd64", "PLUGIN_TAGS": "1", "DRONE_OUTPUT": filepath.Join(out, "drone.env"),
+	}, &fakeRegistry{})
+	if err != nil {
+		t.Fatalf("the run failed over its provenance: %v\n%s", err, logText)
+	}
+	if !strings.Contains(logText, "provenance of "+amd+" not attached") || !strings.Contains(logText, "policy denies the upload") {
+		t.Errorf("no warning naming the reason:\n%s", logText)
+	}
+	if env := readOutput(t, filepath.Join(out, "drone.env")); strings.Contains(env, "provenance_digest") || !strings.Contains(env, "tags=1") {
+		t.Errorf("DRONE_OUTPUT = %q", env)
+	}
 }
