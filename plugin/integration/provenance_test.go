@@ -198,7 +198,8 @@ func TestProvenanceSignedThroughKMSVerifiesWithTheKeyAndHoldsMaxModeValues(t *te
 	r := runPlugin(t, ws, map[string]string{
 		"PLUGIN_REPO": "prov/signed", "PLUGIN_TAGS": "v1",
 		"PLUGIN_PROVENANCE": "max", "PLUGIN_PROVENANCE_KMS_KEY": "alias/it-provenance",
-		"PLUGIN_BUILD_ARGS":       "GREETING=" + argValue,
+		// A build arg that carries the secret's value is masked in max mode.
+		"PLUGIN_BUILD_ARGS":       "GREETING=" + argValue + ",LEAK=" + tok,
 		"PLUGIN_SECRETS_FROM_ENV": "tok=MY_TOKEN", "MY_TOKEN": tok, "SANDBOX_ENV": "MY_TOKEN",
 		"DRONE_BUILD_LINK": "https://ci.example/team/app/7",
 	})
@@ -235,7 +236,7 @@ func TestProvenanceSignedThroughKMSVerifiesWithTheKeyAndHoldsMaxModeValues(t *te
 		t.Fatal(err)
 	}
 	ext := checkStatement(t, statement, image, digest, map[string]string{baseImage: digestOf(t, baseImage)})
-	if args, _ := ext["buildArgs"].(map[string]any); args["GREETING"] != argValue {
+	if args, _ := ext["buildArgs"].(map[string]any); args["GREETING"] != argValue || args["LEAK"] != "[redacted]" {
 		t.Errorf("max mode build args %v, want GREETING=%s", ext["buildArgs"], argValue)
 	}
 	if strings.Contains(string(statement), tok) || strings.Contains(string(payload), tok) {
@@ -262,4 +263,18 @@ func mustOpts(t *testing.T) []remote.Option {
 		t.Fatal(err)
 	}
 	return opts
+}
+
+// checkStatementSource checks an index-mode statement: its subject is the
+// platform manifest and its one dependency the source image.
+func checkStatementSource(t *testing.T, raw []byte, source, digest string) {
+	t.Helper()
+	var st slsaStatement
+	if err := json.Unmarshal(raw, &st); err != nil {
+		t.Fatalf("provenance is not JSON: %v", err)
+	}
+	deps := st.Predicate.BuildDefinition.ResolvedDependencies
+	if len(st.Subject) != 1 || "sha256:"+st.Subject[0].Digest["sha256"] != digest || len(deps) != 1 || deps[0].Name != source || "sha256:"+deps[0].Digest["sha256"] != digest {
+		t.Errorf("index provenance: subject %+v, dependencies %+v; want %s from %s", st.Subject, deps, digest, source)
+	}
 }
