@@ -64,3 +64,35 @@ func TestPlanSaysWhatIsAttachedAndTheKeysRegion(t *testing.T) {
 		t.Errorf("provenance off: plan %+v", p)
 	}
 }
+
+// Any input decodes without panicking; what is accepted decodes again to
+// itself, and what is refused says why, quoting the input.
+func FuzzProvenanceSettings(f *testing.F) {
+	for _, s := range []string{"", "min", "max", "false", "alias/ci", "arn:aws:kms:eu-west-1:123456789012:alias/x", "awskms:///alias/x", "mrk-1234abcd12ab34cd56ef1234567890ab", "x\x00"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		var m Mode
+		_ = m.Decode(s)
+		if m.DecodeErr() == nil {
+			var again Mode
+			_ = again.Decode(m.V)
+			if m.V != "" && (again.V != m.V || again.DecodeErr() != nil) {
+				t.Errorf("mode %q: %q decodes to %q, %v", s, m.V, again.V, again.DecodeErr())
+			}
+		}
+		var k KMSKey
+		_ = k.Decode(s)
+		if err := k.DecodeErr(); err != nil {
+			if k.V != "" || !strings.Contains(err.Error(), "is not a KMS key") {
+				t.Errorf("key %q refused as %v, value %q", s, err, k.V)
+			}
+			return
+		}
+		var again KMSKey
+		_ = again.Decode(k.V)
+		if again.V != k.V || again.DecodeErr() != nil || strings.ContainsAny(k.V, " \t\n") {
+			t.Errorf("key %q: %q decodes to %q, %v", s, k.V, again.V, again.DecodeErr())
+		}
+	})
+}
