@@ -103,3 +103,25 @@ func TestARefusedProvenanceWarnsWithTheReasonAndTheRunSucceeds(t *testing.T) {
 		t.Errorf("DRONE_OUTPUT = %q", env)
 	}
 }
+
+// A KMS key that cannot sign costs a warning naming the setting, and no
+// unsigned statement is attached in its place.
+func TestAKeyThatCannotSignWarnsAndAttachesNothing(t *testing.T) {
+	host := registryHost(t)
+	amd := archImage(t, host+"/team/app:1-amd64", "amd64")
+	_, logText, err := runIndex(t, host, map[string]string{
+		"PLUGIN_INDEX_SOURCES": "1-amd64", "PLUGIN_TAGS": "1", "PLUGIN_PROVENANCE_KMS_KEY": "alias/ci-provenance",
+	}, &fakeRegistry{})
+	if err != nil {
+		t.Fatalf("the run failed over its provenance: %v\n%s", err, logText)
+	}
+	if !strings.Contains(logText, "provenance not attached: no KMS client for PLUGIN_PROVENANCE_KMS_KEY alias/ci-provenance") {
+		t.Errorf("no warning naming the key:\n%s", logText)
+	}
+	ref, _ := name.NewDigest(host + "/team/app@" + amd)
+	if idx, err := remote.Referrers(ref); err == nil {
+		if im, _ := idx.IndexManifest(); len(im.Manifests) != 0 {
+			t.Errorf("referrers %+v attached without the signature", im.Manifests)
+		}
+	}
+}

@@ -2,19 +2,25 @@ package kmssign
 
 import (
 	"context"
+	"crypto"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/rsa"
+	"crypto/sha256"
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
 	"encoding/pem"
+	"errors"
 	"net/http/httptest"
 	"strings"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
+	"github.com/aws/aws-sdk-go-v2/service/kms/types"
 	"github.com/secure-systems-lab/go-securesystemslib/dsse"
 	"github.com/secure-systems-lab/go-securesystemslib/signerverifier"
 
@@ -100,6 +106,59 @@ func TestUnknownKeyIsReportedByName(t *testing.T) {
 	client, _, _ := kmsStandIn(t)
 	_, err := New(context.Background(), client, "alias/missing")
 	if err == nil || !strings.Contains(err.Error(), "KMS key alias/missing") || !strings.Contains(err.Error(), "NotFoundException") {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+// fakeKMS holds an RSA key, as KMS's RSA_2048 keys: it signs the digest it
+// is sent with the algorithm asked for.
+type fakeKMS struct {
+	key  *rsa.PrivateKey
+	algs []types.SigningAlgorithmSpec
+	used types.SigningAlgorithmSpec
+}
+
+func (f *fakeKMS) GetPublicKey(_ context.Context, in *kms.GetPublicKeyInput, _ ...func(*kms.Options)) (*kms.GetPublicKeyOutput, error) {
+	der, err := x509.MarshalPKIXPublicKey(&f.key.PublicKey)
+	return &kms.GetPublicKeyOutput{KeyId: aws.String("arn:aws:kms:us-east-1:123456789012:key/rsa"), PublicKey: der, KeyUsage: types.KeyUsageTypeSignVerify, SigningAlgorithms: f.algs}, err
+}
+
+func (f *fakeKMS) Sign(_ context.Context, in *kms.SignInput, _ ...func(*kms.Options)) (*kms.SignOutput, error) {
+	f.used = in.SigningAlgorithm
+	if in.MessageType != types.MessageTypeDigest {
+		return nil, errors.New("raw message sent")
+	}
+	sig, err := rsa.SignPKCS1v15(rand.Reader, f.key, crypto.SHA256, in.Message)
+	return &kms.SignOutput{Signature: sig}, err
+}
+
+var _ API = (*fakeKMS)(nil)
+
+func TestRSAKeySignsWithPKCS1v15OverSHA256OfTheMessage(t *testing.T) {
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := &fakeKMS{key: key, algs: []types.SigningAlgorithmSpec{types.SigningAlgorithmSpecRsassaPssSha512, types.SigningAlgorithmSpecRsassaPkcs1V15Sha256}}
+	s, err := New(context.Background(), f, "alias/rsa")
+	if err != nil {
+		t.Fatal(err)
+	}
+	msg := []byte("DSSEv1 28 application/vnd.in-toto+json 2 {}")
+	sig, err := s.Sign(context.Background(), msg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256(msg)
+	if f.used != types.SigningAlgorithmSpecRsassaPkcs1V15Sha256 || rsa.VerifyPKCS1v15(&key.PublicKey, crypto.SHA256, sum[:], sig) != nil {
+		t.Errorf("algorithm %s; signature does not verify over SHA-256 of the message", f.used)
+	}
+}
+
+func TestKeyWithoutAnAlgorithmVerifiersAcceptIsRefused(t *testing.T) {
+	key, _ := rsa.GenerateKey(rand.Reader, 2048)
+	_, err := New(context.Background(), &fakeKMS{key: key, algs: []types.SigningAlgorithmSpec{types.SigningAlgorithmSpecSm2dsa}}, "alias/sm2")
+	if err == nil || !strings.Contains(err.Error(), "offers none of the signing algorithms") {
 		t.Fatalf("err = %v", err)
 	}
 }
