@@ -31,7 +31,7 @@ func main() {
 		}
 	}
 	ctx, stop := plugin.SignalContext()
-	err := plugin.Run(ctx, plugin.DefaultDeps(builder.Kaniko{}))
+	err := plugin.Run(ctx, plugin.DefaultDeps(builder.Kaniko{}, version))
 	stop()
 	os.Exit(plugin.ExitCode(err))
 }

@@ -7,6 +7,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/types"
 	"github.com/sirupsen/logrus"
 
+	"github.com/kaniko-ecr/kaniko-ecr/plugin/attest"
 	"github.com/kaniko-ecr/kaniko-ecr/plugin/index"
 	"github.com/kaniko-ecr/kaniko-ecr/plugin/outputs"
 )
@@ -41,8 +42,9 @@ func (r *run) execIndex(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	prov := attest.Index(ctx, aws, tr, r.attestRun(), res)
 	r.enter("outputs")
-	if err := outputs.Write(p, outputs.Image{Digest: res.Digest, Pushed: true}); err != nil {
+	if err := outputs.Write(p, outputs.Image{Digest: res.Digest, Pushed: true, Provenance: prov}); err != nil {
 		return err
 	}
 	r.close()

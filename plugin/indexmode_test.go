@@ -10,6 +10,8 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
+	"sort"
 	"strings"
 	"testing"
 
@@ -132,7 +134,24 @@ func TestIndexModeBuildsNothingRunsAnywhereAndWritesTheOutputsOfABuild(t *testin
 	if len(a.Data.Images) != 2 || a.Data.Images[0] != (struct{ Image, Digest string }{"team/app:1", digest}) || a.Data.Images[1].Image != "team/app:latest" || a.Data.Images[1].Digest != digest {
 		t.Errorf("artifact images %+v, want both tags with the index digest %s", a.Data.Images, digest)
 	}
-	wantEnv := "digest=" + digest + "\nimage=" + host + "/team/app@" + digest + "\ntags=1,latest\n"
+	// One provenance per platform manifest, naming its source.
+	var prov []string
+	for src, d := range map[string]string{host + "/team/app:1-amd64": amd, host + "/team/app:1-arm64": arm} {
+		art, st := referredStatement(t, host+"/team/app", d)
+		if deps := st.Predicate.BuildDefinition.ResolvedDependencies; len(deps) != 1 || deps[0].Name != src || "sha256:"+deps[0].Digest["sha256"] != d {
+			t.Errorf("provenance of %s names %+v, want %s", d, deps, src)
+		}
+		prov = append(prov, art)
+	}
+	sort.Strings(prov)
+	_, after, _ := strings.Cut(readOutput(t, filepath.Join(out, "drone.env")), "provenance_digest=")
+	got, _, _ := strings.Cut(after, "\n")
+	gotProv := strings.Split(got, ",")
+	sort.Strings(gotProv)
+	if !slices.Equal(gotProv, prov) {
+		t.Errorf("provenance_digest %v, want the referrers %v", gotProv, prov)
+	}
+	wantEnv := "digest=" + digest + "\nimage=" + host + "/team/app@" + digest + "\ntags=1,latest\nprovenance_digest=" + got + "\n"
 	if got := readOutput(t, filepath.Join(out, "drone.env")); got != wantEnv {
 		t.Errorf("DRONE_OUTPUT = %q, want %q", got, wantEnv)
 	}

@@ -23,7 +23,9 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/sirupsen/logrus"
 
+	"github.com/kaniko-ecr/kaniko-ecr/plugin/attest"
 	"github.com/kaniko-ecr/kaniko-ecr/plugin/awsecr"
+	"github.com/kaniko-ecr/kaniko-ecr/plugin/awsecr/kmssign"
 	"github.com/kaniko-ecr/kaniko-ecr/plugin/outputs"
 	"github.com/kaniko-ecr/kaniko-ecr/plugin/push"
 	"github.com/kaniko-ecr/kaniko-ecr/plugin/redact"
@@ -67,16 +69,18 @@ type Deps struct {
 	Stderr  io.Writer // logs
 	Exe     string    // path of the running binary, for the safety guard
 	EUID    int
-	PID     int // this process's id: PID 1 or not changes what RUN steps can read
+	PID     int    // this process's id: PID 1 or not changes what RUN steps can read
+	Version string // the binary's, as the provenance names the builder
 	// NewAWS makes the AWS side; nil: awsecr with the real clients.
 	NewAWS func(ctx context.Context, p *settings.Plan, hook *redact.Hook) (AWS, error)
 	// Publish publishes the image; nil: push.Publish.
 	Publish func(ctx context.Context, img v1.Image, sess *push.Session, req push.Request) (push.Result, error)
 }
 
-// DefaultDeps are the real process's dependencies.
-func DefaultDeps(b Builder) Deps {
-	return Deps{Builder: b, Env: OSEnv(), Environ: os.Environ(), Stdout: os.Stdout, Stderr: os.Stderr, Exe: executable(), EUID: os.Geteuid(), PID: os.Getpid()}
+// DefaultDeps are the real process's dependencies; version is the
+// binary's, for the provenance.
+func DefaultDeps(b Builder, version string) Deps {
+	return Deps{Builder: b, Env: OSEnv(), Environ: os.Environ(), Stdout: os.Stdout, Stderr: os.Stderr, Exe: executable(), EUID: os.Geteuid(), PID: os.Getpid(), Version: version}
 }
 
 // run is one execution: its plan, its phases and their times.
@@ -94,6 +98,7 @@ type run struct {
 	facts     buildFacts // of the Dockerfile: see dockerfile()
 
 	early *push.Precompressor // layer tars compressed during the build
+	kms   kmssign.API         // for PLUGIN_PROVENANCE_KMS_KEY; nil: none
 }
 
 type phaseTime struct {
@@ -150,8 +155,9 @@ func (r *run) exec(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	prov := attest.Built(ctx, sess, r.attestRun(), res)
 	r.enter("outputs")
-	if err := outputs.Write(r.plan, outputs.Image{Digest: res.Digest, Pushed: len(res.Pushed) > 0, TarPath: res.TarPath}); err != nil {
+	if err := outputs.Write(r.plan, outputs.Image{Digest: res.Digest, Pushed: len(res.Pushed) > 0, TarPath: res.TarPath, Provenance: prov}); err != nil {
 		return err
 	}
 	r.close()
@@ -275,6 +281,9 @@ func (r *run) realAWS(ctx context.Context, p *settings.Plan, hook *redact.Hook) 
 	clients, err := awsecr.NewClients(ctx, p)
 	if err != nil {
 		return nil, err
+	}
+	if p.Provenance.KMSKey != "" {
+		r.kms = kmssign.NewClient(clients.Config, p.Provenance.Region())
 	}
 	if p.Host != "" {
 		tr, err := r.deps.Builder.Transport(p, p.Host)

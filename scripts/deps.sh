@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Installs the Debian packages that the tests and the demo need:
 # bubblewrap (the sandbox), docker-registry (the real registry),
-# busybox-static (base images), time (/usr/bin/time -v for benchmarks).
+# busybox-static (base images), time (/usr/bin/time -v for benchmarks),
+# gcc and libc6-dev (cgo, which go test -race needs).
 set -euo pipefail
-pkgs=(bubblewrap docker-registry busybox-static time ca-certificates git)
+pkgs=(bubblewrap docker-registry busybox-static time ca-certificates git gcc libc6-dev)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

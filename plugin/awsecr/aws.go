@@ -47,6 +47,7 @@ type Clients struct {
 	// Scoper gets the build's narrowed token; nil: the credential mode
 	// takes no session policy, and the build gets the run's own token.
 	Scoper Scoper
+	Config aws.Config // signed in, any role assumed: for other clients (KMS)
 }
 
 const (
@@ -101,7 +102,7 @@ func NewClients(ctx context.Context, p *settings.Plan) (*Clients, error) {
 			}))
 	}
 
-	c := &Clients{STS: sts.NewFromConfig(cfg), Credentials: cfg.Credentials}
+	c := &Clients{STS: sts.NewFromConfig(cfg), Credentials: cfg.Credentials, Config: cfg}
 	if p.IsPublic() {
 		c.Registry = publicECR{ecrpublic.NewFromConfig(cfg, func(o *ecrpublic.Options) { o.Region = settings.PublicRegion })}
 	} else {

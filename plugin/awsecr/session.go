@@ -72,7 +72,7 @@ func (n notes) flush() {
 	}
 }
 
-// check runs everything that must hold before kaniko builds: the
+// Check runs everything that must hold before kaniko builds: the
 // credentials sign in; then, concurrently, the caller identity is read,
 // a registry token is fetched (kept in memory), the repository exists
 // or is created (with its policies) and no requested tag conflicts with

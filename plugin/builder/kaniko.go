@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/chainguard-dev/kaniko/pkg/config"
 	"github.com/chainguard-dev/kaniko/pkg/executor"
@@ -48,7 +49,12 @@ func (Kaniko) Build(ctx context.Context, p *settings.Plan, onLayer func(path str
 			defer stop()
 		}
 	}
+	watchBasePulls()
+	started := time.Now()
 	img, err := runCancellable(ctx, func() (v1.Image, error) { return executor.DoBuild(opts) })
+	if err == nil {
+		recordCopyFromImages(opts, started.Add(-time.Second))
+	}
 	if why := fe.failure(); err != nil && why != nil {
 		err = fmt.Errorf("%w (%v)", why, err)
 	}

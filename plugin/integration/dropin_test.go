@@ -118,7 +118,7 @@ func TestDroneCardOnStdoutDescribesThePushedImage(t *testing.T) {
 	for _, p := range data["phases"].([]any) {
 		phases = append(phases, p.(map[string]any)["name"].(string))
 	}
-	if got := strings.Join(phases, ","); got != "settings,auth,build,upload,push,verify,outputs" {
+	if got := strings.Join(phases, ","); got != "settings,auth,build,upload,push,verify,provenance,outputs" {
 		t.Errorf("card phases = %s", got)
 	}
 }

@@ -111,7 +111,14 @@ func TestIndexJoinsTwoPlatformImagesUnderTwoTagsWithOutputs(t *testing.T) {
 	if len(a.Data.Images) != 2 || a.Data.Images[1].Image != "multi/app:latest" || a.Data.Images[0].Digest != digest || a.Data.Images[1].Digest != digest {
 		t.Errorf("artifact images %+v, want 1.0 and latest with %s", a.Data.Images, digest)
 	}
-	wantEnv := "digest=" + digest + "\nimage=" + img + "@" + digest + "\ntags=1.0,latest\n"
+	// One provenance per platform manifest, naming the source it came from.
+	var prov []string
+	for _, p := range []struct{ digest, source string }{{amd, img + ":1.0-amd64"}, {arm, img + ":1.0-arm64"}} {
+		desc, _, payload := referrer(t, img, p.digest)
+		checkStatementSource(t, payload, p.source, p.digest)
+		prov = append(prov, desc.Digest.String())
+	}
+	wantEnv := "digest=" + digest + "\nimage=" + img + "@" + digest + "\ntags=1.0,latest\nprovenance_digest=" + strings.Join(prov, ",") + "\n"
 	if got := readFile(t, filepath.Join(ws, "out/drone.env")); got != wantEnv {
 		t.Errorf("DRONE_OUTPUT = %q, want %q", got, wantEnv)
 	}

@@ -2,6 +2,7 @@ package integration
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -139,6 +140,9 @@ func TestDryRunPrintsThePlanMaskedAndTouchesNothing(t *testing.T) {
 	if plan["SecretKey"] != "[redacted]" || plan["Repo"] != "team/dry" {
 		t.Errorf("plan %v", plan)
 	}
+	if prov, _ := plan["Provenance"].(map[string]any); !strings.HasPrefix(fmt.Sprint(prov["Attach"]), "SLSA v1 provenance (mode=min), unsigned") {
+		t.Errorf("the plan does not say what would be attached: %v", plan["Provenance"])
+	}
 	if strings.Contains(r.stdout+r.stderr, "dry-run-secret-value") || strings.Contains(r.stdout+r.stderr, "AKIADRYRUNKEY") {
 		t.Error("dry run printed a secret")
 	}
@@ -167,12 +171,13 @@ func TestOutputsAfterAPushNameThePushedDigest(t *testing.T) {
 	}
 	d := digestOf(t, stack.Registry.Addr+"/team/outputs:1.0")
 	image := stack.Registry.Addr + "/team/outputs"
-	wantArtifact := `{"kind":"docker/v1","data":{"registryType":"ECR","registryUrl":"` + stack.Registry.Addr + `","images":[{"image":"team/outputs:1.0","digest":"` + d + `"},{"image":"team/outputs:latest","digest":"` + d + `"}]}}`
+	prov, _, _ := referrer(t, image, d) // the provenance attached to the image
+	wantArtifact := `{"kind":"docker/v1","data":{"registryType":"ECR","registryUrl":"` + stack.Registry.Addr + `","images":[{"image":"team/outputs:1.0","digest":"` + d + `"},{"image":"team/outputs:latest","digest":"` + d + `"}],"provenanceDigests":["` + prov.Digest.String() + `"]}}`
 	for file, want := range map[string]string{
 		"deep/er/artifact.json": wantArtifact,
 		"deep/digest":           d,
 		"deep/name":             image + "@" + d + "\n" + image + "@" + d + "\n",
-		"drone.env":             "digest=" + d + "\nimage=" + image + "@" + d + "\ntags=1.0,latest\n",
+		"drone.env":             "digest=" + d + "\nimage=" + image + "@" + d + "\ntags=1.0,latest\nprovenance_digest=" + prov.Digest.String() + "\n",
 	} {
 		if got := readFile(t, filepath.Join(ws, file)); got != want {
 			t.Errorf("%s = %s\nwant %s", file, got, want)

@@ -24,6 +24,9 @@ type artifactData struct {
 	RegistryType string          `json:"registryType"`
 	RegistryURL  string          `json:"registryUrl"`
 	Images       []artifactImage `json:"images"`
+	// Provenance lists the digests of the provenance attached to the
+	// image (OCI 1.1 referrers); Harness ignores what it does not know.
+	Provenance []string `json:"provenanceDigests,omitempty"`
 }
 
 type artifactImage struct {
@@ -36,6 +39,9 @@ type Image struct {
 	Digest  string // sha256:..., of the manifest
 	Pushed  bool   // every tag of the plan was pushed and read back
 	TarPath string // where a tarball was written, if one was
+	// Provenance are the digests of the provenance attached, one per
+	// pushed manifest (per platform in index mode).
+	Provenance []string
 }
 
 // Write writes every output file the settings ask for. It runs only after
@@ -43,7 +49,7 @@ type Image struct {
 func Write(p *settings.Plan, res Image) error {
 	pushed := res.Pushed
 	if p.ArtifactFile != "" && pushed {
-		a := artifact{Kind: "docker/v1", Data: artifactData{RegistryType: "ECR", RegistryURL: p.RegistryURL}}
+		a := artifact{Kind: "docker/v1", Data: artifactData{RegistryType: "ECR", RegistryURL: p.RegistryURL, Provenance: res.Provenance}}
 		for _, t := range p.Tags {
 			a.Data.Images = append(a.Data.Images, artifactImage{Image: p.Repo + ":" + t, Digest: res.Digest})
 		}
@@ -72,6 +78,9 @@ func Write(p *settings.Plan, res Image) error {
 		}
 		if pushed {
 			lines = append(lines, "image="+p.Image()+"@"+res.Digest, "tags="+strings.Join(p.Tags, ","))
+		}
+		if len(res.Provenance) > 0 {
+			lines = append(lines, "provenance_digest="+strings.Join(res.Provenance, ","))
 		}
 		if res.TarPath != "" {
 			lines = append(lines, "IMAGE_TAR_PATH="+res.TarPath)

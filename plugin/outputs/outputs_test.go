@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/kaniko-ecr/kaniko-ecr/plugin/settings"
@@ -72,5 +73,27 @@ func TestNothingPushedMeansNoArtifactOrImageName(t *testing.T) {
 	}
 	if b, _ := os.ReadFile(p.DigestFile); string(b) != "sha256:1" {
 		t.Errorf("digest file %q", b)
+	}
+}
+
+func TestProvenanceDigestsReachDroneOutputAndTheArtifactFile(t *testing.T) {
+	dir := t.TempDir()
+	p := &settings.Plan{RegistryURL: testRegistry, Host: testRegistry, Repo: "team/app", Tags: []string{"v1"},
+		ArtifactFile: filepath.Join(dir, "artifact.json"), DroneOutput: filepath.Join(dir, "drone.env")}
+	if err := Write(p, Image{Digest: "sha256:abc", Pushed: true, Provenance: []string{"sha256:p1", "sha256:p2"}}); err != nil {
+		t.Fatal(err)
+	}
+	drone, _ := os.ReadFile(p.DroneOutput)
+	if want := "provenance_digest=sha256:p1,sha256:p2\n"; !strings.Contains(string(drone), want) {
+		t.Errorf("DRONE_OUTPUT %q lacks %q", drone, want)
+	}
+	var a struct {
+		Data struct {
+			Provenance []string `json:"provenanceDigests"`
+		} `json:"data"`
+	}
+	raw, _ := os.ReadFile(p.ArtifactFile)
+	if err := json.Unmarshal(raw, &a); err != nil || !cmp.Equal(a.Data.Provenance, []string{"sha256:p1", "sha256:p2"}) {
+		t.Errorf("artifact %s: provenance %v (%v)", raw, a.Data.Provenance, err)
 	}
 }

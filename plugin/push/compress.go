@@ -192,7 +192,7 @@ func (l *spoolLayer) start(pw *io.PipeWriter) {
 	r := &compressRun{done: make(chan struct{}), pw: pw}
 	l.run = r
 	go func() {
-		var out io.Writer = io.Discard
+		out := io.Discard
 		if pw != nil {
 			out = &lossyWriter{w: pw}
 		}

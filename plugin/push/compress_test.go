@@ -10,7 +10,9 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -353,6 +355,62 @@ func TestLongUploadsLogProgressAndShortOnesDoNot(t *testing.T) {
 	}
 	if !strings.Contains(got[1], "left") {
 		t.Errorf("progress line %q has no time left", got[1])
+	}
+}
+
+// TestARetriedUploadsProgressCountsOnlyTheAttemptUnderWay pushes a large
+// layer whose first upload fails after 1 MiB while its progress is logged
+// every few milliseconds. The retry sends the spool to a slow registry, so
+// the last lines come while the registry still reads the bytes sent: they
+// must count the whole blob once, not the failed attempt's bytes as well.
+// Under -race it also fails if the count is shared unsafely with the HTTP
+// transport, which may still be reading the failed attempt's body (as
+// go-containerregistry's own progress count was).
+func TestARetriedUploadsProgressCountsOnlyTheAttemptUnderWay(t *testing.T) {
+	defer func(a, e time.Duration) { progressAfter, progressEvery = a, e }(progressAfter, progressEvery)
+	progressAfter, progressEvery = 10*time.Millisecond, 20*time.Millisecond
+	var mu sync.Mutex
+	var lines []string
+	logrus.AddHook(&captureHook{add: func(s string) { mu.Lock(); lines = append(lines, s); mu.Unlock() }})
+	defer logrus.StandardLogger().ReplaceHooks(logrus.LevelHooks{})
+
+	reg := newTestRegistry(t)
+	reg.failBigPatches.Store(1)
+	reg.bodyDelay = 20 * time.Millisecond // about 1.6 MiB/s once the first upload has failed
+	img, _, _, _ := builtImage(t, 6<<20)
+	tags := reg.tags(t, "app", "v1")
+	publish(t, reg.session(t), img, tags, func(r *Request) { r.Retries = 2 })
+	layers, err := pulled(t, reg, tags[0]).Layers()
+	if err != nil {
+		t.Fatal(err)
+	}
+	size, _ := layers[1].Size()
+	patches := 0
+	for _, r := range reg.requests() {
+		if r.method == http.MethodPatch {
+			patches++
+		}
+	}
+	if patches != 4 { // the base layer, the built layer twice, the config
+		t.Fatalf("%d blob uploads, want 4: the built layer's first upload fails and is retried", patches)
+	}
+
+	mu.Lock()
+	defer mu.Unlock()
+	sentRe := regexp.MustCompile(`: (?:all )?([0-9.]+) (?:of (?:about )?[0-9.]+ )?MiB sent`)
+	last := ""
+	for _, l := range lines {
+		m := sentRe.FindStringSubmatch(l)
+		if m == nil {
+			continue
+		}
+		last = m[1]
+		if sent, _ := strconv.ParseFloat(m[1], 64); sent > mib(size)+0.05 {
+			t.Errorf("progress line %q counts more than the blob's %.1f MiB: the failed attempt's bytes still count", l, mib(size))
+		}
+	}
+	if want := fmt.Sprintf("%.1f", mib(size)); last != want {
+		t.Errorf("the last progress line counts %q MiB, want the blob's %s once; the log:\n%s", last, want, strings.Join(lines, "\n"))
 	}
 }
 

@@ -2,10 +2,12 @@ package push
 
 import (
 	"fmt"
+	"io"
 	"sync/atomic"
 	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/sirupsen/logrus"
 )
 
@@ -16,32 +18,84 @@ var (
 	progressEvery = 10 * time.Second
 )
 
-// progressLog follows one blob's upload through go-containerregistry's
-// progress updates and logs how far it is.
+// progressLog follows one blob's upload and logs how far it is. It counts
+// the bytes itself, as the upload reads them (see counted), rather than
+// through go-containerregistry's progress updates: v0.22.1 resets its
+// count after a failed upload without synchronisation while the HTTP
+// transport may still be reading the failed request's body, a data race
+// on every retried upload that was followed.
 type progressLog struct {
 	what string // "layer sha256:0123456789ab"
-	// estimate, when set, gives the blob's size while it is still being
-	// compressed: exact once known, else extrapolated.
-	estimate func() (total int64, exact, ok bool)
+	// size gives the blob's size: exact once known, else (while it is
+	// still being compressed) extrapolated; ok is false when not known.
+	size func() (total int64, exact, ok bool)
 
-	sent    atomic.Int64
+	// current counts the bytes the upload under way has read; a retry
+	// reads the blob again through a new counter, so the bytes of a
+	// failed attempt stop counting.
+	current atomic.Pointer[atomic.Int64]
 	start   time.Time
-	updates chan v1.Update
 	stop    chan struct{}
 	done    chan struct{}
-	known   atomic.Int64 // the total go-containerregistry knows, 0 until known
 	logf    func(format string, args ...any)
 }
 
-func newProgressLog(what string, estimate func() (int64, bool, bool)) *progressLog {
-	p := &progressLog{what: what, estimate: estimate, start: time.Now(), logf: logrus.Infof,
-		updates: make(chan v1.Update, 64), stop: make(chan struct{}), done: make(chan struct{})}
+func newProgressLog(what string, size func() (int64, bool, bool)) *progressLog {
+	p := &progressLog{what: what, size: size, start: time.Now(), logf: logrus.Infof,
+		stop: make(chan struct{}), done: make(chan struct{})}
 	go p.run()
 	return p
 }
 
-// run drains the updates (go-containerregistry sends one per read and
-// waits for it to be taken) and logs on the ticks.
+// counted is l with its compressed bytes counted by p as they are read.
+// A layer to be mounted from another repository stays mountable.
+func (p *progressLog) counted(l v1.Layer) v1.Layer {
+	if ml, ok := l.(*remote.MountableLayer); ok {
+		return &remote.MountableLayer{Layer: &countedLayer{Layer: ml.Layer, log: p}, Reference: ml.Reference}
+	}
+	return &countedLayer{Layer: l, log: p}
+}
+
+// sent is how many bytes the upload under way has read.
+func (p *progressLog) sent() int64 {
+	if n := p.current.Load(); n != nil {
+		return n.Load()
+	}
+	return 0
+}
+
+// countedLayer is a layer whose every Compressed stream is counted: each
+// call (a new upload attempt, or the HTTP client's rewind of the body)
+// starts a new count, which becomes its log's current one.
+type countedLayer struct {
+	v1.Layer
+	log *progressLog
+}
+
+func (l *countedLayer) Compressed() (io.ReadCloser, error) {
+	rc, err := l.Layer.Compressed()
+	if err != nil {
+		return nil, err
+	}
+	c := &countingReader{ReadCloser: rc}
+	l.log.current.Store(&c.n)
+	return c, nil
+}
+
+// countingReader counts what is read through it. The HTTP transport reads
+// a request body on a goroutine of its own, hence the atomic count.
+type countingReader struct {
+	io.ReadCloser
+	n atomic.Int64
+}
+
+func (r *countingReader) Read(b []byte) (int, error) {
+	n, err := r.ReadCloser.Read(b)
+	r.n.Add(int64(n))
+	return n, err
+}
+
+// run logs on the ticks until the log is closed.
 func (p *progressLog) run() {
 	defer close(p.done)
 	first := time.NewTimer(progressAfter)
@@ -51,11 +105,6 @@ func (p *progressLog) run() {
 	lastAt := p.start
 	for {
 		select {
-		case u := <-p.updates:
-			if u.Error == nil {
-				p.sent.Store(u.Complete)
-				p.known.Store(u.Total)
-			}
 		case <-first.C:
 			t := time.NewTicker(progressEvery)
 			defer t.Stop()
@@ -71,18 +120,16 @@ func (p *progressLog) run() {
 
 // line logs "<what>: 96.0 of 190.3 MiB sent, 12.1 MiB/s, about 8s left".
 func (p *progressLog) line(lastSent int64, lastAt time.Time) (int64, time.Time) {
-	now, sent := time.Now(), p.sent.Load()
+	now, sent := time.Now(), p.sent()
 	rate := float64(sent-lastSent) / now.Sub(lastAt).Seconds()
 	if rate <= 0 {
 		rate = float64(sent) / now.Sub(p.start).Seconds()
 	}
-	total, approx := p.known.Load(), ""
-	if p.estimate != nil {
-		if t, exact, ok := p.estimate(); ok {
-			total = t
-			if !exact {
-				approx = "about "
-			}
+	total, approx := int64(0), ""
+	if t, exact, ok := p.size(); ok {
+		total = t
+		if !exact {
+			approx = "about "
 		}
 	}
 	msg := fmt.Sprintf("%s: %.1f MiB sent", p.what, mib(sent))

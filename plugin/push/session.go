@@ -35,7 +35,6 @@ const uploadJobs = 4
 type Session struct {
 	pusher *remote.Pusher
 	puller *remote.Puller
-	opts   []remote.Option // for the pushers that follow one blob
 }
 
 // NewSession prepares a session for reg. auth is asked for the credentials
@@ -60,7 +59,7 @@ func newSessionWith(ctx context.Context, auth authn.Authenticator, tr http.Round
 	if err != nil {
 		return nil, err
 	}
-	return &Session{pusher: pusher, puller: puller, opts: ropts}, nil
+	return &Session{pusher: pusher, puller: puller}, nil
 }
 
 // Warm reads a tag once, ignoring the answer: it opens the connection and
@@ -166,11 +165,12 @@ func (s *Session) uploadBlobs(ctx context.Context, repo name.Repository, p *prep
 }
 
 // uploadOne uploads one blob. Blobs that may take long (a large layer the
-// build made, or a large base layer copied from another registry) get a
-// pusher of their own, sharing the session's credentials and connections,
-// for go-containerregistry's progress updates of that blob alone.
+// build made, or a large base layer copied from another registry) have
+// their bytes counted as they are read, for a progress log of that blob
+// alone; go-containerregistry's own progress updates stay off (see
+// progressLog).
 func (s *Session) uploadOne(ctx context.Context, repo name.Repository, l v1.Layer) error {
-	what, estimate, watch := watched(repo, l)
+	what, size, watch := watched(repo, l)
 	if !watch {
 		// A small layer is compressed first: with its digest known, the
 		// registry is asked whether it has it already.
@@ -181,14 +181,13 @@ func (s *Session) uploadOne(ctx context.Context, repo name.Repository, l v1.Laye
 		}
 		return s.pusher.Upload(ctx, repo, l)
 	}
-	pl := newProgressLog(what, estimate)
+	pl := newProgressLog(what, size)
 	defer pl.close()
-	pusher, err := remote.NewPusher(append(s.opts, remote.WithProgress(pl.updates))...)
-	if err != nil {
-		return err
-	}
 	start := time.Now()
-	if err := pusher.Upload(ctx, repo, l); err != nil {
+	// A new wrapper on every try: go-containerregistry's pusher keeps the
+	// outcome of a layer streamed with its digest unknown by the layer
+	// value, so a retry of the same value would get the old error back.
+	if err := s.pusher.Upload(ctx, repo, pl.counted(l)); err != nil {
 		return err
 	}
 	if took := time.Since(start); took >= progressAfter {
@@ -199,25 +198,25 @@ func (s *Session) uploadOne(ctx context.Context, repo name.Repository, l v1.Laye
 	return nil
 }
 
-// watched says whether l's upload is followed, and how the log names it.
-func watched(repo name.Repository, l v1.Layer) (what string, estimate func() (int64, bool, bool), ok bool) {
+// watched says whether l's upload is followed, how the log names it and
+// how it learns the blob's size.
+func watched(repo name.Repository, l v1.Layer) (what string, size func() (int64, bool, bool), ok bool) {
 	switch l := l.(type) {
 	case *spoolLayer:
 		if l.usize < bigUpload {
 			return "", nil, false
 		}
-		what = "layer " + short(l.diffID) + " (diff id)"
 		if d, err := l.Digest(); err == nil {
-			return "layer " + short(d), nil, true
+			return "layer " + short(d), l.expectedSize, true
 		}
-		return what, l.expectedSize, true
+		return "layer " + short(l.diffID) + " (diff id)", l.expectedSize, true
 	case *remote.MountableLayer:
-		size, err := l.Size()
-		if err != nil || size < 4*bigUpload || l.Reference.Context().RegistryStr() == repo.RegistryStr() {
+		n, err := l.Size()
+		if err != nil || n < 4*bigUpload || l.Reference.Context().RegistryStr() == repo.RegistryStr() {
 			return "", nil, false
 		}
 		d, _ := l.Digest()
-		return "layer " + short(d), nil, true
+		return "layer " + short(d), func() (int64, bool, bool) { return n, true, true }, true
 	}
 	return "", nil, false
 }

@@ -6,8 +6,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"sort"
-	"strconv"
 	"strings"
 
 	"golang.org/x/crypto/ssh"
@@ -134,27 +132,6 @@ func kanikoDir(env Env) string { return cmp.Or(env.get("KANIKO_DIR"), "/kaniko")
 // StepDir is where the builder writes the steps that the front end made,
 // under kaniko's directory, which kaniko never snapshots.
 func StepDir(kanikoDir string) string { return filepath.Join(kanikoDir, ".kaniko-ecr", "steps") }
-
-// sortProblems orders a validation report: by variable, and the
-// Dockerfile's problems ("file:line: ...") by line.
-func sortProblems(probs []string) {
-	key := func(p string) (string, int) {
-		file, rest, _ := strings.Cut(p, ":")
-		line, err := strconv.Atoi(strings.SplitN(rest, ":", 2)[0])
-		if err != nil {
-			return p, -1
-		}
-		return file, line
-	}
-	sort.SliceStable(probs, func(i, j int) bool {
-		fi, li := key(probs[i])
-		fj, lj := key(probs[j])
-		if fi == fj && li >= 0 && lj >= 0 {
-			return li < lj
-		}
-		return probs[i] < probs[j]
-	})
-}
 
 // checkForeignRuns refuses RUN steps of a platform this machine cannot
 // execute: without a binfmt handler they would fail deep in the build

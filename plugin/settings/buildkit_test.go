@@ -12,6 +12,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/kaniko-ecr/kaniko-ecr/plugin/settings/buildinput"
+	"github.com/kaniko-ecr/kaniko-ecr/plugin/settings/values"
 	"golang.org/x/crypto/ssh"
 )
 
@@ -116,7 +117,7 @@ func TestBuildSecretProblemsNameTheVariableAndNeverTheValue(t *testing.T) {
 
 func TestDockerfileProblemsSortByLineNumber(t *testing.T) {
 	probs := []string{"PLUGIN_REPO is required", "Dockerfile:10: b", "Dockerfile:9: a", "Dockerfile:0: parse", "PLUGIN_A: x"}
-	sortProblems(probs)
+	values.SortProblems(probs)
 	want := []string{"Dockerfile:0: parse", "Dockerfile:9: a", "Dockerfile:10: b", "PLUGIN_A: x", "PLUGIN_REPO is required"}
 	if d := cmp.Diff(want, probs); d != "" {
 		t.Errorf("order (-want +got):\n%s", d)

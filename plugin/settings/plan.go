@@ -6,6 +6,7 @@ import (
 
 	"github.com/kaniko-ecr/kaniko-ecr/plugin/dockerfile"
 	"github.com/kaniko-ecr/kaniko-ecr/plugin/redact"
+	"github.com/kaniko-ecr/kaniko-ecr/plugin/settings/provenanceinput"
 )
 
 // Plan is the validated, resolved form of Settings: what the run will do.
@@ -54,6 +55,8 @@ type Plan struct {
 	OCILayoutPath       string // absolute, a directory
 	DroneOutput         string // absolute; from DRONE_OUTPUT
 	CardPath            string // absolute, or /dev/stdout or /dev/stderr; from DRONE_CARD_PATH
+
+	Provenance provenanceinput.Plan // what is attached to each pushed manifest (PLUGIN_PROVENANCE)
 
 	Kaniko KanikoFlags
 

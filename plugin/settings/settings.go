@@ -1,3 +1,4 @@
+// Package settings reads every PLUGIN_* variable, validates them all at once and derives the Plan.
 package settings
 
 //go:generate go run ../../scripts/regionsgen regions.go
@@ -10,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/kaniko-ecr/kaniko-ecr/plugin/redact"
+	"github.com/kaniko-ecr/kaniko-ecr/plugin/settings/provenanceinput"
 
 	"github.com/kelseyhightower/envconfig"
 	"github.com/sirupsen/logrus"
@@ -64,6 +66,9 @@ type Settings struct {
 	ArtifactFile        string `envconfig:"ARTIFACT_FILE" seed:"-" desc:"Write Harness's docker/v1 artifact JSON (registry, image:tag and digest per tag) here"`
 	DigestFile          string `envconfig:"DIGEST_FILE" seed:"-" desc:"Write the image digest here"`
 	ImageNameDigestFile string `envconfig:"IMAGE_NAME_WITH_DIGEST_FILE" seed:"-" desc:"Write <registry>/<repo>@<digest> here, one line per tag"`
+
+	Provenance       provenanceinput.Mode   `envconfig:"PROVENANCE" default:"min" seed:"-" desc:"SLSA v1 provenance attached to each pushed image manifest as an OCI 1.1 referrer: min (build-arg names), max (build-arg values too, as buildx's mode=max) or false; secret values never"`
+	ProvenanceKMSKey provenanceinput.KMSKey `envconfig:"PROVENANCE_KMS_KEY" seed:"-" desc:"AWS KMS key (id, ARN, alias/<name> or alias ARN; cosign's awskms:///... too) that signs the provenance as a DSSE envelope; unset: unsigned"`
 
 	SkipTLSVerify       Bool      `envconfig:"SKIP_TLS_VERIFY" seed:"-" desc:"Push without verifying the registry's TLS certificate (kaniko --skip-tls-verify)"`
 	RegistryCertificate KeyValues `envconfig:"REGISTRY_CERTIFICATE" seed:"-" desc:"host=path items: trust this certificate for that registry (kaniko --registry-certificate)"`

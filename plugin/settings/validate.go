@@ -78,6 +78,7 @@ func (s *Settings) Validate(env Env) (*Plan, error) {
 		DryRun:             s.DryRun.V,
 		Force:              s.Force.V,
 		Labels:             s.CustomLabels.V,
+		Provenance:         s.Provenance.Plan(s.ProvenanceKMSKey),
 	}
 
 	if pl := strings.TrimSpace(s.Platform); pl != "" {
@@ -116,7 +117,7 @@ func (s *Settings) Validate(env Env) (*Plan, error) {
 	}
 
 	if len(probs) > 0 {
-		sortProblems(probs) // by variable, then line: a stable report
+		values.SortProblems(probs) // by variable, then line: a stable report
 		return nil, &ValidationError{Problems: probs}
 	}
 	return p, nil

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/kaniko-ecr/kaniko-ecr/plugin/redact"
+	"github.com/kaniko-ecr/kaniko-ecr/plugin/settings/provenanceinput"
 	"github.com/kelseyhightower/envconfig"
 
 	"github.com/google/go-cmp/cmp"
@@ -159,6 +160,18 @@ func TestValidateResolvesThePlan(t *testing.T) {
 			},
 		},
 		{
+			name: "provenance max, signed with a KMS alias given in cosign's form",
+			env:  map[string]string{"PLUGIN_REGISTRY": testRegistry, "PLUGIN_REPO": "team/app", "PLUGIN_PROVENANCE": "max", "PLUGIN_PROVENANCE_KMS_KEY": "awskms:///alias/ci-provenance"},
+			want: func(p *Plan) {
+				p.Provenance = provenanceinput.Plan{Mode: "max", KMSKey: "alias/ci-provenance", Attach: "SLSA v1 provenance (mode=max), DSSE envelope signed with KMS key alias/ci-provenance, as an OCI 1.1 referrer of each pushed image manifest"}
+			},
+		},
+		{
+			name: "provenance false attaches nothing",
+			env:  map[string]string{"PLUGIN_REGISTRY": testRegistry, "PLUGIN_REPO": "team/app", "PLUGIN_PROVENANCE": "false"},
+			want: func(p *Plan) { p.Provenance = provenanceinput.Plan{Attach: "nothing (PLUGIN_PROVENANCE=false)"} },
+		},
+		{
 			name: "other host with an endpoint override",
 			env:  map[string]string{"PLUGIN_REGISTRY": "127.0.0.1:5443", "AWS_ENDPOINT_URL_ECR": "http://127.0.0.1:1", "AWS_REGION": "us-east-2", "PLUGIN_REPO": "app"},
 			want: func(p *Plan) {
@@ -177,7 +190,8 @@ func TestValidateResolvesThePlan(t *testing.T) {
 				Repo: "team/app", Tags: []string{"latest"},
 				Dockerfile: filepath.Join(dir, "Dockerfile"), Context: dir,
 				Snapshot: "redo", CacheTTL: 336 * time.Hour, PushRetry: 3, ImageDownloadRetry: 3,
-				Kaniko: KanikoFlags{CacheRunLayers: true, SkipUnusedStages: true, Compression: "gzip"},
+				Kaniko:     KanikoFlags{CacheRunLayers: true, SkipUnusedStages: true, Compression: "gzip"},
+				Provenance: provenanceinput.Mode{V: "min"}.Plan(provenanceinput.KMSKey{}),
 			}
 			want.RegistryURL = tc.env["PLUGIN_REGISTRY"]
 			if want.RegistryURL == "" {
@@ -240,6 +254,7 @@ func TestValidateNamesTheVariableOfEveryProblem(t *testing.T) {
 			`PLUGIN_CACHE_DIR: "Dockerfile" is not a directory`, `PLUGIN_IMAGE_FS_EXTRACT_RETRY: "-1" is negative`,
 		}},
 		{"name and tag file without push", map[string]string{"PLUGIN_NO_PUSH": "true", "PLUGIN_IMAGE_NAME_TAG_WITH_DIGEST_FILE": "n"}, []string{"PLUGIN_IMAGE_NAME_TAG_WITH_DIGEST_FILE lists pushed tags"}},
+		{"provenance settings", map[string]string{"PLUGIN_PROVENANCE": "full", "PLUGIN_PROVENANCE_KMS_KEY": "my-key"}, []string{`PLUGIN_PROVENANCE: "full" is not a provenance mode (want min, max or false)`, `PLUGIN_PROVENANCE_KMS_KEY: "my-key" is not a KMS key`}},
 		{"bad build arg sources", map[string]string{"PLUGIN_BUILD_ARGS_NEW": "A=1;2B=x", "PLUGIN_BUILD_ARGS_FROM_ENV": "C=1"}, []string{"PLUGIN_BUILD_ARGS_NEW: \"2B=x\"", "PLUGIN_BUILD_ARGS_FROM_ENV: \"C=1\""}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -215,7 +215,7 @@ func (se *session) cache(m dockerfile.Mount) error {
 		}
 		return syscall.Chmod(dir, or(m.Mode, 0o755))
 	}
-	if _, err := os.Lstat(store); errors.Is(err, fs.ErrNotExist) {
+	if _, err = os.Lstat(store); errors.Is(err, fs.ErrNotExist) {
 		err = mkdir(store)
 	}
 	if err != nil {

@@ -129,7 +129,7 @@ func Start(cfg Config) (_ *Server, err error) {
 	}()
 	cfg.Root = cmp.Or(cfg.Root, "/")
 	if !filepath.IsAbs(cfg.Root) || !filepath.IsAbs(cfg.Dir) || cfg.Context != "" && !filepath.IsAbs(cfg.Context) {
-		return nil, fmt.Errorf("Root %q, Dir %q and Context %q must be absolute", cfg.Root, cfg.Dir, cfg.Context)
+		return nil, fmt.Errorf("root %q, dir %q and context %q must be absolute", cfg.Root, cfg.Dir, cfg.Context)
 	}
 	s := &Server{cfg: cfg, served: map[string]bool{}}
 	if s.exe, err = os.Executable(); err != nil {

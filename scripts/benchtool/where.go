@@ -78,7 +78,7 @@ func (p profiles) cpuOf(phase string) float64 {
 }
 
 // phaseOwners says who owns a phase that has no split.
-var phaseOwners = map[string]string{"settings": split.OwnOurs, "auth": split.OwnOurs, "tar": split.OwnOurs, "verify": split.OwnOurs, "outputs": split.OwnOurs}
+var phaseOwners = map[string]string{"settings": split.OwnOurs, "auth": split.OwnOurs, "tar": split.OwnOurs, "verify": split.OwnOurs, "provenance": split.OwnOurs, "outputs": split.OwnOurs}
 
 const totalLabel = "**total**"
 
@@ -203,7 +203,7 @@ func union(runs []profiles, kind, phase, skip string) []string {
 var partOrder = []string{"settings and front end", "auth", "unpack the base image", "cache key",
 	"copy into the root", "snapshot walk", "snapshot hashing", "snapshot tar", "digest pass",
 	"diff id (sha256 of the tar)", "kaniko, other", "build, ours", "push: compress", "push: upload",
-	"push, other", "read-back", "outputs", "tarball", split.PartOutside, split.PartGC, split.PartProfiler, split.PartRuntime, split.PartOther}
+	"push, other", "read-back", "provenance", "outputs", "tarball", split.PartOutside, split.PartGC, split.PartProfiler, split.PartRuntime, split.PartOther}
 
 // orderParts sorts parts by partOrder; parts it does not list come last.
 func orderParts(parts []string) []string {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"errors"
 	"fmt"
 	"net/http"
 	"os"
@@ -20,7 +21,7 @@ import (
 // when all references name the same image and that image can be read whole.
 func verify(refs []string) error {
 	if len(refs) == 0 {
-		return fmt.Errorf("usage: local-ecr verify REF...")
+		return errors.New("usage: local-ecr verify REF [REF ...]")
 	}
 	auth, err := localecr.ECRAuth(context.Background())
 	if err != nil {

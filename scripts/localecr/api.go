@@ -72,6 +72,7 @@ type API struct {
 	publicRepos map[string]*Repository
 	calls       []Call
 	faults      []*Fault
+	kmsKeys     map[string]*kmsKey // by key id, ARN and alias (kms.go)
 }
 
 // NewAPI returns an API in front of reg, with no repositories.
@@ -163,6 +164,8 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		op, service = strings.TrimPrefix(t, ecrTargetPrefix), ServiceECR
 	case strings.HasPrefix(t, ecrPublicTargetPrefix):
 		op, service = strings.TrimPrefix(t, ecrPublicTargetPrefix), ServiceECRPublic
+	case strings.HasPrefix(t, kmsTargetPrefix):
+		op, service = strings.TrimPrefix(t, kmsTargetPrefix), ServiceKMS
 	default:
 		op, service = formValue(string(body), "Action"), ServiceSTS
 	}
@@ -192,6 +195,10 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		} else {
 			writeECRError(w, status, fault.Code, fault.Message)
 		}
+		return
+	}
+	if service == ServiceKMS {
+		a.serveKMS(w, op, body)
 		return
 	}
 	if service == ServiceSTS {

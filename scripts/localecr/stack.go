@@ -81,6 +81,7 @@ func (s *Stack) Env() map[string]string {
 		"AWS_ENDPOINT_URL_ECR":        s.Endpoint,
 		"AWS_ENDPOINT_URL_STS":        s.Endpoint,
 		"AWS_ENDPOINT_URL_ECR_PUBLIC": s.Endpoint,
+		"AWS_ENDPOINT_URL_KMS":        s.Endpoint,
 		"AWS_ACCESS_KEY_ID":           "AKIALOCALDEFAULT",
 		"AWS_SECRET_ACCESS_KEY":       "local-default-secret",
 		"AWS_REGION":                  "us-east-1",

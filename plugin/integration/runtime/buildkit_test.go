@@ -278,7 +278,7 @@ func readTree(r io.Reader) (map[string]entry, error) {
 		}
 		e := entry{typ: h.Typeflag, mode: h.Mode & 0o7777, uid: h.Uid, gid: h.Gid}
 		switch h.Typeflag {
-		case tar.TypeReg, tar.TypeRegA:
+		case tar.TypeReg: // the reader reports the old TypeRegA as TypeReg
 			e.typ = tar.TypeReg
 			b, err := io.ReadAll(tr)
 			if err != nil {

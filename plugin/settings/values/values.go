@@ -1,7 +1,8 @@
 // Package values holds the decoders of setting values: booleans, counts,
 // optional whole numbers, hours, lists and key=value lists. Each implements envconfig.Decoder and
 // never fails the decode: it keeps the problem so that validation reports
-// every problem at once (envconfig itself stops at the first).
+// every problem at once (envconfig itself stops at the first). SortProblems
+// orders the report.
 package values
 
 import (
@@ -253,4 +254,25 @@ func parseWait(s string) (time.Duration, error) {
 		return 0, fmt.Errorf("%q is out of range (0 to %s)", s, MaxWait)
 	}
 	return d, nil
+}
+
+// SortProblems orders a validation report: by variable, and the
+// Dockerfile's problems ("file:line: ...") by line.
+func SortProblems(probs []string) {
+	key := func(p string) (string, int) {
+		file, rest, _ := strings.Cut(p, ":")
+		line, err := strconv.Atoi(strings.SplitN(rest, ":", 2)[0])
+		if err != nil {
+			return p, -1
+		}
+		return file, line
+	}
+	sort.SliceStable(probs, func(i, j int) bool {
+		fi, li := key(probs[i])
+		fj, lj := key(probs[j])
+		if fi == fj && li >= 0 && lj >= 0 {
+			return li < lj
+		}
+		return probs[i] < probs[j]
+	})
 }

@@ -89,6 +89,7 @@ var rules = []rule{
 	{part: "read-back", owner: OwnOurs, phases: []string{"verify"}},
 	{part: "settings and front end", owner: OwnOurs, phases: []string{"settings"}},
 	{part: "auth", owner: OwnOurs, phases: []string{"auth"}},
+	{part: "provenance", owner: OwnOurs, phases: []string{"provenance"}},
 	{part: "outputs", owner: OwnOurs, phases: []string{"outputs"}},
 	{part: "tarball", owner: OwnOurs, phases: []string{"tar"}},
 }

@@ -1,0 +1,203 @@
+// Package attest attaches the provenance of what a run pushed: it turns
+// the plan and the push's result into provenance statements (package
+// provenance), signs them when a signer is given, and attaches each to its
+// manifest as an OCI 1.1 referrer over the push's session (package push).
+// It never fails a run: the image is pushed already, so a provenance that
+// cannot be written or signed is a warning that names the reason.
+package attest
+
+import (
+	"bytes"
+	"cmp"
+	"context"
+	"fmt"
+	"path/filepath"
+	"runtime"
+	"runtime/debug"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/types"
+	"github.com/secure-systems-lab/go-securesystemslib/dsse"
+	"github.com/sirupsen/logrus"
+
+	"github.com/kaniko-ecr/kaniko-ecr/plugin/provenance"
+	"github.com/kaniko-ecr/kaniko-ecr/plugin/push"
+	"github.com/kaniko-ecr/kaniko-ecr/plugin/settings"
+)
+
+// Run is what every statement of a run shares.
+type Run struct {
+	Plan    *settings.Plan
+	Dir     string // the workspace: paths are given relative to it
+	Version string // the binary's
+	Env     func(string) (string, bool)
+	Started time.Time
+	Mask    func(string) string // hides every known secret
+	// Pulled maps the images the build pulled by reference to their
+	// manifest digests.
+	Pulled map[string]string
+	// Signer is the KMS key's signer; nil with no key.
+	Signer func(ctx context.Context) (dsse.Signer, error)
+	// OnPhase is told when attaching starts.
+	OnPhase func(string)
+}
+
+// attestation is one provenance to attach: the manifest it describes and
+// what that manifest was made from.
+type attestation struct {
+	subject v1.Descriptor
+	build   provenance.Build
+}
+
+// Built attaches the provenance of the image a build pushed and returns
+// the digests of what it attached.
+func Built(ctx context.Context, sess *push.Session, run Run, res push.Result) []string {
+	p := run.Plan
+	if p.Provenance.Mode == "" || len(res.Pushed) == 0 || res.Image == nil || p.PushOnly {
+		return nil // with PUSH_ONLY, the tarball's build is not known here
+	}
+	sub, err := describe(res.Image)
+	if err != nil {
+		logrus.Warnf("provenance not attached: %v", err)
+		return nil
+	}
+	b := run.base()
+	b.Dockerfile, b.Context = inDir(run.Dir, p.Dockerfile), inDir(run.Dir, p.Context)
+	b.Target, b.BuildArgs, b.Labels = p.Target, p.BuildArgs, p.Labels
+	b.Platform = cmp.Or(p.Platform, runtime.GOOS+"/"+runtime.GOARCH)
+	for id := range p.BuildSecrets {
+		b.SecretIDs = append(b.SecretIDs, id)
+	}
+	for ref, d := range run.Pulled {
+		b.Images = append(b.Images, provenance.Image{Ref: ref, Digest: d, Platform: b.Platform})
+	}
+	sort.Slice(b.Images, func(i, j int) bool { return b.Images[i].Ref < b.Images[j].Ref })
+	if p.Frontend != nil {
+		for _, s := range p.Frontend.Steps {
+			if s.Kind == "add" && s.URL != "" {
+				b.Downloads = append(b.Downloads, provenance.Download{URL: s.URL, Checksum: s.Checksum})
+			}
+		}
+	}
+	b.Subjects = []provenance.Subject{{Name: p.Image(), Digest: sub.Digest.String()}}
+	return attach(ctx, sess, run, []attestation{{subject: sub, build: b}})
+}
+
+// attach writes each attestation, signed when a key is set.
+func attach(ctx context.Context, sess *push.Session, run Run, atts []attestation) []string {
+	if sess == nil || len(atts) == 0 {
+		return nil
+	}
+	if run.OnPhase != nil {
+		run.OnPhase("provenance")
+	}
+	var signer dsse.Signer
+	if run.Signer != nil {
+		s, err := run.Signer(ctx)
+		if err != nil {
+			logrus.Warnf("provenance not attached: %v; the image is pushed", err)
+			return nil
+		}
+		signer = s
+	}
+	repo, err := repository(run.Plan)
+	if err != nil {
+		logrus.Warnf("provenance not attached: %v; the image is pushed", err)
+		return nil
+	}
+	var digests []string
+	for _, a := range atts {
+		d, err := attachOne(ctx, sess, repo, a, signer)
+		if err != nil {
+			logrus.Warnf("provenance of %s not attached: %v; the image is pushed", a.subject.Digest, err)
+			continue
+		}
+		logrus.Infof("provenance of %s attached: %s@%s", a.subject.Digest, repo, d)
+		digests = append(digests, d)
+	}
+	return digests
+}
+
+func attachOne(ctx context.Context, sess *push.Session, repo name.Repository, a attestation, signer dsse.Signer) (string, error) {
+	payload, err := provenance.Statement(a.build)
+	if err != nil {
+		return "", err
+	}
+	mt := provenance.PayloadType
+	if signer != nil {
+		if payload, err = provenance.Sign(ctx, payload, signer); err != nil {
+			return "", err
+		}
+		mt = provenance.EnvelopeMediaType
+	}
+	d, err := sess.Attach(ctx, repo, a.subject, push.Referrer{
+		ArtifactType: provenance.PayloadType,
+		MediaType:    types.MediaType(mt),
+		Payload:      payload,
+		Annotations:  map[string]string{"in-toto.io/predicate-type": provenance.PredicateType},
+	})
+	return d.String(), err
+}
+
+func repository(p *settings.Plan) (name.Repository, error) {
+	var opts []name.Option
+	if p.InsecurePush() {
+		opts = append(opts, name.Insecure)
+	}
+	return name.NewRepository(p.Image(), opts...)
+}
+
+// base is what every statement of the run says: mode, builder, CI
+// invocation, times.
+func (run Run) base() provenance.Build {
+	return provenance.Build{
+		Mode:     run.Plan.Provenance.Mode,
+		Builder:  provenance.Builder{Version: cmp.Or(run.Version, "dev"), Dependencies: embedded()},
+		Env:      run.Env,
+		Started:  run.Started,
+		Finished: time.Now(),
+		Mask:     run.Mask,
+	}
+}
+
+// describe is the descriptor of an image's manifest.
+func describe(img v1.Image) (v1.Descriptor, error) {
+	raw, err := img.RawManifest()
+	if err != nil {
+		return v1.Descriptor{}, fmt.Errorf("reading the pushed manifest: %w", err)
+	}
+	mt, err := img.MediaType()
+	if err != nil {
+		return v1.Descriptor{}, fmt.Errorf("reading the pushed manifest: %w", err)
+	}
+	d, size, err := v1.SHA256(bytes.NewReader(raw))
+	return v1.Descriptor{MediaType: mt, Size: size, Digest: d}, err
+}
+
+// inDir is path relative to dir when inside it.
+func inDir(dir, path string) string {
+	if rel, err := filepath.Rel(dir, path); err == nil && dir != "" && !strings.HasPrefix(rel, "..") {
+		return rel
+	}
+	return path
+}
+
+// embedded names the versions of what the binary embeds that makes the
+// build: kaniko.
+func embedded() map[string]string {
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return nil
+	}
+	out := map[string]string{}
+	for _, m := range bi.Deps {
+		if m.Path == "github.com/chainguard-dev/kaniko" {
+			out[m.Path] = m.Version
+		}
+	}
+	return out
+}
