@@ -23,7 +23,8 @@ const module = "github.com/kaniko-ecr/kaniko-ecr"
 // import none of ours.
 var allowedImports = map[string][]string{
 	"":                                {"plugin", "plugin/builder", "plugin/settings/help", "plugin/steps"},
-	"plugin":                          {"docker", "plugin/attest", "plugin/awsecr", "plugin/awsecr/kmssign", "plugin/dockerfile", "plugin/index", "plugin/outputs", "plugin/push", "plugin/redact", "plugin/settings", "plugin/settings/help"},
+	"plugin":                          {"plugin/attest", "plugin/awsecr", "plugin/awsecr/kmssign", "plugin/dockerfile", "plugin/index", "plugin/mirrors", "plugin/outputs", "plugin/push", "plugin/redact", "plugin/settings", "plugin/settings/help"},
+	"plugin/mirrors":                  {"docker", "plugin/settings"},
 	"plugin/settings/help":            {"plugin/settings"},
 	"plugin/settings":                 {"docker", "plugin/dockerfile", "plugin/redact", "plugin/settings/awsinput", "plugin/settings/buildinput", "plugin/settings/kanikoinput", "plugin/settings/provenanceinput", "plugin/settings/semver", "plugin/settings/values"},
 	"plugin/settings/awsinput":        {},

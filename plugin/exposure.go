@@ -2,6 +2,7 @@ package plugin
 
 import (
 	"context"
+	"net/http"
 	"os"
 	"sync"
 
@@ -9,6 +10,7 @@ import (
 	"github.com/sirupsen/logrus"
 
 	"github.com/kaniko-ecr/kaniko-ecr/plugin/dockerfile"
+	"github.com/kaniko-ecr/kaniko-ecr/plugin/mirrors"
 	"github.com/kaniko-ecr/kaniko-ecr/plugin/settings"
 )
 
@@ -50,13 +52,16 @@ func (r *run) warnExposure() {
 // success, failure, a signal (the signal handler's exit) and kaniko's own
 // fatal exits alike.
 func (r *run) buildWithCredentials(ctx context.Context, p *settings.Plan, aws AWS) (v1.Image, error) {
-	pulls := pullHosts(p, r.dockerfile())
+	facts := r.dockerfile()
+	via := mirrors.Reached(p, facts.pulls, facts.unknown)
+	pulls := mirrors.PullHosts(p, facts.pulls, facts.unknown, via)
 	restore, err := aws.WriteBuildConfig(ctx, pulls, p.Cache)
 	if err != nil {
 		return nil, err
 	}
 	defer atExit(restore)()
-	if err := r.checkMirrors(ctx, p, credentialedMirrors(p, pulls)); err != nil {
+	transport := func(host string) (http.RoundTripper, error) { return r.deps.Builder.Transport(p, host) }
+	if err := mirrors.Check(ctx, mirrors.Credentialed(p, via), transport); err != nil {
 		restore()
 		return nil, err
 	}

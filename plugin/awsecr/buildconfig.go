@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 
@@ -119,7 +120,7 @@ func (s *Session) buildToken(ctx context.Context, cache bool) Token {
 	}
 	ctx, cancel := context.WithTimeout(ctx, checksTimeout)
 	defer cancel()
-	pol, err := policy.Build(p.Region, account, cacheRepo, pullThroughPrefixes(p))
+	pol, err := policy.Build(p.Region, account, cacheRepo, policy.PullThrough(p.Host, mirrorsOf(p)))
 	var tok Token
 	var secrets []string
 	if err == nil {
@@ -149,16 +150,12 @@ func (s *Session) whoPushes() string {
 	return credentialMode(s.plan)
 }
 
-// pullThroughPrefixes are the repository prefixes of the registry mirrors
-// on this registry (an ECR pull-through cache: "" for a bare host), which
-// the build's token must be allowed to fill on a first pull.
-func pullThroughPrefixes(p *settings.Plan) []string {
-	var out []string
-	for _, m := range p.Kaniko.RegistryMirrors {
-		h, prefix, _ := strings.Cut(m, "/")
-		if docker.NormalizeHost(h) == docker.NormalizeHost(p.Host) {
-			out = append(out, strings.Trim(prefix, "/"))
-		}
+// mirrorsOf are every mirror of the plan (PLUGIN_REGISTRY_MIRRORS and
+// PLUGIN_REGISTRY_MAP).
+func mirrorsOf(p *settings.Plan) []string {
+	out := slices.Clone(p.Kaniko.RegistryMirrors)
+	for _, to := range p.Kaniko.RegistryMaps {
+		out = append(out, to...)
 	}
 	return out
 }

@@ -184,7 +184,10 @@ func applyFlags(o *config.KanikoOptions, spec Spec) error {
 		o.RegistriesCertificates[host] = path
 	}
 	// The library reads only RegistryMaps; the CLI turns each mirror into
-	// an index.docker.io mapping, and so do we.
+	// an index.docker.io mapping after the --registry-map ones, and so do we.
+	for from, to := range f.RegistryMaps {
+		o.RegistryMaps[from] = append(o.RegistryMaps[from], to...)
+	}
 	for _, m := range f.RegistryMirrors {
 		o.RegistryMirrors = append(o.RegistryMirrors, m)
 		o.RegistryMaps[name.DefaultRegistry] = append(o.RegistryMaps[name.DefaultRegistry], m)

@@ -191,3 +191,30 @@ func TestMirrorOnTheBaseImageRegistryGetsItsCredentialsAndARefusalNamesIt(t *tes
 
 // hosts lists a docker config's hosts without the secrets.
 func hosts(m map[string]string) []string { return slices.Sorted(maps.Keys(m)) }
+
+// PLUGIN_REGISTRY_MAP routes another registry's images through a mirror
+// on the registry (a pull-through cache for gcr.io, say), which then gets
+// the registry's token; kaniko never goes to gcr.io.
+func TestRegistryMapRoutesAnotherRegistrysBaseThroughTheRegistry(t *testing.T) {
+	addRepos("it/mirror-map")
+	pushTo(t, stack.Registry, "gcr/distroless/busybox")
+	ws := writeFiles(t, map[string]string{"Dockerfile": "FROM gcr.io/distroless/busybox:1.36\nRUN cat /kaniko/.docker/config.json > /build-config.json\n"})
+	r := runPlugin(t, ws, map[string]string{
+		"PLUGIN_REPO":                           "it/mirror-map",
+		"PLUGIN_REGISTRY_MAP":                   "gcr.io=" + stack.Registry.Addr + "/gcr",
+		"PLUGIN_SKIP_DEFAULT_REGISTRY_FALLBACK": "true",
+	})
+	if r.code != 0 {
+		t.Fatalf("exit %d\n%s", r.code, r.stderr)
+	}
+	for _, bad := range []string{"UNAUTHORIZED", "Failed to retrieve image", "from registry gcr.io"} {
+		if strings.Contains(r.stderr, bad) {
+			t.Errorf("the log holds %q\n%s", bad, r.stderr)
+		}
+	}
+	_, files := readBack(t, stack.Registry.Addr+"/it/mirror-map:latest")
+	want := map[string]string{stack.Registry.Addr: stack.Registry.User + ":" + stack.Registry.Password}
+	if got := buildConfigAuths(t, files); !maps.Equal(got, want) {
+		t.Errorf("the build's docker config holds %v, want only the mapped mirror's token", hosts(got))
+	}
+}

@@ -89,6 +89,7 @@ type KanikoFlags struct {
 	SkipTLSVerify        bool
 	RegistryCertificates map[string]string // host -> absolute path
 	RegistryMirrors      []string
+	RegistryMaps         map[string][]string // registry (as references name it) -> mirrors
 	SkipUnusedStages     bool
 	Reproducible         bool
 	SingleSnapshot       bool

@@ -136,6 +136,16 @@ func validateKanikoFlags(s *Settings, env Env, p *Plan, bad reporter) {
 	validateCompression(s, k, bad)
 	k.RegistryCertificates = eachHost("PLUGIN_REGISTRY_CERTIFICATE", s.RegistryCertificate.V, kanikoinput.Dir(env.Dir).Certificate, bad)
 	k.RegistryMirrors = each("PLUGIN_REGISTRY_MIRRORS", s.RegistryMirrors.V, kanikoinput.Mirror, bad)
+	for _, item := range s.RegistryMap.V {
+		if from, to, err := kanikoinput.RegistryMapping(item); err != nil {
+			bad("PLUGIN_REGISTRY_MAP: %v", err)
+		} else {
+			if k.RegistryMaps == nil {
+				k.RegistryMaps = map[string][]string{}
+			}
+			k.RegistryMaps[from] = append(k.RegistryMaps[from], to...)
+		}
+	}
 	k.IgnorePaths = each("PLUGIN_IGNORE_PATHS", s.IgnorePaths.V, kanikoinput.IgnorePath, bad)
 	if sub := strings.TrimSpace(s.ContextSub); sub != "" && p.Context != "" {
 		full := filepath.Join(p.Context, sub)

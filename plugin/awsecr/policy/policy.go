@@ -6,6 +6,7 @@ package policy
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -59,4 +60,19 @@ func partition(region string) string {
 		return "aws-iso-b"
 	}
 	return "aws"
+}
+
+// PullThrough are the repository prefixes of the mirrors on the registry
+// host (an ECR pull-through cache; "" for a mirror on the bare host),
+// sorted, each once.
+func PullThrough(host string, mirrors []string) []string {
+	var out []string
+	for _, m := range mirrors {
+		h, prefix, _ := strings.Cut(m, "/")
+		if strings.EqualFold(h, host) {
+			out = append(out, strings.Trim(prefix, "/"))
+		}
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
 }

@@ -90,3 +90,14 @@ func TestBuildPolicyAllowsPullsFromTheRegistryAndPushesOnlyToTheCache(t *testing
 		})
 	}
 }
+
+func TestPullThroughTakesThePrefixesOfTheMirrorsOnTheRegistryOnly(t *testing.T) {
+	const ecr = "123456789012.dkr.ecr.us-east-1.amazonaws.com"
+	got := PullThrough(ecr, []string{ecr + "/docker-hub", "mirror.example/hub", ecr, ecr + "/quay/", ecr + "/docker-hub"})
+	if want := []string{"", "docker-hub", "quay"}; !cmp.Equal(got, want) {
+		t.Errorf("got %q, want %q", got, want)
+	}
+	if got := PullThrough(ecr, []string{"mirror.example/hub"}); got != nil {
+		t.Errorf("a mirror elsewhere gives %q", got)
+	}
+}

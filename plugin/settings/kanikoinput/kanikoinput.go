@@ -15,6 +15,8 @@ import (
 	"unicode"
 
 	"github.com/kaniko-ecr/kaniko-ecr/docker"
+
+	"github.com/google/go-containerregistry/pkg/name"
 )
 
 // Registry is a registry as kaniko's per-registry flags name it: the
@@ -46,6 +48,28 @@ func Mirror(s string) (string, error) {
 		return "", fmt.Errorf("%q is not a registry host", m)
 	}
 	return strings.TrimSuffix(m, "/"), nil
+}
+
+// RegistryMapping is one of kaniko's --registry-map values,
+// registry=mirror[;mirror...]: the registry as image references name it
+// (docker.io is index.docker.io), and its mirrors as Mirror reads them.
+func RegistryMapping(s string) (registry string, mirrors []string, err error) {
+	from, to, ok := strings.Cut(s, "=")
+	if !ok || strings.TrimSpace(from) == "" {
+		return "", nil, fmt.Errorf("%q wants registry=mirror", s)
+	}
+	reg, err := name.NewRegistry(strings.TrimSpace(from))
+	if err != nil {
+		return "", nil, fmt.Errorf("%q: %q is not a registry host", s, from)
+	}
+	for _, m := range strings.Split(to, ";") {
+		m, err := Mirror(strings.TrimSpace(m))
+		if err != nil {
+			return "", nil, fmt.Errorf("%q: %w", s, err)
+		}
+		mirrors = append(mirrors, m)
+	}
+	return reg.RegistryStr(), mirrors, nil
 }
 
 // IgnorePath is one of kaniko's --ignore-path values: an absolute path.

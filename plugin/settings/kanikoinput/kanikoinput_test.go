@@ -3,6 +3,7 @@ package kanikoinput
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -195,6 +196,51 @@ func FuzzCompression(f *testing.F) {
 		}
 		if err := Level(c, level); (err == nil) != (level >= 1 && level <= hi) {
 			t.Fatalf("Level(%q, %d) = %v", c, level, err)
+		}
+	})
+}
+
+func TestRegistryMappingKeysTheRegistryAsReferencesNameIt(t *testing.T) {
+	for _, tc := range []struct {
+		in, from string
+		to       []string
+		err      string
+	}{
+		{"gcr.io=mirror.example/gcr", "gcr.io", []string{"mirror.example/gcr"}, ""},
+		{"docker.io=https://a.example/hub/;b.example", "index.docker.io", []string{"a.example/hub", "b.example"}, ""},
+		{" quay.io = q.example ", "quay.io", []string{"q.example"}, ""},
+		{"gcr.io", "", nil, `"gcr.io" wants registry=mirror`},
+		{"=m.example", "", nil, "wants registry=mirror"},
+		{"gcr.io=", "", nil, `"" is not a registry host`},
+		{"gcr.io=a;;b", "", nil, `"" is not a registry host`},
+		{"bad host=m.example", "", nil, "is not a registry host"},
+	} {
+		from, to, err := RegistryMapping(tc.in)
+		switch {
+		case tc.err != "" && (err == nil || !strings.Contains(err.Error(), tc.err)):
+			t.Errorf("RegistryMapping(%q): err %v, want %q", tc.in, err, tc.err)
+		case tc.err == "" && (err != nil || from != tc.from || !slices.Equal(to, tc.to)):
+			t.Errorf("RegistryMapping(%q) = %q, %q, %v; want %q, %q", tc.in, from, to, err, tc.from, tc.to)
+		}
+	}
+}
+
+func FuzzRegistryMapping(f *testing.F) {
+	for _, s := range []string{"gcr.io=m.example/gcr", "docker.io=a;b", "=", "x=y=z", "a b=c"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		from, to, err := RegistryMapping(s)
+		if err != nil {
+			return
+		}
+		if from == "" || strings.ContainsFunc(from, notInHost) || len(to) == 0 {
+			t.Fatalf("RegistryMapping(%q) = %q, %q", s, from, to)
+		}
+		for _, m := range to {
+			if again, err := Mirror(m); err != nil || again != m {
+				t.Fatalf("RegistryMapping(%q): mirror %q is not as Mirror reads it (%q, %v)", s, m, again, err)
+			}
 		}
 	})
 }

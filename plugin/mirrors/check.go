@@ -1,4 +1,4 @@
-package plugin
+package mirrors
 
 import (
 	"context"
@@ -12,12 +12,10 @@ import (
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
 	"github.com/sirupsen/logrus"
-
-	"github.com/kaniko-ecr/kaniko-ecr/plugin/settings"
 )
 
-// mirrorCheckTimeout bounds the sign-in to each mirror before the build.
-const mirrorCheckTimeout = 30 * time.Second
+// checkTimeout bounds the sign-in to each mirror before the build.
+const checkTimeout = 30 * time.Second
 
 // refused reports whether a registry answered that the credentials are
 // wrong or may not pull (401 or 403), in the handshake or afterwards.
@@ -26,13 +24,13 @@ func refused(err error) bool {
 	return errors.As(err, &te) && (te.StatusCode == http.StatusUnauthorized || te.StatusCode == http.StatusForbidden)
 }
 
-// checkMirrors signs in to each mirror the docker config gives credentials
+// Check signs in to each mirror the docker config gives credentials
 // to, with exactly what kaniko will read from it (the default keychain),
 // before the build: kaniko would retry a refused mirror three times, then
 // fall back to Docker Hub, and end on an error about Docker Hub. Every
 // refusal is reported, each naming its mirror; a mirror that cannot be
 // reached is only a warning, as kaniko's fallback may still serve the build.
-func (r *run) checkMirrors(ctx context.Context, p *settings.Plan, mirrors []string) error {
+func Check(ctx context.Context, mirrors []Route, dial func(host string) (http.RoundTripper, error)) error {
 	if len(mirrors) == 0 {
 		return nil
 	}
@@ -40,13 +38,13 @@ func (r *run) checkMirrors(ctx context.Context, p *settings.Plan, mirrors []stri
 	var wg sync.WaitGroup
 	for i, m := range mirrors {
 		wg.Go(func() {
-			err := r.signInToMirror(ctx, p, mirrorHost(m))
+			err := signIn(ctx, mirrorHost(m.Mirror), dial)
 			switch {
 			case err == nil:
 			case refused(err):
-				errs[i] = fmt.Errorf("registry mirror %s (PLUGIN_REGISTRY_MIRRORS) refused the build's credentials for %s: %w", m, mirrorHost(m), err)
+				errs[i] = fmt.Errorf("registry mirror %s (%s) refused the build's credentials for %s: %w", m.Mirror, m.Setting, mirrorHost(m.Mirror), err)
 			default:
-				logrus.Warnf("registry mirror %s (PLUGIN_REGISTRY_MIRRORS) could not be checked before the build: %v; kaniko tries it anyway", m, err)
+				logrus.Warnf("registry mirror %s (%s) could not be checked before the build: %v; kaniko tries it anyway", m.Mirror, m.Setting, err)
 			}
 		})
 	}
@@ -54,11 +52,11 @@ func (r *run) checkMirrors(ctx context.Context, p *settings.Plan, mirrors []stri
 	return errors.Join(errs...)
 }
 
-// signInToMirror does the registry's handshake and one authenticated GET
+// signIn does the registry's handshake and one authenticated GET
 // /v2/: a registry that takes basic auth (ECR does) checks the password
 // only there, one that issues tokens checks it in the handshake.
-func (r *run) signInToMirror(ctx context.Context, p *settings.Plan, host string) error {
-	ctx, cancel := context.WithTimeout(ctx, mirrorCheckTimeout)
+func signIn(ctx context.Context, host string, dial func(string) (http.RoundTripper, error)) error {
+	ctx, cancel := context.WithTimeout(ctx, checkTimeout)
 	defer cancel()
 	reg, err := name.NewRegistry(host)
 	if err != nil {
@@ -68,7 +66,7 @@ func (r *run) signInToMirror(ctx context.Context, p *settings.Plan, host string)
 	if err != nil {
 		return fmt.Errorf("reading the docker config: %w", err)
 	}
-	base, err := r.deps.Builder.Transport(p, host)
+	base, err := dial(host)
 	if err != nil {
 		return err
 	}
