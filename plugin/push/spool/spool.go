@@ -130,10 +130,12 @@ func (l *Layer) Uncompressed() (io.ReadCloser, error) { return l.src.Uncompresse
 // MediaType is the media type of the layer compressed this way.
 func (l *Layer) MediaType() (types.MediaType, error) { return l.mt, nil }
 
-// Digest is the compressed bytes' digest; see result.
+// Digest is the compressed bytes' digest once the compression has ended;
+// before, stream.ErrNotComputed.
 func (l *Layer) Digest() (v1.Hash, error) { r, err := l.result(); return r.digest, err }
 
-// Size is the compressed bytes' size; see result.
+// Size is the compressed bytes' size once the compression has ended;
+// before, stream.ErrNotComputed.
 func (l *Layer) Size() (int64, error) { r, err := l.result(); return r.size, err }
 
 // TarSize is the size of the build's tar: the uncompressed bytes.
