@@ -12,17 +12,19 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/partial"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/types"
+	"github.com/kaniko-ecr/kaniko-ecr/plugin/push/spool"
 )
 
 // prepared is the image as the push sends it: the layers the build made
-// are compressed here, once, on every core (spoolLayer); base and cached
+// are compressed here, once, on every core (spool.Layer); base and cached
 // layers go as the registry holds them. Its manifest is written only once
 // every new layer has been sent, from the digests of the bytes sent.
 type prepared struct {
 	src    v1.Image
-	layers []v1.Layer    // in manifest order
-	spools []*spoolLayer // the distinct layers compressed here
-	oci    bool          // the manifest becomes OCI (zstd needs it)
+	layers []v1.Layer     // in manifest order
+	spools []*spool.Layer // the distinct layers compressed here
+	comp   Compression
+	oci    bool // the manifest becomes OCI (zstd needs it)
 	dir    string
 	cancel context.CancelFunc
 	early  int // new layers compressed while the build ran
@@ -42,8 +44,8 @@ func prepare(ctx context.Context, img v1.Image, comp Compression, dir string, ke
 		return nil, fmt.Errorf("creating the push's spool folder: %w", err)
 	}
 	ctx, cancel := context.WithCancel(ctx)
-	p := &prepared{src: img, dir: spoolDir, cancel: cancel}
-	if mt, err := img.MediaType(); err == nil && comp.zstd() && !isOCI(mt) {
+	p := &prepared{src: img, comp: comp, dir: spoolDir, cancel: cancel}
+	if mt, err := img.MediaType(); err == nil && comp.Zstd() && !isOCI(mt) {
 		p.oci = true
 	}
 	layers, err := img.Layers()
@@ -52,7 +54,7 @@ func prepare(ctx context.Context, img v1.Image, comp Compression, dir string, ke
 		return nil, err
 	}
 	kept := keptLayers(img, len(layers), keep)
-	byDiffID := map[v1.Hash]*spoolLayer{}
+	byDiffID := map[v1.Hash]*spool.Layer{}
 	for i, l := range layers {
 		if kept[i] {
 			p.layers = append(p.layers, l)
@@ -70,12 +72,11 @@ func prepare(ctx context.Context, img v1.Image, comp Compression, dir string, ke
 		}
 		s := byDiffID[d]
 		if s == nil {
-			if s, err = newSpoolLayer(ctx, l, usize, comp, filepath.Join(spoolDir, fmt.Sprintf("layer-%d", i))); err != nil {
+			if s, err = spool.NewLayer(ctx, l, usize, comp, filepath.Join(spoolDir, fmt.Sprintf("layer-%d", i))); err != nil {
 				p.cleanup()
 				return nil, err
 			}
-			if e, ok := early.take(path, d); ok {
-				s.run, s.path = e.run, e.spool // compressed while the build went on
+			if early.Take(s, path) { // compressed while the build went on
 				p.early++
 			}
 			byDiffID[d] = s
@@ -91,13 +92,7 @@ func prepare(ctx context.Context, img v1.Image, comp Compression, dir string, ke
 func (p *prepared) cleanup() {
 	p.cancel() // a compression still running stops reading
 	for _, s := range p.spools {
-		if r, ok := s.started(); ok {
-			if r.pw != nil {
-				r.pw.CloseWithError(context.Canceled) // unblocks a write nobody reads
-			}
-			<-r.done
-		}
-		os.Remove(s.path)
+		s.Remove()
 	}
 	os.Remove(p.dir)
 }
@@ -108,16 +103,16 @@ func (p *prepared) describe() string {
 		return fmt.Sprintf("%d layers, none to compress here", len(p.layers))
 	}
 	if p.early > 0 {
-		return fmt.Sprintf("%d layers, %d new, compressed with %s (%d while the build ran)", len(p.layers), len(p.spools), p.spools[0].comp, p.early)
+		return fmt.Sprintf("%d layers, %d new, compressed with %s (%d while the build ran)", len(p.layers), len(p.spools), p.comp, p.early)
 	}
-	return fmt.Sprintf("%d layers, %d new, compressed with %s as they upload", len(p.layers), len(p.spools), p.spools[0].comp)
+	return fmt.Sprintf("%d layers, %d new, compressed with %s as they upload", len(p.layers), len(p.spools), p.comp)
 }
 
 // finish compresses every new layer into the spool, for a tarball or a
 // layout when nothing is pushed.
 func (p *prepared) finish() error {
 	for _, s := range p.spools {
-		if err := s.finish(); err != nil {
+		if err := s.Finish(); err != nil {
 			return err
 		}
 	}
@@ -185,12 +180,12 @@ func (p *prepared) image() (v1.Image, error) {
 	byDigest := make(map[v1.Hash]v1.Layer, len(p.layers))
 	for i, l := range p.layers {
 		d := &m.Layers[i]
-		if s, ok := l.(*spoolLayer); ok {
+		if s, ok := l.(*spool.Layer); ok {
 			if d.Digest, err = s.Digest(); err != nil {
 				return nil, err
 			}
 			d.Size, _ = s.Size()
-			d.MediaType = s.mt
+			d.MediaType, _ = s.MediaType()
 		}
 		if p.oci {
 			d.MediaType = ociLayerType(d.MediaType)

@@ -20,6 +20,7 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/partial"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/kaniko-ecr/kaniko-ecr/plugin/push/spool"
 	"github.com/sirupsen/logrus"
 	"golang.org/x/sync/errgroup"
 )
@@ -174,8 +175,8 @@ func (s *Session) uploadOne(ctx context.Context, repo name.Repository, l v1.Laye
 	if !watch {
 		// A small layer is compressed first: with its digest known, the
 		// registry is asked whether it has it already.
-		if sl, ok := l.(*spoolLayer); ok {
-			if err := sl.finish(); err != nil {
+		if sl, ok := l.(*spool.Layer); ok {
+			if err := sl.Finish(); err != nil {
 				return err
 			}
 		}
@@ -202,14 +203,15 @@ func (s *Session) uploadOne(ctx context.Context, repo name.Repository, l v1.Laye
 // how it learns the blob's size.
 func watched(repo name.Repository, l v1.Layer) (what string, size func() (int64, bool, bool), ok bool) {
 	switch l := l.(type) {
-	case *spoolLayer:
-		if l.usize < bigUpload {
+	case *spool.Layer:
+		if l.TarSize() < bigUpload {
 			return "", nil, false
 		}
 		if d, err := l.Digest(); err == nil {
-			return "layer " + short(d), l.expectedSize, true
+			return "layer " + short(d), l.ExpectedSize, true
 		}
-		return "layer " + short(l.diffID) + " (diff id)", l.expectedSize, true
+		diffID, _ := l.DiffID()
+		return "layer " + short(diffID) + " (diff id)", l.ExpectedSize, true
 	case *remote.MountableLayer:
 		n, err := l.Size()
 		if err != nil || n < 4*bigUpload || l.Reference.Context().RegistryStr() == repo.RegistryStr() {

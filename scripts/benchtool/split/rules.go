@@ -50,7 +50,7 @@ type rule struct {
 // rules, in order: a sample goes to the first that matches, so each is
 // counted once, and the more specific rules come first. GC is GC wherever it
 // happens, and the wall-clock sampler is the profiler's; then the push's
-// compression wherever our push package runs it;
+// compression wherever our push package (or its spool) runs it;
 // then kaniko's build steps, each named by its own functions; then the push
 // and the read-back by phase; then the phases without a split; the rest is
 // the Go runtime's (a stack of runtime frames only) or "other".
@@ -58,10 +58,10 @@ var rules = []rule{
 	{part: PartGC, owner: OwnGo, frames: []string{"runtime.gcBgMarkWorker", "runtime.gcAssistAlloc", "runtime.bgsweep",
 		"runtime.bgscavenge", "runtime.GC", "runtime.(*sweepLocked).sweep", "runtime.sweepone", "runtime._GC"}},
 	{part: PartProfiler, owner: "–", frames: []string{ourPkg + "plugin.(*wallProfile)", "runtime/pprof."}},
-	{part: "push: compress", owner: OwnFloor, frames: []string{ourPkg + "plugin/push."}, also: compression},
+	{part: "push: compress", owner: OwnFloor, frames: []string{ourPkg + "plugin/push.", ourPkg + "plugin/push/spool."}, also: compression},
 	// pgzip's block goroutines carry none of our frames, and kaniko never
 	// uses pgzip; compressTo also hashes what it compresses.
-	{part: "push: compress", owner: OwnFloor, frames: []string{"github.com/klauspost/pgzip.", ourPkg + "plugin/push.compressTo"}},
+	{part: "push: compress", owner: OwnFloor, frames: []string{"github.com/klauspost/pgzip.", ourPkg + "plugin/push/spool.compressTo"}},
 
 	{part: "unpack the base image", owner: OwnKaniko, phases: []string{"build"},
 		frames: []string{kanikoPkg + "util.GetFSFromImage", kanikoPkg + "util.GetFSFromLayers", kanikoPkg + "util.ExtractFile"}},

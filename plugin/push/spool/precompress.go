@@ -1,4 +1,4 @@
-package push
+package spool
 
 import (
 	"context"
@@ -17,10 +17,10 @@ import (
 // on: the builder reports each tar as soon as it is written (Add), and
 // they are compressed one after the other, as Publish would, into spool
 // files. kaniko then computes the layer's digest, or runs the next step,
-// on one core while this uses the others. Publish sends a spool only if
-// its tar is still the file it was (same size and modification time) and
-// hashes to the diff id kaniko recorded; otherwise it compresses the layer
-// itself. Close removes what Publish did not take.
+// on one core while this uses the others. The push takes a spool (Take)
+// only if its tar is still the file it was (same size and modification
+// time) and hashes to the diff id kaniko recorded; otherwise it compresses
+// the layer itself. Close removes what the push did not take.
 type Precompressor struct {
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -123,6 +123,21 @@ func (p *Precompressor) take(path string, diffID v1.Hash) (*early, bool) {
 	e.taken = true
 	p.mu.Unlock()
 	return e, true
+}
+
+// Take gives l the spool of the tar at path, compressed during the build,
+// when it holds l's layer, waiting for its compression if it is still
+// running; it reports whether it did. Call it before l is read. A nil
+// Precompressor takes nothing.
+func (p *Precompressor) Take(l *Layer, path string) bool {
+	e, ok := p.take(path, l.diffID)
+	if !ok {
+		return false
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.run, l.path = e.run, e.spool
+	return true
 }
 
 // Close stops the compression still running and removes the spools that

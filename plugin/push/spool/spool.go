@@ -1,4 +1,8 @@
-package push
+// Package spool compresses the layers the build made for the push: once,
+// on every core, into a spool file that later reads replay (Layer), and
+// while the build goes on (Precompressor). It knows neither the registry
+// nor kaniko: it reads tars and writes spool files.
+package spool
 
 import (
 	"context"
@@ -26,7 +30,9 @@ type Compression struct {
 	Level     int    // 0: 1, the level kaniko and go-containerregistry use when none is set
 }
 
-func (c Compression) zstd() bool { return strings.EqualFold(c.Algorithm, "zstd") }
+// Zstd reports whether the layers are compressed with zstd, whose media
+// type only an OCI manifest carries.
+func (c Compression) Zstd() bool { return strings.EqualFold(c.Algorithm, "zstd") }
 
 func (c Compression) level() int {
 	if c.Level == 0 {
@@ -37,7 +43,7 @@ func (c Compression) level() int {
 
 // String is how the log names it: "gzip -1", "zstd -3".
 func (c Compression) String() string {
-	if c.zstd() {
+	if c.Zstd() {
 		return fmt.Sprintf("zstd -%d", c.level())
 	}
 	return fmt.Sprintf("gzip -%d", c.level())
@@ -49,7 +55,7 @@ func (c Compression) String() string {
 // cores. zstd is klauspost/compress's encoder with the level mapped as
 // go-containerregistry (and so kaniko) maps it.
 func (c Compression) writer(w io.Writer) (io.WriteCloser, error) {
-	if c.zstd() {
+	if c.Zstd() {
 		return zstd.NewWriter(w, zstd.WithEncoderLevel(zstd.EncoderLevelFromZstd(c.level())))
 	}
 	return pgzip.NewWriterLevel(w, c.level())
@@ -59,7 +65,7 @@ func (c Compression) writer(w io.Writer) (io.WriteCloser, error) {
 // media type the build gave it.
 func (c Compression) mediaType(built types.MediaType) types.MediaType {
 	switch {
-	case c.zstd():
+	case c.Zstd():
 		return types.OCILayerZStd
 	case strings.Contains(string(built), "oci"):
 		return types.OCILayer
@@ -68,14 +74,14 @@ func (c Compression) mediaType(built types.MediaType) types.MediaType {
 	}
 }
 
-// spoolLayer is a layer the build made, compressed once, on every core, as
+// Layer is a layer the build made, compressed once, on every core, as
 // it is first read: the compressed bytes go to that reader (the upload)
 // and to a spool file at the same time, and the digest and size are known
 // once the last byte is out. Later reads (a retry, another repository, the
 // tarball) replay the spool. Before the first read, Digest and Size return
 // stream.ErrNotComputed, which tells go-containerregistry to stream the
 // upload and commit it under the digest it has at the end.
-type spoolLayer struct {
+type Layer struct {
 	ctx    context.Context
 	src    v1.Layer
 	comp   Compression
@@ -99,7 +105,11 @@ type compressRun struct {
 	pw     *io.PipeWriter
 }
 
-func newSpoolLayer(ctx context.Context, src v1.Layer, usize int64, comp Compression, path string) (*spoolLayer, error) {
+// NewLayer wraps src, a layer the build made whose tar holds usize bytes,
+// to be compressed with comp into the spool file at path; nothing is
+// compressed before the first read. The compression stops reading when ctx
+// ends.
+func NewLayer(ctx context.Context, src v1.Layer, usize int64, comp Compression, path string) (*Layer, error) {
 	diffID, err := src.DiffID()
 	if err != nil {
 		return nil, err
@@ -108,15 +118,30 @@ func newSpoolLayer(ctx context.Context, src v1.Layer, usize int64, comp Compress
 	if err != nil {
 		return nil, err
 	}
-	return &spoolLayer{ctx: ctx, src: src, comp: comp, path: path, diffID: diffID, mt: comp.mediaType(mt), usize: usize}, nil
+	return &Layer{ctx: ctx, src: src, comp: comp, path: path, diffID: diffID, mt: comp.mediaType(mt), usize: usize}, nil
 }
 
-func (l *spoolLayer) DiffID() (v1.Hash, error)             { return l.diffID, nil }
-func (l *spoolLayer) Uncompressed() (io.ReadCloser, error) { return l.src.Uncompressed() }
-func (l *spoolLayer) MediaType() (types.MediaType, error)  { return l.mt, nil }
-func (l *spoolLayer) Digest() (v1.Hash, error)             { r, err := l.result(); return r.digest, err }
-func (l *spoolLayer) Size() (int64, error)                 { r, err := l.result(); return r.size, err }
-func (l *spoolLayer) started() (r *compressRun, started bool) {
+// DiffID is the digest of the build's tar, as kaniko recorded it.
+func (l *Layer) DiffID() (v1.Hash, error) { return l.diffID, nil }
+
+// Uncompressed reads the build's tar.
+func (l *Layer) Uncompressed() (io.ReadCloser, error) { return l.src.Uncompressed() }
+
+// MediaType is the media type of the layer compressed this way.
+func (l *Layer) MediaType() (types.MediaType, error) { return l.mt, nil }
+
+// Digest is the compressed bytes' digest once the compression has ended;
+// before, stream.ErrNotComputed.
+func (l *Layer) Digest() (v1.Hash, error) { r, err := l.result(); return r.digest, err }
+
+// Size is the compressed bytes' size once the compression has ended;
+// before, stream.ErrNotComputed.
+func (l *Layer) Size() (int64, error) { r, err := l.result(); return r.size, err }
+
+// TarSize is the size of the build's tar: the uncompressed bytes.
+func (l *Layer) TarSize() int64 { return l.usize }
+
+func (l *Layer) started() (r *compressRun, started bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.run, l.run != nil
@@ -125,7 +150,7 @@ func (l *spoolLayer) started() (r *compressRun, started bool) {
 // result is the compression's outcome once it has ended; before that,
 // stream.ErrNotComputed. It never waits: go-containerregistry asks for
 // the size while it holds the reader that makes it.
-func (l *spoolLayer) result() (*compressRun, error) {
+func (l *Layer) result() (*compressRun, error) {
 	r, ok := l.started()
 	if ok {
 		select {
@@ -140,7 +165,7 @@ func (l *spoolLayer) result() (*compressRun, error) {
 // Compressed returns the compressed bytes: as they are made on the first
 // call, from the spool file after that. Closing the first reader early
 // does not stop the compression: the spool is finished for the retry.
-func (l *spoolLayer) Compressed() (io.ReadCloser, error) {
+func (l *Layer) Compressed() (io.ReadCloser, error) {
 	l.mu.Lock()
 	if l.run == nil {
 		pr, pw := io.Pipe()
@@ -157,8 +182,9 @@ func (l *spoolLayer) Compressed() (io.ReadCloser, error) {
 	return os.Open(l.path)
 }
 
-// finish compresses the layer into the spool without uploading it.
-func (l *spoolLayer) finish() error {
+// Finish compresses the layer into the spool without uploading it, and
+// waits for a compression under way to end.
+func (l *Layer) Finish() error {
 	l.mu.Lock()
 	if l.run == nil {
 		l.start(nil)
@@ -169,9 +195,10 @@ func (l *spoolLayer) finish() error {
 	return r.err
 }
 
-// expectedSize is the compressed size: exact once the compression has
-// ended, else extrapolated from how far it is.
-func (l *spoolLayer) expectedSize() (size int64, exact, ok bool) {
+// ExpectedSize is the compressed size: exact once the compression has
+// ended, else extrapolated from how far it is; ok is false before anything
+// is compressed.
+func (l *Layer) ExpectedSize() (size int64, exact, ok bool) {
 	r, started := l.started()
 	if !started {
 		return 0, false, false
@@ -186,9 +213,22 @@ func (l *spoolLayer) expectedSize() (size int64, exact, ok bool) {
 	return int64(float64(made) * float64(l.usize) / float64(read)), false, true
 }
 
+// Remove waits for a compression still running, unblocking a write that
+// nobody reads, and removes the spool file. End the context the layer was
+// made with first, so that the compression stops reading.
+func (l *Layer) Remove() {
+	if r, ok := l.started(); ok {
+		if r.pw != nil {
+			r.pw.CloseWithError(context.Canceled)
+		}
+		<-r.done
+	}
+	os.Remove(l.path)
+}
+
 // start begins the compression; l.mu is held. pw, when not nil, gets the
 // bytes as they come; it sees EOF only once digest and size are known.
-func (l *spoolLayer) start(pw *io.PipeWriter) {
+func (l *Layer) start(pw *io.PipeWriter) {
 	r := &compressRun{done: make(chan struct{}), pw: pw}
 	l.run = r
 	go func() {
@@ -207,7 +247,7 @@ func (l *spoolLayer) start(pw *io.PipeWriter) {
 // compress reads the build's tar once: it checks its digest against the
 // diff id kaniko recorded and writes the compressed bytes to the spool,
 // to out and through the digest.
-func (l *spoolLayer) compress(r *compressRun, out io.Writer) (v1.Hash, int64, error) {
+func (l *Layer) compress(r *compressRun, out io.Writer) (v1.Hash, int64, error) {
 	src, err := l.src.Uncompressed()
 	if err != nil {
 		return v1.Hash{}, 0, err
