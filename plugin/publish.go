@@ -25,6 +25,8 @@ func (r *run) publish(ctx context.Context, img v1.Image, sess *push.Session, aws
 		Compression:  push.Compression{Algorithm: p.Kaniko.Compression, Level: p.Kaniko.CompressionLevel},
 		KeepAsBuilt:  keptAsBuilt(p, aws),
 		Early:        r.early,
+		// Reproducible images have no time to keep: kaniko zeroes it.
+		KeepCreated: p.Cache && !aws.NoCache() && !p.Kaniko.Reproducible && !p.PushOnly,
 	}
 	if !p.PushOnly {
 		req.TarPath = p.TarPath // in push-only mode the tarball is the source
