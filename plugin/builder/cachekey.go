@@ -1,0 +1,304 @@
+package builder
+
+import (
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/chainguard-dev/kaniko/pkg/commands"
+	"github.com/chainguard-dev/kaniko/pkg/config"
+	kdockerfile "github.com/chainguard-dev/kaniko/pkg/dockerfile"
+	"github.com/chainguard-dev/kaniko/pkg/util"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/sirupsen/logrus"
+)
+
+// kaniko's cache key of a COPY is the keys before it, the line as written
+// and, for each source, its mode, owner and content. Three things are
+// missing, and each can give a stale layer where BuildKit rebuilds:
+//   - the names under a directory or matched by a wildcard (a file renamed
+//     with the same content keeps the key; the image keeps the old name);
+//   - the values of the variables the line uses (dest, --chown, --chmod,
+//     or a relative dest under a WORKDIR that uses one): only RUN's key
+//     holds the build args;
+//   - for COPY --from a stage, the names in that stage's output.
+//
+// keyCopies gives each such COPY what its key lacks, as a flag that
+// changes the line kaniko keys and nothing else: --exclude=<token>, a
+// pattern no file matches (kaniko ignores --exclude; the front end refuses
+// it in Dockerfiles, so it is never the user's). The token is a digest of
+// the names (and, where the line uses variables, of the declared build
+// args); for COPY --from a stage, of everything that stage's output can
+// depend on. COPY --from an image named by tag alone, and a line whose
+// sources cannot be resolved before the build, get a random token: never
+// cached. The history gets the lines back as written (unkeyHistory).
+const keyFlag = " --exclude="
+
+// copyKeys is what keyCopies made: the Dockerfile kaniko builds and the
+// flags to take out of the history after the build.
+type copyKeys struct {
+	dockerfile []byte
+	flags      []string
+}
+
+// copyLine is one COPY of the Dockerfile and what its key needs.
+type copyLine struct {
+	line     int    // 1-based
+	stage    string // "": the build context
+	pinned   bool   // --from an image pinned by digest
+	files    []string
+	vars     bool // the line, or a WORKDIR before it, uses variables
+	wildcard bool
+	err      error
+}
+
+func keyCopies(df []byte, opts *config.KanikoOptions) (copyKeys, error) {
+	out := copyKeys{dockerfile: df}
+	stages, metaArgs, err := kdockerfile.Parse(df)
+	if err != nil {
+		return out, err
+	}
+	fc, err := util.NewFileContextFromDockerfile(opts.DockerfilePath, opts.SrcContext)
+	if err != nil {
+		return out, err
+	}
+	declared := map[string]bool{}
+	for _, m := range metaArgs {
+		for _, kv := range m.Args {
+			declared[kv.Key] = true
+		}
+	}
+	var copies []copyLine
+	var names []string
+	for _, st := range stages {
+		names = append(names, st.Name)
+	}
+	for i, st := range stages {
+		args := kdockerfile.NewBuildArgs(opts.BuildArgs)
+		args.AddMetaArgs(metaArgs)
+		cfg, varWorkdir := v1.Config{}, false
+		for _, ins := range st.Commands {
+			cmd, err := commands.GetCommand(ins, fc, false, true, true)
+			if err != nil || cmd == nil {
+				continue
+			}
+			switch c := cmd.(type) {
+			case *commands.ArgCommand:
+				for _, f := range strings.Fields(c.String())[1:] {
+					k, _, _ := strings.Cut(f, "=")
+					declared[k] = true
+				}
+				_ = c.ExecuteCommand(&cfg, args)
+			case *commands.EnvCommand:
+				_ = c.ExecuteCommand(&cfg, args)
+			case *commands.WorkdirCommand:
+				varWorkdir = varWorkdir || strings.Contains(c.String(), "$")
+			case *commands.CopyCommand:
+				loc := ins.Location()
+				if len(loc) == 0 {
+					continue
+				}
+				cl := copyLine{line: loc[0].Start.Line, vars: varWorkdir || strings.Contains(c.String(), "$"),
+					wildcard: strings.ContainsAny(c.String(), "*?[")}
+				if from := c.From(); from != "" {
+					cl.stage, cl.pinned = stageOf(from, names[:i]), strings.Contains(from, "@sha256:")
+					if cl.stage == "" && !cl.pinned {
+						cl.stage = "image"
+					}
+				} else {
+					cl.files, cl.err = c.FilesUsedFromContext(&cfg, args)
+				}
+				copies = append(copies, cl)
+			}
+		}
+	}
+	return out.apply(df, copies, fc, argsDigest(opts.BuildArgs, declared))
+}
+
+// apply writes each COPY's token into its line.
+func (out copyKeys) apply(df []byte, copies []copyLine, fc util.FileContext, args string) (copyKeys, error) {
+	lines := strings.Split(string(df), "\n")
+	var stageInputs string
+	for _, c := range copies {
+		var token string
+		switch {
+		case c.pinned:
+			continue
+		case c.stage == "image":
+			token = uncached(c.line, "COPY --from an image named by tag: its content, and the names in it, are not in kaniko's key")
+		case c.stage != "":
+			if stageInputs == "" {
+				stageInputs = inputsDigest(df, copies, fc, args)
+			}
+			token = "kaniko-ecr-key-" + digest("from", c.stage, stageInputs)
+		case c.err != nil:
+			token = uncached(c.line, fmt.Sprintf("its sources are known only at build time (%v)", c.err))
+		default:
+			names, dir, err := namesDigest(c.files, fc, false)
+			if err != nil {
+				token = uncached(c.line, err.Error())
+				break
+			}
+			if !dir && !c.wildcard && !c.vars {
+				continue // kaniko's key is whole
+			}
+			vars := ""
+			if c.vars {
+				vars = args
+			}
+			token = "kaniko-ecr-key-" + digest("context", names, vars)
+		}
+		i := c.line - 1
+		if i < 0 || i >= len(lines) {
+			return out, fmt.Errorf("line %d: not in the Dockerfile", c.line)
+		}
+		text := lines[i]
+		trimmed := strings.TrimLeft(text, " \t")
+		at := len(text) - len(trimmed) + len("copy")
+		if len(text) <= at || !strings.EqualFold(text[at-4:at], "copy") || !strings.ContainsRune(" \t", rune(text[at])) {
+			return out, fmt.Errorf("line %d: no COPY keyword to key", c.line)
+		}
+		flag := keyFlag + token
+		lines[i] = text[:at] + flag + text[at:]
+		out.flags = append(out.flags, flag)
+	}
+	out.dockerfile = []byte(strings.Join(lines, "\n"))
+	return out, nil
+}
+
+// stageOf is the earlier stage a --from names (by name or index), or "".
+func stageOf(from string, earlier []string) string {
+	for i, n := range earlier {
+		if strings.EqualFold(n, from) || strconv.Itoa(i) == from {
+			return strconv.Itoa(i)
+		}
+	}
+	return ""
+}
+
+// uncached is a token no other build has: the COPY is never a cache hit.
+func uncached(line int, why string) string {
+	logrus.Infof("Dockerfile line %d: COPY is not taken from the cache: %s", line, why)
+	b := make([]byte, 16)
+	_, _ = rand.Read(b)
+	return "kaniko-ecr-nocache-" + hex.EncodeToString(b)
+}
+
+// argsDigest is a digest of the build args the Dockerfile declares.
+func argsDigest(buildArgs []string, declared map[string]bool) string {
+	var kept []string
+	for _, a := range buildArgs {
+		if k, _, _ := strings.Cut(a, "="); declared[k] {
+			kept = append(kept, a)
+		}
+	}
+	slices.Sort(kept)
+	return digest(kept...)
+}
+
+// inputsDigest stands for everything a stage's output can depend on: the
+// Dockerfile as kaniko reads it (which holds the digests of bind-mounted
+// files), the declared build args, and the names and content of every
+// file a COPY takes from the context.
+func inputsDigest(df []byte, copies []copyLine, fc util.FileContext, args string) string {
+	h := sha256.New()
+	fmt.Fprintf(h, "%x\x00%s\x00", sha256.Sum256(df), args)
+	for _, c := range copies {
+		if c.stage != "" || c.err != nil {
+			continue
+		}
+		d, _, err := namesDigest(c.files, fc, true)
+		if err != nil {
+			d = err.Error()
+		}
+		fmt.Fprintf(h, "%d:%s\x00", c.line, d)
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// namesDigest is a digest of the paths under files, relative to the
+// context, with their types, leaving out what .dockerignore excludes as
+// kaniko's copy does; with content, of their content (kaniko's cache
+// hasher: mode, owner, bytes, link target) too. dir reports a directory.
+func namesDigest(files []string, fc util.FileContext, content bool) (sum string, dir bool, err error) {
+	h := sha256.New()
+	hasher := util.CacheHasher()
+	add := func(p string, d fs.DirEntry) error {
+		if fc.ExcludesFile(p) {
+			return nil
+		}
+		rel, err := filepath.Rel(fc.Root, p)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(h, "%s\x00%v\x00", rel, d.Type())
+		if content {
+			s, err := hasher(p)
+			if err != nil {
+				return err
+			}
+			io.WriteString(h, s)
+		}
+		return nil
+	}
+	for _, f := range files {
+		fi, err := os.Lstat(f)
+		if err != nil {
+			return "", false, err
+		}
+		if !fi.IsDir() {
+			if err := add(f, fs.FileInfoToDirEntry(fi)); err != nil {
+				return "", false, err
+			}
+			continue
+		}
+		dir = true
+		if err := filepath.WalkDir(f, func(p string, d fs.DirEntry, err error) error {
+			if err != nil {
+				return err
+			}
+			return add(p, d)
+		}); err != nil {
+			return "", false, err
+		}
+	}
+	return hex.EncodeToString(h.Sum(nil)), dir, nil
+}
+
+func digest(parts ...string) string {
+	h := sha256.New()
+	for _, p := range parts {
+		io.WriteString(h, p)
+		h.Write([]byte{0})
+	}
+	return hex.EncodeToString(h.Sum(nil))[:32]
+}
+
+// unkeyHistory takes the flags keyCopies added out of the history, so
+// created_by shows each line as kaniko was given it.
+func unkeyHistory(img v1.Image, flags []string) (v1.Image, error) {
+	if len(flags) == 0 {
+		return img, nil
+	}
+	original := map[string]string{}
+	cf, err := img.ConfigFile()
+	if err != nil {
+		return nil, err
+	}
+	for _, h := range cf.History {
+		for _, f := range flags {
+			if strings.Contains(h.CreatedBy, f) {
+				original[h.CreatedBy] = strings.Replace(h.CreatedBy, f, "", 1)
+			}
+		}
+	}
+	return restoreHistory(img, original)
+}
