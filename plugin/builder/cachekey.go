@@ -53,6 +53,7 @@ type copyKeys struct {
 type copyLine struct {
 	line     int    // 1-based
 	stage    string // "": the build context
+	upto     int    // for a stage: the line after it (0: the end)
 	pinned   bool   // --from an image pinned by digest
 	files    []string
 	vars     bool // the line, or a WORKDIR before it, uses variables
@@ -78,8 +79,14 @@ func keyCopies(df []byte, opts *config.KanikoOptions) (copyKeys, error) {
 	}
 	var copies []copyLine
 	var names []string
+	var starts []int // the line of each stage's FROM
 	for _, st := range stages {
 		names = append(names, st.Name)
+		if len(st.Location) > 0 {
+			starts = append(starts, st.Location[0].Start.Line)
+		} else {
+			starts = append(starts, 0)
+		}
 	}
 	for i, st := range stages {
 		args := kdockerfile.NewBuildArgs(opts.BuildArgs)
@@ -112,6 +119,8 @@ func keyCopies(df []byte, opts *config.KanikoOptions) (copyKeys, error) {
 					cl.stage, cl.pinned = stageOf(from, names[:i]), strings.Contains(from, "@sha256:")
 					if cl.stage == "" && !cl.pinned {
 						cl.stage = "image"
+					} else if n, err := strconv.Atoi(cl.stage); err == nil {
+						cl.upto = starts[n+1] // n < i: the stage after it exists
 					}
 				} else {
 					cl.files, cl.err = c.FilesUsedFromContext(&cfg, args)
@@ -126,7 +135,6 @@ func keyCopies(df []byte, opts *config.KanikoOptions) (copyKeys, error) {
 // apply writes each COPY's token into its line.
 func (out copyKeys) apply(df []byte, copies []copyLine, fc util.FileContext, args string) (copyKeys, error) {
 	lines := strings.Split(string(df), "\n")
-	var stageInputs string
 	for _, c := range copies {
 		var token string
 		switch {
@@ -135,10 +143,7 @@ func (out copyKeys) apply(df []byte, copies []copyLine, fc util.FileContext, arg
 		case c.stage == "image":
 			token = uncached(c.line, "COPY --from an image named by tag: its content, and the names in it, are not in kaniko's key")
 		case c.stage != "":
-			if stageInputs == "" {
-				stageInputs = inputsDigest(df, copies, fc, args)
-			}
-			token = "kaniko-ecr-key-" + digest("from", c.stage, stageInputs)
+			token = "kaniko-ecr-key-" + digest("from", c.stage, inputsDigest(lines, c.upto, copies, fc, args))
 		case c.err != nil:
 			token = uncached(c.line, fmt.Sprintf("its sources are known only at build time (%v)", c.err))
 		default:
@@ -204,15 +209,19 @@ func argsDigest(buildArgs []string, declared map[string]bool) string {
 	return digest(kept...)
 }
 
-// inputsDigest stands for everything a stage's output can depend on: the
-// Dockerfile as kaniko reads it (which holds the digests of bind-mounted
-// files), the declared build args, and the names and content of every
-// file a COPY takes from the context.
-func inputsDigest(df []byte, copies []copyLine, fc util.FileContext, args string) string {
+// inputsDigest stands for everything the output of a stage that ends
+// before line upto can depend on: the Dockerfile up to there, as kaniko
+// reads it (with the digests of bind-mounted files), the declared build
+// args, and the names and content of every file a COPY there takes from
+// the context.
+func inputsDigest(lines []string, upto int, copies []copyLine, fc util.FileContext, args string) string {
+	if upto <= 0 || upto > len(lines) {
+		upto = len(lines) + 1
+	}
 	h := sha256.New()
-	fmt.Fprintf(h, "%x\x00%s\x00", sha256.Sum256(df), args)
+	fmt.Fprintf(h, "%x\x00%s\x00", sha256.Sum256([]byte(strings.Join(lines[:upto-1], "\n"))), args)
 	for _, c := range copies {
-		if c.stage != "" || c.err != nil {
+		if c.stage != "" || c.err != nil || c.line >= upto {
 			continue
 		}
 		d, _, err := namesDigest(c.files, fc, true)

@@ -25,17 +25,22 @@ FROM ${BASE}
 COPY --from=build /out /app
 COPY --from=example.com/tools:1 /bin/tool /bin/tool
 COPY --from=example.com/tools@sha256:0123456789012345678901234567890123456789012345678901234567890123 /bin/tool /bin/pinned
+LABEL version=1
 `
 
 // keyedLines runs keyCopies on keyedDockerfile in ctx and returns each
 // line kaniko would read.
 func keyedLines(t *testing.T, ctx string, args ...string) []string {
 	t.Helper()
+	text := keyedDockerfile
+	if b, err := os.ReadFile(filepath.Join(ctx, "Dockerfile")); err == nil {
+		text = string(b)
+	}
 	df := filepath.Join(t.TempDir(), "Dockerfile")
-	if err := os.WriteFile(df, []byte(keyedDockerfile), 0o644); err != nil {
+	if err := os.WriteFile(df, []byte(text), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	keys, err := keyCopies([]byte(keyedDockerfile), &config.KanikoOptions{DockerfilePath: df, SrcContext: ctx, BuildArgs: args})
+	keys, err := keyCopies([]byte(text), &config.KanikoOptions{DockerfilePath: df, SrcContext: ctx, BuildArgs: args})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -104,6 +109,14 @@ func TestCopyKeysHoldWhatKanikosKeyLacks(t *testing.T) {
 			return []string{"DEST=/opt"}
 		}, nil},
 		{"a declared arg the destination uses", func(t *testing.T, ctx string) []string { return []string{"DEST=/srv"} }, []int{varDest, fromStage}},
+		{"a label after the stages", func(t *testing.T, ctx string) []string {
+			_ = os.WriteFile(filepath.Join(ctx, "Dockerfile"), []byte(strings.Replace(keyedDockerfile, "version=1", "version=2", 1)), 0o644)
+			return []string{"DEST=/opt"}
+		}, nil},
+		{"a line of the stage copied from", func(t *testing.T, ctx string) []string {
+			_ = os.WriteFile(filepath.Join(ctx, "Dockerfile"), []byte(strings.Replace(keyedDockerfile, "cp -r /dir /out", "cp -r /dir /out && touch /out/x", 1)), 0o644)
+			return []string{"DEST=/opt"}
+		}, []int{fromStage}},
 		{"an undeclared build arg", func(t *testing.T, ctx string) []string { return []string{"DEST=/opt", "OTHER=1"} }, nil},
 		{"a file's content (kaniko's key has it; stages downstream need it)", func(t *testing.T, ctx string) []string {
 			_ = os.WriteFile(filepath.Join(ctx, "one.txt"), []byte("2"), 0o644)
