@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -56,7 +57,7 @@ type copyLine struct {
 	upto     int    // for a stage: the line after it (0: the end)
 	pinned   bool   // --from an image pinned by digest
 	files    []string
-	vars     bool // the line, or a WORKDIR before it, uses variables
+	vals     string // the line, or a WORKDIR before it, uses variables: their values
 	wildcard bool
 	err      error
 }
@@ -71,10 +72,10 @@ func keyCopies(df []byte, opts *config.KanikoOptions) (copyKeys, error) {
 	if err != nil {
 		return out, err
 	}
-	declared := map[string]bool{}
+	declared := map[string]int{} // arg name -> the line declaring it first (0: before any FROM)
 	for _, m := range metaArgs {
 		for _, kv := range m.Args {
-			declared[kv.Key] = true
+			declared[kv.Key] = 0
 		}
 	}
 	var copies []copyLine
@@ -91,7 +92,7 @@ func keyCopies(df []byte, opts *config.KanikoOptions) (copyKeys, error) {
 	for i, st := range stages {
 		args := kdockerfile.NewBuildArgs(opts.BuildArgs)
 		args.AddMetaArgs(metaArgs)
-		cfg, varWorkdir := v1.Config{}, false
+		cfg, workdirs := v1.Config{}, ""
 		for _, ins := range st.Commands {
 			cmd, err := commands.GetCommand(ins, fc, false, true, true)
 			if err != nil || cmd == nil {
@@ -100,21 +101,22 @@ func keyCopies(df []byte, opts *config.KanikoOptions) (copyKeys, error) {
 			switch c := cmd.(type) {
 			case *commands.ArgCommand:
 				for _, f := range strings.Fields(c.String())[1:] {
-					k, _, _ := strings.Cut(f, "=")
-					declared[k] = true
+					if k, _, _ := strings.Cut(f, "="); !has(declared, k) {
+						declared[k] = ins.Location()[0].Start.Line
+					}
 				}
 				_ = c.ExecuteCommand(&cfg, args)
 			case *commands.EnvCommand:
 				_ = c.ExecuteCommand(&cfg, args)
 			case *commands.WorkdirCommand:
-				varWorkdir = varWorkdir || strings.Contains(c.String(), "$")
+				workdirs += " " + c.String()
 			case *commands.CopyCommand:
 				loc := ins.Location()
 				if len(loc) == 0 {
 					continue
 				}
-				cl := copyLine{line: loc[0].Start.Line, vars: varWorkdir || strings.Contains(c.String(), "$"),
-					wildcard: strings.ContainsAny(c.String(), "*?[")}
+				cl := copyLine{line: loc[0].Start.Line, wildcard: strings.ContainsAny(c.String(), "*?["),
+					vals: valuesUsed(c.String()+workdirs, args.ReplacementEnvs(cfg.Env))}
 				if from := c.From(); from != "" {
 					cl.stage, cl.pinned = stageOf(from, names[:i]), strings.Contains(from, "@sha256:")
 					if cl.stage == "" && !cl.pinned {
@@ -129,11 +131,11 @@ func keyCopies(df []byte, opts *config.KanikoOptions) (copyKeys, error) {
 			}
 		}
 	}
-	return out.apply(df, copies, fc, argsDigest(opts.BuildArgs, declared))
+	return out.apply(df, copies, fc, func(upto int) string { return argsDigest(opts.BuildArgs, declared, upto) })
 }
 
 // apply writes each COPY's token into its line.
-func (out copyKeys) apply(df []byte, copies []copyLine, fc util.FileContext, args string) (copyKeys, error) {
+func (out copyKeys) apply(df []byte, copies []copyLine, fc util.FileContext, args func(upto int) string) (copyKeys, error) {
 	lines := strings.Split(string(df), "\n")
 	for _, c := range copies {
 		var token string
@@ -143,7 +145,7 @@ func (out copyKeys) apply(df []byte, copies []copyLine, fc util.FileContext, arg
 		case c.stage == "image":
 			token = uncached(c.line, "COPY --from an image named by tag: its content, and the names in it, are not in kaniko's key")
 		case c.stage != "":
-			token = "kaniko-ecr-key-" + digest("from", c.stage, inputsDigest(lines, c.upto, copies, fc, args))
+			token = "kaniko-ecr-key-" + digest("from", c.stage, inputsDigest(lines, c.upto, copies, fc, args(c.upto)))
 		case c.err != nil:
 			token = uncached(c.line, fmt.Sprintf("its sources are known only at build time (%v)", c.err))
 		default:
@@ -152,14 +154,10 @@ func (out copyKeys) apply(df []byte, copies []copyLine, fc util.FileContext, arg
 				token = uncached(c.line, err.Error())
 				break
 			}
-			if !dir && !c.wildcard && !c.vars {
+			if !dir && !c.wildcard && c.vals == "" {
 				continue // kaniko's key is whole
 			}
-			vars := ""
-			if c.vars {
-				vars = args
-			}
-			token = "kaniko-ecr-key-" + digest("context", names, vars)
+			token = "kaniko-ecr-key-" + digest("context", names, c.vals)
 		}
 		i := c.line - 1
 		if i < 0 || i >= len(lines) {
@@ -197,11 +195,13 @@ func uncached(line int, why string) string {
 	return "kaniko-ecr-nocache-" + hex.EncodeToString(b)
 }
 
-// argsDigest is a digest of the build args the Dockerfile declares.
-func argsDigest(buildArgs []string, declared map[string]bool) string {
+// argsDigest is a digest of the build args the Dockerfile declares
+// before line upto (0: anywhere).
+func argsDigest(buildArgs []string, declared map[string]int, upto int) string {
 	var kept []string
 	for _, a := range buildArgs {
-		if k, _, _ := strings.Cut(a, "="); declared[k] {
+		k, _, _ := strings.Cut(a, "=")
+		if at, ok := declared[k]; ok && (upto <= 0 || at < upto) {
 			kept = append(kept, a)
 		}
 	}
@@ -281,6 +281,28 @@ func namesDigest(files []string, fc util.FileContext, content bool) (sum string,
 	}
 	return hex.EncodeToString(h.Sum(nil)), dir, nil
 }
+
+var variable = regexp.MustCompile(`\$\{?([A-Za-z_][A-Za-z0-9_]*)`)
+
+// valuesUsed is a digest of the values, as kaniko would expand them, of
+// the variables text names; "" when it names none.
+func valuesUsed(text string, env []string) string {
+	var vals []string
+	for _, m := range variable.FindAllStringSubmatch(text, -1) {
+		vals = append(vals, m[1])
+		for _, kv := range env {
+			if k, _, _ := strings.Cut(kv, "="); k == m[1] {
+				vals = append(vals, kv)
+			}
+		}
+	}
+	if len(vals) == 0 {
+		return ""
+	}
+	return digest(vals...)
+}
+
+func has(m map[string]int, k string) bool { _, ok := m[k]; return ok }
 
 func digest(parts ...string) string {
 	h := sha256.New()

@@ -19,7 +19,7 @@ import (
 )
 
 // cacheDockerfile has one layer step of each kind the cache matrix
-// changes: two in the stage "build", six in the final stage.
+// changes: two in the stage "build", seven in the final stage.
 const cacheDockerfile = `ARG BASE
 FROM ${BASE} AS build
 ARG USED=u
@@ -27,6 +27,8 @@ ARG UNUSED=x
 COPY gen.txt /gen.txt
 RUN mkdir -p /out && cp /gen.txt /out/gen.txt && echo "$USED" > /out/used.txt
 FROM ${BASE}
+ARG OWNER=1000
+COPY --chown=${OWNER}:${OWNER} conf/*.conf /etc/app/
 COPY app/ /app/
 COPY --chmod=0755 run.sh /usr/local/bin/run.sh
 RUN --mount=type=bind,source=bound.txt,target=/b.txt cat /b.txt > /bound-copy.txt
@@ -39,14 +41,35 @@ LABEL version=1
 `
 
 // cacheStageSteps is how many cached layer steps each stage has.
-var cacheStageSteps = []int{2, 6}
+var cacheStageSteps = []int{2, 7}
 
 func cacheFiles() map[string]string {
 	return map[string]string{
 		"Dockerfile": cacheDockerfile, "gen.txt": "generated\n", "app/a.txt": "a\n", "app/sub/b.txt": "b\n",
 		"run.sh": "#!/bin/sh\necho run\n", "bound.txt": "bound\n", "secret.txt": "s3cret-one",
-		".dockerignore": "app/ignored.txt\n",
+		".dockerignore": "app/ignored.txt\n", "conf/a.conf": "conf\n", "app/link": "symlink:a.txt",
 	}
+}
+
+// writeCacheFiles is writeFiles, with a value "symlink:<target>" made a
+// symbolic link.
+func writeCacheFiles(t *testing.T, files map[string]string) string {
+	t.Helper()
+	plain, links := map[string]string{}, map[string]string{}
+	for f, body := range files {
+		if target, ok := strings.CutPrefix(body, "symlink:"); ok {
+			links[f] = target
+		} else {
+			plain[f] = body
+		}
+	}
+	ws := writeFiles(t, plain)
+	for f, target := range links {
+		if err := os.Symlink(target, filepath.Join(ws, f)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return ws
 }
 
 func cacheEnv(repo, cacheRepo string) map[string]string {
@@ -133,7 +156,7 @@ func blobUploads(log string, offset int) []string {
 func TestUnchangedRebuildKeepsItsDigestAndUploadsNothing(t *testing.T) {
 	addRepos("team/unchanged", "team/unchanged-cache")
 	env := cacheEnv("team/unchanged", "team/unchanged-cache")
-	first := runPlugin(t, writeFiles(t, cacheFiles()), env)
+	first := runPlugin(t, writeCacheFiles(t, cacheFiles()), env)
 	if first.code != 0 {
 		t.Fatalf("first build: exit %d\n%s", first.code, first.stderr)
 	}
@@ -142,7 +165,7 @@ func TestUnchangedRebuildKeepsItsDigestAndUploadsNothing(t *testing.T) {
 	offset := len(stack.Registry.Log())
 
 	time.Sleep(1100 * time.Millisecond) // the clock moves on: a new created time would show
-	second := runPlugin(t, writeFiles(t, cacheFiles()), env)
+	second := runPlugin(t, writeCacheFiles(t, cacheFiles()), env)
 	if second.code != 0 {
 		t.Fatalf("second build: exit %d\n%s", second.code, second.stderr)
 	}
@@ -176,7 +199,7 @@ func TestUnchangedRebuildKeepsItsDigestAndUploadsNothing(t *testing.T) {
 // files are those of a build of the same change with the cache off.
 func TestEachChangeRebuildsFromTheRightStepWithNoStaleContent(t *testing.T) {
 	addRepos("team/matrix", "team/matrix-cache", "team/matrix-plain")
-	warm := runPlugin(t, writeFiles(t, cacheFiles()), cacheEnv("team/matrix", "team/matrix-cache"))
+	warm := runPlugin(t, writeCacheFiles(t, cacheFiles()), cacheEnv("team/matrix", "team/matrix-cache"))
 	if warm.code != 0 {
 		t.Fatalf("warming the cache: exit %d\n%s", warm.code, warm.stderr)
 	}
@@ -188,29 +211,35 @@ func TestEachChangeRebuildsFromTheRightStepWithNoStaleContent(t *testing.T) {
 		change func(files, env map[string]string)
 		hits   []int // per stage: build, final
 	}{
-		{"mtimes only", func(map[string]string, map[string]string) {}, []int{2, 6}},
-		{"a copied file", edit("app/a.txt", "a", "A"), []int{2, 0}},
-		{"a file renamed in a copied directory", func(f, _ map[string]string) { f["app/c.txt"] = f["app/a.txt"]; delete(f, "app/a.txt") }, []int{2, 0}},
-		{"an ignored file in a copied directory", func(f, _ map[string]string) { f["app/ignored.txt"] = "ignored\n" }, []int{2, 6}},
-		{"--chmod", edit("Dockerfile", "--chmod=0755", "--chmod=0700"), []int{2, 1}},
+		{"mtimes only", func(map[string]string, map[string]string) {}, []int{2, 7}},
+		{"a copied file", edit("app/a.txt", "a", "A"), []int{2, 1}},
+		{"a file renamed in a copied directory", func(f, _ map[string]string) { f["app/c.txt"] = f["app/a.txt"]; delete(f, "app/a.txt"); f["app/link"] = "symlink:c.txt" }, []int{2, 1}},
+		{"an ignored file in a copied directory", func(f, _ map[string]string) { f["app/ignored.txt"] = "ignored\n" }, []int{2, 7}},
+		{"a symlink's target", func(f, _ map[string]string) { f["app/link"] = "symlink:sub/b.txt" }, []int{2, 1}},
+		{"a file a wildcard matches renamed", func(f, _ map[string]string) { f["conf/b.conf"] = f["conf/a.conf"]; delete(f, "conf/a.conf") }, []int{2, 0}},
+		{"--chown from a declared arg", func(_, e map[string]string) { e["PLUGIN_BUILD_ARGS"] += ",OWNER=2000" }, []int{2, 0}},
+		{"--chmod", edit("Dockerfile", "--chmod=0755", "--chmod=0700"), []int{2, 2}},
 		// kaniko hands the args a stage declares on to the stages after it,
 		// and RUN's key holds them all: the final stage's first RUN misses
-		// too. BuildKit rebuilds only COPY --from there ([1, 5]), or, for
-		// the unused arg, nothing of the final stage ([1, 6]).
-		{"a used declared arg", func(_, e map[string]string) { e["PLUGIN_BUILD_ARGS"] += ",USED=v" }, []int{1, 2}},
-		{"an unused declared arg", func(_, e map[string]string) { e["PLUGIN_BUILD_ARGS"] += ",UNUSED=y" }, []int{1, 2}},
-		{"an undeclared build arg", func(_, e map[string]string) { e["PLUGIN_BUILD_ARGS"] += ",OTHER=1" }, []int{2, 6}},
-		{"a heredoc body", edit("Dockerfile", "hello", "goodbye"), []int{2, 4}},
-		{"a bind-mounted file", edit("bound.txt", "bound", "rebound"), []int{2, 2}},
-		{"a secret's value", edit("secret.txt", "one", "two"), []int{2, 6}},
-		{"a file only an earlier stage copies", edit("gen.txt", "generated", "regenerated"), []int{0, 5}},
-		{"a label", edit("Dockerfile", "version=1", "version=2"), []int{2, 6}},
+		// too. BuildKit rebuilds only COPY --from there ([1, 6]), or, for
+		// the unused arg, nothing of the final stage ([1, 7]).
+		{"a used declared arg", func(_, e map[string]string) { e["PLUGIN_BUILD_ARGS"] += ",USED=v" }, []int{1, 3}},
+		{"an unused declared arg", func(_, e map[string]string) { e["PLUGIN_BUILD_ARGS"] += ",UNUSED=y" }, []int{1, 3}},
+		{"an undeclared build arg", func(_, e map[string]string) { e["PLUGIN_BUILD_ARGS"] += ",OTHER=1" }, []int{2, 7}},
+		{"a heredoc body", edit("Dockerfile", "hello", "goodbye"), []int{2, 5}},
+		{"a bind-mounted file", edit("bound.txt", "bound", "rebound"), []int{2, 3}},
+		{"a secret's value", edit("secret.txt", "one", "two"), []int{2, 7}},
+		{"a file only an earlier stage copies", edit("gen.txt", "generated", "regenerated"), []int{0, 6}},
+		// The same content under a new name: kaniko's own key for the
+		// COPY --from would not change.
+		{"a file renamed in an earlier stage's output", edit("Dockerfile", "/out/gen.txt", "/out/renamed.txt"), []int{1, 6}},
+		{"a label", edit("Dockerfile", "version=1", "version=2"), []int{2, 7}},
 	}
 	for i, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			files, env := cacheFiles(), cacheEnv("team/matrix", "team/matrix-cache")
 			tc.change(files, env)
-			ws := writeFiles(t, files)
+			ws := writeCacheFiles(t, files)
 			if tc.name == "mtimes only" {
 				old := time.Now().Add(-48 * time.Hour)
 				for f := range files {
@@ -228,7 +257,7 @@ func TestEachChangeRebuildsFromTheRightStepWithNoStaleContent(t *testing.T) {
 			}
 			plainEnv := maps.Clone(env)
 			plainEnv["PLUGIN_REPO"], plainEnv["PLUGIN_ENABLE_CACHE"] = "team/matrix-plain", "false"
-			plain := runPlugin(t, writeFiles(t, files), plainEnv)
+			plain := runPlugin(t, writeCacheFiles(t, files), plainEnv)
 			if plain.code != 0 {
 				t.Fatalf("build with the cache off: exit %d\n%s", plain.code, plain.stderr)
 			}
