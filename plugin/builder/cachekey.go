@@ -40,19 +40,23 @@ import (
 // args); for COPY --from a stage, of everything that stage's output can
 // depend on. COPY --from an image named by tag alone, and a line whose
 // sources cannot be resolved before the build, get a random token: never
-// cached. The history gets the lines back as written (unkeyHistory).
+// cached. An ADD that only copies files of the context, which kaniko
+// never caches, is given to kaniko as such a COPY (localAdd). The history
+// gets the lines back as written (unkeyHistory).
 const keyFlag = " --exclude="
 
-// copyKeys is what keyCopies made: the Dockerfile kaniko builds and the
-// flags to take out of the history after the build.
+// copyKeys is what keyCopies made: the Dockerfile kaniko builds and what
+// to put back in the history after the build (added text -> original).
 type copyKeys struct {
 	dockerfile []byte
-	flags      []string
+	restore    map[string]string
 }
 
-// copyLine is one COPY of the Dockerfile and what its key needs.
+// copyLine is one COPY (or ADD of local files, made a COPY) of the
+// Dockerfile and what its key needs.
 type copyLine struct {
 	line     int    // 1-based
+	add      string // an ADD made a COPY: its keyword as written
 	stage    string // "": the build context
 	upto     int    // for a stage: the line after it (0: the end)
 	pinned   bool   // --from an image pinned by digest
@@ -60,6 +64,16 @@ type copyLine struct {
 	vals     string // the line, or a WORKDIR before it, uses variables: their values
 	wildcard bool
 	err      error
+}
+
+// scan walks the Dockerfile's stages as kaniko will, without building.
+type scan struct {
+	opts     *config.KanikoOptions
+	fc       util.FileContext
+	declared map[string]int // arg name -> the line declaring it first (0: before any FROM)
+	names    []string       // of the stages
+	starts   []int          // the line of each stage's FROM
+	copies   []copyLine
 }
 
 func keyCopies(df []byte, opts *config.KanikoOptions) (copyKeys, error) {
@@ -72,21 +86,17 @@ func keyCopies(df []byte, opts *config.KanikoOptions) (copyKeys, error) {
 	if err != nil {
 		return out, err
 	}
-	declared := map[string]int{} // arg name -> the line declaring it first (0: before any FROM)
+	sc := &scan{opts: opts, fc: fc, declared: map[string]int{}}
 	for _, m := range metaArgs {
 		for _, kv := range m.Args {
-			declared[kv.Key] = 0
+			sc.declared[kv.Key] = 0
 		}
 	}
-	var copies []copyLine
-	var names []string
-	var starts []int // the line of each stage's FROM
 	for _, st := range stages {
-		names = append(names, st.Name)
+		sc.names = append(sc.names, st.Name)
+		sc.starts = append(sc.starts, 0)
 		if len(st.Location) > 0 {
-			starts = append(starts, st.Location[0].Start.Line)
-		} else {
-			starts = append(starts, 0)
+			sc.starts[len(sc.starts)-1] = st.Location[0].Start.Line
 		}
 	}
 	for i, st := range stages {
@@ -95,48 +105,88 @@ func keyCopies(df []byte, opts *config.KanikoOptions) (copyKeys, error) {
 		cfg, workdirs := v1.Config{}, ""
 		for _, ins := range st.Commands {
 			cmd, err := commands.GetCommand(ins, fc, false, true, true)
-			if err != nil || cmd == nil {
-				continue
-			}
-			switch c := cmd.(type) {
-			case *commands.ArgCommand:
-				for _, f := range strings.Fields(c.String())[1:] {
-					if k, _, _ := strings.Cut(f, "="); !has(declared, k) {
-						declared[k] = ins.Location()[0].Start.Line
-					}
-				}
-				_ = c.ExecuteCommand(&cfg, args)
-			case *commands.EnvCommand:
-				_ = c.ExecuteCommand(&cfg, args)
-			case *commands.WorkdirCommand:
-				workdirs += " " + c.String()
-			case *commands.CopyCommand:
-				loc := ins.Location()
-				if len(loc) == 0 {
-					continue
-				}
-				cl := copyLine{line: loc[0].Start.Line, wildcard: strings.ContainsAny(c.String(), "*?["),
-					vals: valuesUsed(c.String()+workdirs, args.ReplacementEnvs(cfg.Env))}
-				if from := c.From(); from != "" {
-					cl.stage, cl.pinned = stageOf(from, names[:i]), strings.Contains(from, "@sha256:")
-					if cl.stage == "" && !cl.pinned {
-						cl.stage = "image"
-					} else if n, err := strconv.Atoi(cl.stage); err == nil {
-						cl.upto = starts[n+1] // n < i: the stage after it exists
-					}
-				} else {
-					cl.files, cl.err = c.FilesUsedFromContext(&cfg, args)
-				}
-				copies = append(copies, cl)
+			if loc := ins.Location(); err == nil && cmd != nil && len(loc) > 0 {
+				sc.command(cmd, loc[0].Start.Line, i, args, &cfg, &workdirs)
 			}
 		}
 	}
-	return out.apply(df, copies, fc, func(upto int) string { return argsDigest(opts.BuildArgs, declared, upto) })
+	return out.apply(df, sc.copies, fc, func(upto int) string { return argsDigest(opts.BuildArgs, sc.declared, upto) })
+}
+
+// command takes in one instruction of stage i: what changes the args and
+// the environment as kaniko will see them, and each COPY.
+func (sc *scan) command(cmd commands.DockerCommand, line, i int, args *kdockerfile.BuildArgs, cfg *v1.Config, workdirs *string) {
+	text := cmd.String()
+	switch c := cmd.(type) {
+	case *commands.ArgCommand:
+		for _, f := range strings.Fields(text)[1:] {
+			if k, _, _ := strings.Cut(f, "="); !has(sc.declared, k) {
+				sc.declared[k] = line
+			}
+		}
+		_ = c.ExecuteCommand(cfg, args)
+	case *commands.EnvCommand:
+		_ = c.ExecuteCommand(cfg, args)
+	case *commands.WorkdirCommand:
+		*workdirs += " " + text
+	case *commands.AddCommand:
+		if kw, ok := localAdd(text, sc.fc, args.ReplacementEnvs(cfg.Env)); ok {
+			cl := copyLine{line: line, add: kw, wildcard: strings.ContainsAny(text, "*?["), vals: valuesUsed(text+*workdirs, args.ReplacementEnvs(cfg.Env))}
+			cl.files, cl.err = c.FilesUsedFromContext(cfg, args)
+			sc.copies = append(sc.copies, cl)
+		}
+	case *commands.CopyCommand:
+		cl := copyLine{line: line, wildcard: strings.ContainsAny(text, "*?["), vals: valuesUsed(text+*workdirs, args.ReplacementEnvs(cfg.Env))}
+		if from := c.From(); from != "" {
+			cl.stage, cl.pinned = stageOf(from, sc.names[:i]), strings.Contains(from, "@sha256:")
+			if cl.stage == "" && !cl.pinned {
+				cl.stage = "image"
+			} else if n, err := strconv.Atoi(cl.stage); err == nil {
+				cl.upto = sc.starts[n+1] // n < i: the stage after it exists
+			}
+		} else {
+			cl.files, cl.err = c.FilesUsedFromContext(cfg, args)
+		}
+		sc.copies = append(sc.copies, cl)
+	}
+}
+
+// localAdd reports whether an ADD line only copies files of the context,
+// as COPY does: no URL, no archive to unpack, no flag COPY lacks, and no
+// variable (whose value could name an archive during the build). kaniko
+// never caches ADD; such a line is given to it as a COPY, which it does.
+// keyword is the ADD as written.
+func localAdd(text string, fc util.FileContext, env []string) (keyword string, ok bool) {
+	fields := strings.Fields(text)
+	if len(fields) < 3 || strings.Contains(text, "$") || strings.Contains(text, "://") {
+		return "", false
+	}
+	keyword, rest := fields[0], fields[1:]
+	for len(rest) > 0 && strings.HasPrefix(rest[0], "--") {
+		if f := rest[0]; !strings.HasPrefix(f, "--chown=") && !strings.HasPrefix(f, "--chmod=") {
+			return "", false // --checksum, --keep-git-dir, --unpack, --link, ...
+		}
+		rest = rest[1:]
+	}
+	if len(rest) < 2 || strings.HasPrefix(rest[0], "[") {
+		return "", false
+	}
+	srcs, err := util.ResolveSources(rest[:len(rest)-1], fc.Root)
+	if err != nil {
+		return "", false
+	}
+	for _, src := range srcs {
+		if util.IsSrcRemoteFileURL(src) || util.IsFileLocalTarArchive(filepath.Join(fc.Root, src)) {
+			return "", false
+		}
+	}
+	return keyword, true
 }
 
 // apply writes each COPY's token into its line.
 func (out copyKeys) apply(df []byte, copies []copyLine, fc util.FileContext, args func(upto int) string) (copyKeys, error) {
 	lines := strings.Split(string(df), "\n")
+	out.restore = map[string]string{}
 	for _, c := range copies {
 		var token string
 		switch {
@@ -154,7 +204,7 @@ func (out copyKeys) apply(df []byte, copies []copyLine, fc util.FileContext, arg
 				token = uncached(c.line, err.Error())
 				break
 			}
-			if !dir && !c.wildcard && c.vals == "" {
+			if !dir && !c.wildcard && c.vals == "" && c.add == "" {
 				continue // kaniko's key is whole
 			}
 			token = "kaniko-ecr-key-" + digest("context", names, c.vals)
@@ -164,14 +214,22 @@ func (out copyKeys) apply(df []byte, copies []copyLine, fc util.FileContext, arg
 			return out, fmt.Errorf("line %d: not in the Dockerfile", c.line)
 		}
 		text := lines[i]
-		trimmed := strings.TrimLeft(text, " \t")
-		at := len(text) - len(trimmed) + len("copy")
-		if len(text) <= at || !strings.EqualFold(text[at-4:at], "copy") || !strings.ContainsRune(" \t", rune(text[at])) {
-			return out, fmt.Errorf("line %d: no COPY keyword to key", c.line)
+		kw := "copy"
+		if c.add != "" {
+			kw = "add"
+		}
+		at := len(text) - len(strings.TrimLeft(text, " \t")) + len(kw)
+		if len(text) <= at || !strings.EqualFold(text[at-len(kw):at], kw) || !strings.ContainsRune(" \t", rune(text[at])) {
+			return out, fmt.Errorf("line %d: no %s keyword to key", c.line, strings.ToUpper(kw))
 		}
 		flag := keyFlag + token
-		lines[i] = text[:at] + flag + text[at:]
-		out.flags = append(out.flags, flag)
+		if c.add != "" {
+			lines[i] = text[:at-len(kw)] + "COPY" + flag + text[at:]
+			out.restore["COPY"+flag] = c.add
+		} else {
+			lines[i] = text[:at] + flag + text[at:]
+			out.restore[flag] = ""
+		}
 	}
 	out.dockerfile = []byte(strings.Join(lines, "\n"))
 	return out, nil
@@ -313,10 +371,10 @@ func digest(parts ...string) string {
 	return hex.EncodeToString(h.Sum(nil))[:32]
 }
 
-// unkeyHistory takes the flags keyCopies added out of the history, so
+// unkeyHistory takes what keyCopies added out of the history, so
 // created_by shows each line as kaniko was given it.
-func unkeyHistory(img v1.Image, flags []string) (v1.Image, error) {
-	if len(flags) == 0 {
+func unkeyHistory(img v1.Image, restore map[string]string) (v1.Image, error) {
+	if len(restore) == 0 {
 		return img, nil
 	}
 	original := map[string]string{}
@@ -325,9 +383,9 @@ func unkeyHistory(img v1.Image, flags []string) (v1.Image, error) {
 		return nil, err
 	}
 	for _, h := range cf.History {
-		for _, f := range flags {
-			if strings.Contains(h.CreatedBy, f) {
-				original[h.CreatedBy] = strings.Replace(h.CreatedBy, f, "", 1)
+		for added, was := range restore {
+			if strings.Contains(h.CreatedBy, added) {
+				original[h.CreatedBy] = strings.Replace(h.CreatedBy, added, was, 1)
 			}
 		}
 	}

@@ -1,6 +1,9 @@
 package builder
 
 import (
+	"archive/tar"
+	"bytes"
+	"compress/gzip"
 	"os"
 	"path/filepath"
 	"strings"
@@ -25,6 +28,9 @@ FROM ${BASE}
 COPY --from=build /out /app
 COPY --from=example.com/tools:1 /bin/tool /bin/tool
 COPY --from=example.com/tools@sha256:0123456789012345678901234567890123456789012345678901234567890123 /bin/tool /bin/pinned
+ADD one.txt /added.txt
+ADD archive.tar.gz /unpacked/
+ADD https://example.com/f /f
 LABEL version=1
 `
 
@@ -50,7 +56,14 @@ func keyedLines(t *testing.T, ctx string, args ...string) []string {
 func keyContext(t *testing.T) string {
 	t.Helper()
 	ctx := t.TempDir()
-	for name, body := range map[string]string{"one.txt": "1", "dir/a.txt": "a", "dir/sub/b.txt": "b", "README.md": "r", "ignored/x": "x", ".dockerignore": "dir/secret.txt\n"} {
+	var tgz bytes.Buffer
+	zw := gzip.NewWriter(&tgz)
+	tw := tar.NewWriter(zw)
+	_ = tw.WriteHeader(&tar.Header{Name: "in.txt", Mode: 0o644, Size: 2, Typeflag: tar.TypeReg})
+	_, _ = tw.Write([]byte("in"))
+	_ = tw.Close()
+	_ = zw.Close()
+	for name, body := range map[string]string{"archive.tar.gz": tgz.String(), "one.txt": "1", "dir/a.txt": "a", "dir/sub/b.txt": "b", "README.md": "r", "ignored/x": "x", ".dockerignore": "dir/secret.txt\n"} {
 		p := filepath.Join(ctx, name)
 		_ = os.MkdirAll(filepath.Dir(p), 0o755)
 		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
@@ -63,13 +76,18 @@ func keyContext(t *testing.T) string {
 func TestCopyKeysHoldWhatKanikosKeyLacks(t *testing.T) {
 	const (
 		plain, dir, wildcard, varDest, fromStage, fromTag, fromPinned = 3, 4, 5, 6, 9, 10, 11
+		localAdd, archiveAdd, urlAdd                                  = 12, 13, 14
 	)
 	ctx := keyContext(t)
 	before := keyedLines(t, ctx, "DEST=/opt")
 	again := keyedLines(t, ctx, "DEST=/opt")
 	for i, want := range strings.Split(keyedDockerfile, "\n") {
 		switch i {
-		case plain, fromPinned:
+		case localAdd:
+			if !strings.HasPrefix(before[i], "COPY"+keyFlag+"kaniko-ecr-key-") || !strings.HasSuffix(before[i], " one.txt /added.txt") {
+				t.Errorf("line %d: %q, want a keyed COPY", i+1, before[i])
+			}
+		case plain, fromPinned, archiveAdd, urlAdd:
 			if before[i] != want {
 				t.Errorf("line %d: kaniko's key is whole, yet it became %q", i+1, before[i])
 			}
@@ -152,12 +170,18 @@ func TestHistoryShowsTheCopyLinesAsWritten(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	out, err := unkeyHistory(img, []string{flag})
+	out, err := unkeyHistory(img, map[string]string{flag: ""})
 	if err != nil {
 		t.Fatal(err)
 	}
 	cf, _ := out.ConfigFile()
 	if got := cf.History[0].CreatedBy; got != "COPY dir /dir" {
 		t.Errorf("created_by %q, want the line as written", got)
+	}
+	img, _ = mutate.Append(empty.Image, mutate.Addendum{History: v1.History{CreatedBy: "COPY" + flag + " one.txt /added.txt", EmptyLayer: true}})
+	out, _ = unkeyHistory(img, map[string]string{"COPY" + flag: "add"})
+	cf, _ = out.ConfigFile()
+	if got := cf.History[0].CreatedBy; got != "add one.txt /added.txt" {
+		t.Errorf("created_by %q, want the ADD line as written", got)
 	}
 }

@@ -59,7 +59,7 @@ func (Kaniko) Build(ctx context.Context, p *settings.Plan, onLayer func(path str
 	if err != nil {
 		return nil, fmt.Errorf("building image: %w", err)
 	}
-	if img, err = unkeyHistory(img, keys.flags); err != nil {
+	if img, err = unkeyHistory(img, keys.restore); err != nil {
 		return nil, fmt.Errorf("restoring the image history: %w", err)
 	}
 	if p.Frontend != nil {

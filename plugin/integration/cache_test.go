@@ -19,7 +19,7 @@ import (
 )
 
 // cacheDockerfile has one layer step of each kind the cache matrix
-// changes: two in the stage "build", seven in the final stage.
+// changes: two in the stage "build", eight in the final stage.
 const cacheDockerfile = `ARG BASE
 FROM ${BASE} AS build
 ARG USED=u
@@ -37,17 +37,18 @@ COPY <<EOF /heredoc.txt
 hello
 EOF
 COPY --from=build /out /from-build
+ADD extra/ /extra/
 LABEL version=1
 `
 
 // cacheStageSteps is how many cached layer steps each stage has.
-var cacheStageSteps = []int{2, 7}
+var cacheStageSteps = []int{2, 8}
 
 func cacheFiles() map[string]string {
 	return map[string]string{
 		"Dockerfile": cacheDockerfile, "gen.txt": "generated\n", "app/a.txt": "a\n", "app/sub/b.txt": "b\n",
 		"run.sh": "#!/bin/sh\necho run\n", "bound.txt": "bound\n", "secret.txt": "s3cret-one",
-		".dockerignore": "app/ignored.txt\n", "conf/a.conf": "conf\n", "app/link": "symlink:a.txt",
+		".dockerignore": "app/ignored.txt\n", "conf/a.conf": "conf\n", "app/link": "symlink:a.txt", "extra/x.txt": "x\n",
 	}
 }
 
@@ -211,10 +212,10 @@ func TestEachChangeRebuildsFromTheRightStepWithNoStaleContent(t *testing.T) {
 		change func(files, env map[string]string)
 		hits   []int // per stage: build, final
 	}{
-		{"mtimes only", func(map[string]string, map[string]string) {}, []int{2, 7}},
+		{"mtimes only", func(map[string]string, map[string]string) {}, []int{2, 8}},
 		{"a copied file", edit("app/a.txt", "a", "A"), []int{2, 1}},
 		{"a file renamed in a copied directory", func(f, _ map[string]string) { f["app/sub/c.txt"] = f["app/sub/b.txt"]; delete(f, "app/sub/b.txt") }, []int{2, 1}},
-		{"an ignored file in a copied directory", func(f, _ map[string]string) { f["app/ignored.txt"] = "ignored\n" }, []int{2, 7}},
+		{"an ignored file in a copied directory", func(f, _ map[string]string) { f["app/ignored.txt"] = "ignored\n" }, []int{2, 8}},
 		{"a symlink's target", func(f, _ map[string]string) { f["app/link"] = "symlink:sub/b.txt" }, []int{2, 1}},
 		{"a file a wildcard matches renamed", func(f, _ map[string]string) { f["conf/b.conf"] = f["conf/a.conf"]; delete(f, "conf/a.conf") }, []int{2, 0}},
 		{"--chown from a declared arg", func(_, e map[string]string) { e["PLUGIN_BUILD_ARGS"] += ",OWNER=2000" }, []int{2, 0}},
@@ -222,18 +223,19 @@ func TestEachChangeRebuildsFromTheRightStepWithNoStaleContent(t *testing.T) {
 		// kaniko hands the args a stage declares on to the stages after it,
 		// and RUN's key holds them all: the final stage's first RUN misses
 		// too. BuildKit rebuilds only COPY --from there ([1, 6]), or, for
-		// the unused arg, nothing of the final stage ([1, 7]).
+		// the unused arg, nothing of the final stage ([1, 8]).
 		{"a used declared arg", func(_, e map[string]string) { e["PLUGIN_BUILD_ARGS"] += ",USED=v" }, []int{1, 3}},
 		{"an unused declared arg", func(_, e map[string]string) { e["PLUGIN_BUILD_ARGS"] += ",UNUSED=y" }, []int{1, 3}},
-		{"an undeclared build arg", func(_, e map[string]string) { e["PLUGIN_BUILD_ARGS"] += ",OTHER=1" }, []int{2, 7}},
+		{"an undeclared build arg", func(_, e map[string]string) { e["PLUGIN_BUILD_ARGS"] += ",OTHER=1" }, []int{2, 8}},
 		{"a heredoc body", edit("Dockerfile", "hello", "goodbye"), []int{2, 5}},
 		{"a bind-mounted file", edit("bound.txt", "bound", "rebound"), []int{2, 3}},
-		{"a secret's value", edit("secret.txt", "one", "two"), []int{2, 7}},
+		{"a secret's value", edit("secret.txt", "one", "two"), []int{2, 8}},
 		{"a file only an earlier stage copies", edit("gen.txt", "generated", "regenerated"), []int{0, 6}},
 		// The same content under a new name: kaniko's own key for the
 		// COPY --from would not change.
 		{"a file renamed in an earlier stage's output", edit("Dockerfile", "/out/gen.txt", "/out/renamed.txt"), []int{1, 6}},
-		{"a label", edit("Dockerfile", "version=1", "version=2"), []int{2, 7}},
+		{"a file an ADD copies", edit("extra/x.txt", "x", "y"), []int{2, 7}},
+		{"a label", edit("Dockerfile", "version=1", "version=2"), []int{2, 8}},
 	}
 	for i, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
