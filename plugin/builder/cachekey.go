@@ -36,8 +36,8 @@ import (
 // changes the line kaniko keys and nothing else: --exclude=<token>, a
 // pattern no file matches (kaniko ignores --exclude; the front end refuses
 // it in Dockerfiles, so it is never the user's). The token is a digest of
-// the names (and, where the line uses variables, of the declared build
-// args); for COPY --from a stage, of everything that stage's output can
+// the names (and, where the line uses variables, of their values); for
+// COPY --from a stage, of everything that stage's output can
 // depend on. COPY --from an image named by tag alone, and a line whose
 // sources cannot be resolved before the build, get a random token: never
 // cached. An ADD that only copies files of the context, which kaniko
@@ -76,6 +76,8 @@ type scan struct {
 	copies   []copyLine
 }
 
+// keyCopies returns the Dockerfile df (as kaniko will read it, with opts)
+// with the key flags described at keyFlag.
 func keyCopies(df []byte, opts *config.KanikoOptions) (copyKeys, error) {
 	out := copyKeys{dockerfile: df}
 	stages, metaArgs, err := kdockerfile.Parse(df)
