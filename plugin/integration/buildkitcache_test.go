@@ -63,7 +63,7 @@ func startBuildkitd(t *testing.T, bin string) *buildkitd {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := fmt.Sprintf("[worker.oci]\n  enabled = true\n  snapshotter = \"overlayfs\"\n[worker.containerd]\n  enabled = false\n[registry.%q]\n  ca = [%q]\n", stack.Registry.Addr, stack.Registry.CAFile)
+	cfg := fmt.Sprintf("[worker.oci]\n  enabled = true\n  snapshotter = \"overlayfs\"\n[worker.containerd]\n  enabled = false\n[registry.%q]\n  http = false\n  ca = [%q]\n", stack.Registry.Addr, stack.Registry.CAFile)
 	if err := os.WriteFile(filepath.Join(dir, "buildkitd.toml"), []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
 	}
