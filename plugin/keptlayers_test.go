@@ -53,3 +53,25 @@ func TestLayersKanikoKeptOrCachesGoAsBuilt(t *testing.T) {
 		})
 	}
 }
+
+func TestOnlyCachedBuildsKeepTheCreationTimeATagHolds(t *testing.T) {
+	for _, tc := range []struct {
+		name                           string
+		cache, off, reproducible, only bool
+		want                           bool
+	}{
+		{"cache on", true, false, false, false, true},
+		{"no cache: layers are new", false, false, false, false, false},
+		{"cache refused by the AWS checks", true, true, false, false, false},
+		{"reproducible: the time is zero anyway", true, false, true, false, false},
+		{"push-only: the tarball is pushed as it is", true, false, false, true, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := &settings.Plan{Cache: tc.cache, PushOnly: tc.only}
+			p.Kaniko.Reproducible = tc.reproducible
+			if got := keepsCreated(p, noCacheAWS{off: tc.off}); got != tc.want {
+				t.Errorf("keepsCreated = %v, want %v", got, tc.want)
+			}
+		})
+	}
+}

@@ -25,6 +25,7 @@ func (r *run) publish(ctx context.Context, img v1.Image, sess *push.Session, aws
 		Compression:  push.Compression{Algorithm: p.Kaniko.Compression, Level: p.Kaniko.CompressionLevel},
 		KeepAsBuilt:  keptAsBuilt(p, aws),
 		Early:        r.early,
+		KeepCreated:  keepsCreated(p, aws),
 	}
 	if !p.PushOnly {
 		req.TarPath = p.TarPath // in push-only mode the tarball is the source
@@ -79,6 +80,14 @@ func keptAsBuilt(p *settings.Plan, aws AWS) func(string) bool {
 		}
 		return true // not kaniko's usual history: keep it as built, to be safe
 	}
+}
+
+// keepsCreated reports whether an image that differs from what a tag
+// holds only in its creation time takes that time: when layers can come
+// from the cache. Reproducible images have no time to keep (kaniko
+// zeroes it), and a pushed tarball is pushed as it is.
+func keepsCreated(p *settings.Plan, aws AWS) bool {
+	return p.Cache && !aws.NoCache() && !p.Kaniko.Reproducible && !p.PushOnly
 }
 
 // spoolDir is where the push keeps the compressed layers: kaniko's

@@ -37,6 +37,9 @@ func (r *run) summary(res push.Result) {
 	}
 	logrus.Infof("image: %s", r.plan.Image())
 	logrus.Infof("digest: %s", res.Digest)
+	if res.Unchanged && res.Uploaded == 0 {
+		logrus.Infof("unchanged: %s, nothing uploaded", res.Digest)
+	}
 	logrus.Infof("tags pushed: %s", strings.Join(orNone(tags), ", "))
 	logrus.Infof("size: %s", humanBytes(res.Size))
 	logrus.Infof("time: %s", r.times())

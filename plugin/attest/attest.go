@@ -60,6 +60,12 @@ func Built(ctx context.Context, sess *push.Session, run Run, res push.Result) []
 	if p.Provenance.Mode == "" || len(res.Pushed) == 0 || res.Image == nil || p.PushOnly {
 		return nil // with PUSH_ONLY, the tarball's build is not known here
 	}
+	if res.Unchanged && res.Uploaded == 0 {
+		// Every tag held this very image: the provenance attached by the
+		// build that made it stands, and an unchanged rebuild uploads nothing.
+		logrus.Infof("provenance: %s is unchanged, so the provenance of the build that made it stands; nothing attached", res.Digest)
+		return nil
+	}
 	sub, err := describe(res.Image)
 	if err != nil {
 		logrus.Warnf("provenance not attached: %v", err)

@@ -111,7 +111,7 @@ func TestBuiltImageProvenanceIsListedByTheReferrersAPIWithThePlansInputs(t *test
 	}
 }
 
-func TestNothingIsAttachedWhenProvenanceIsOffOrTheTarballWasPushedAsItIs(t *testing.T) {
+func TestNothingIsAttachedWhenProvenanceIsOffOrTheTarballWasPushedAsItIsOrTheImageIsUnchanged(t *testing.T) {
 	ctx := context.Background()
 	var requests atomic.Int32
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -127,11 +127,17 @@ func TestNothingIsAttachedWhenProvenanceIsOffOrTheTarballWasPushedAsItIs(t *test
 	img, _ := random.Image(16, 1)
 	res := push.Result{Pushed: []string{reg.Name() + "/a:v1"}, Image: img}
 	base := settings.Plan{Host: reg.Name(), Repo: "a", Tags: []string{"v1"}}
-	off, pushOnly := base, base
+	off, pushOnly, on := base, base, base
 	off.Provenance = provenanceinput.Mode{}.Plan(provenanceinput.KMSKey{})
 	pushOnly.PushOnly, pushOnly.Provenance = true, provenanceinput.Mode{V: "min"}.Plan(provenanceinput.KMSKey{})
-	for _, p := range []*settings.Plan{&off, &pushOnly} {
-		if got := Built(ctx, sess, Run{Plan: p, OnPhase: func(string) { t.Error("provenance phase entered") }}, res); got != nil {
+	on.Provenance = provenanceinput.Mode{V: "min"}.Plan(provenanceinput.KMSKey{})
+	unchanged := res
+	unchanged.Unchanged = true
+	for _, c := range []struct {
+		p   *settings.Plan
+		res push.Result
+	}{{&off, res}, {&pushOnly, res}, {&on, unchanged}} {
+		if got := Built(ctx, sess, Run{Plan: c.p, OnPhase: func(string) { t.Error("provenance phase entered") }}, c.res); got != nil {
 			t.Errorf("attached %v", got)
 		}
 	}

@@ -38,6 +38,7 @@ func (Kaniko) Build(ctx context.Context, p *settings.Plan, onLayer func(path str
 	if err := prepare(opts, rewritten); err != nil {
 		return nil, err
 	}
+	keys := keyCopyLines(opts)
 	fe, err := startFrontend(p, opts)
 	if err != nil {
 		return nil, err
@@ -64,12 +65,37 @@ func (Kaniko) Build(ctx context.Context, p *settings.Plan, onLayer func(path str
 	if err != nil {
 		return nil, fmt.Errorf("building image: %w", err)
 	}
+	if img, err = unkeyHistory(img, keys.restore); err != nil {
+		return nil, fmt.Errorf("restoring the image history: %w", err)
+	}
 	if p.Frontend != nil {
 		if img, err = restoreHistory(img, p.Frontend.History); err != nil {
 			return nil, fmt.Errorf("restoring the image history: %w", err)
 		}
 	}
 	return img, nil
+}
+
+// keyCopyLines gives the COPY lines of the Dockerfile kaniko reads what
+// kaniko's cache key lacks (keyCopies), when COPY layers are cached; if
+// that fails, COPY layers are not cached in this build: a miss is better
+// than a stale layer.
+func keyCopyLines(opts *config.KanikoOptions) copyKeys {
+	if !opts.Cache || !opts.CacheCopyLayers {
+		return copyKeys{}
+	}
+	df, err := os.ReadFile(opts.DockerfilePath)
+	if err == nil {
+		var keys copyKeys
+		if keys, err = keyCopies(df, opts); err == nil {
+			if err = writeFile(opts.DockerfilePath, keys.dockerfile); err == nil {
+				return keys
+			}
+		}
+	}
+	logrus.Warnf("COPY layers are not taken from the cache in this build: %v", err)
+	opts.CacheCopyLayers = false
+	return copyKeys{}
 }
 
 // Transport returns the transport a push to registry uses, the one

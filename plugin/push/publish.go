@@ -35,6 +35,9 @@ type Request struct {
 	KeepAsBuilt func(createdBy string) bool
 	// Early, when set, holds the layer tars compressed during the build.
 	Early *Precompressor
+	// KeepCreated: when a tag already holds this image but for its
+	// creation time, the image takes that time (and so that digest).
+	KeepCreated bool
 
 	// BeforeUpload, when set, is called before the first blob goes up. It
 	// may refresh the registry credentials.
@@ -61,6 +64,10 @@ type Result struct {
 	Pushed  []string
 	TarPath string   // where a tarball was written, if one was
 	Image   v1.Image // the image as published: its manifest names the bytes sent
+	// Uploaded is how many blobs went up; Unchanged: every tag already
+	// held the image.
+	Uploaded  int64
+	Unchanged bool
 }
 
 // Publish compresses the layers the build made, once, while it pushes
@@ -82,19 +89,24 @@ func Publish(ctx context.Context, img v1.Image, sess *Session, req Request) (Res
 	if !pushing && req.TarPath == "" && req.OCILayout == "" {
 		return describe(img)
 	}
+	if pushing && req.BeforeUpload != nil {
+		if err := req.BeforeUpload(ctx); err != nil {
+			return res, err
+		}
+	}
+	if pushing && req.KeepCreated {
+		img = sess.keepCreated(ctx, img, tags)
+	}
 	prep, err := prepare(ctx, img, req.Compression, req.SpoolDir, req.KeepAsBuilt, req.Early)
 	if err != nil {
 		return res, err
 	}
 	defer prep.cleanup()
 	var held []v1.Hash
+	var before int64
 	if pushing {
-		if req.BeforeUpload != nil {
-			if err := req.BeforeUpload(ctx); err != nil {
-				return res, err
-			}
-		}
 		phase("upload")
+		before = sess.blobs.n.Load()
 		heads := make(chan []v1.Hash, 1)
 		go func() { heads <- sess.heads(ctx, tags) }()
 		err := sess.upload(ctx, prep, repositories(tags), req.Retries)
@@ -114,6 +126,9 @@ func Publish(ctx context.Context, img v1.Image, sess *Session, req Request) (Res
 	}
 	if res, err = describe(final); err != nil {
 		return res, err
+	}
+	if pushing {
+		res.Uploaded = sess.blobs.n.Load() - before
 	}
 	if err := writeFiles(req, final, tags, phase); err != nil {
 		return res, err
@@ -146,6 +161,7 @@ func pushTags(ctx context.Context, sess *Session, img v1.Image, tags []name.Tag,
 	if err := sess.tag(ctx, img, push, pushHeld, req.Retries); err != nil {
 		return err
 	}
+	res.Unchanged = !slices.ContainsFunc(held, func(h v1.Hash) bool { return h.String() != res.Digest })
 	phase("verify")
 	dig, _ := v1.NewHash(res.Digest)
 	if err := sess.verify(ctx, tags, dig); err != nil {

@@ -36,6 +36,7 @@ const uploadJobs = 4
 type Session struct {
 	pusher *remote.Pusher
 	puller *remote.Puller
+	blobs  *blobCounter // the blob uploads completed
 }
 
 // NewSession prepares a session for reg. auth is asked for the credentials
@@ -51,7 +52,8 @@ func NewSession(ctx context.Context, auth authn.Authenticator, tr http.RoundTrip
 }
 
 func newSessionWith(ctx context.Context, auth authn.Authenticator, tr http.RoundTripper) (*Session, error) {
-	ropts := []remote.Option{remote.WithAuth(auth), remote.WithTransport(tr), remote.WithContext(ctx), remote.WithJobs(uploadJobs)}
+	counter := &blobCounter{next: tr}
+	ropts := []remote.Option{remote.WithAuth(auth), remote.WithTransport(counter), remote.WithContext(ctx), remote.WithJobs(uploadJobs)}
 	pusher, err := remote.NewPusher(ropts...)
 	if err != nil {
 		return nil, err
@@ -60,7 +62,7 @@ func newSessionWith(ctx context.Context, auth authn.Authenticator, tr http.Round
 	if err != nil {
 		return nil, err
 	}
-	return &Session{pusher: pusher, puller: puller}, nil
+	return &Session{pusher: pusher, puller: puller, blobs: counter}, nil
 }
 
 // Warm reads a tag once, ignoring the answer: it opens the connection and

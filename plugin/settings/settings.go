@@ -77,7 +77,7 @@ type Settings struct {
 	SkipUnusedStages    Bool      `envconfig:"SKIP_UNUSED_STAGES" default:"true" seed:"Target" desc:"Build only the stages the target needs, as BuildKit does; false builds every stage, as kaniko's executor does (kaniko --skip-unused-stages)"`
 	Reproducible        Bool      `envconfig:"REPRODUCIBLE" seed:"-" desc:"Strip timestamps for reproducible images (kaniko --reproducible)"`
 	SingleSnapshot      Bool      `envconfig:"SINGLE_SNAPSHOT" seed:"Optimize" desc:"Take one snapshot at the end of the build (kaniko --single-snapshot)"`
-	CacheCopyLayers     Bool      `envconfig:"CACHE_COPY_LAYERS" seed:"Remote Cache Image" desc:"Cache COPY layers too (kaniko --cache-copy-layers)"`
+	CacheCopyLayers     Bool      `envconfig:"CACHE_COPY_LAYERS" seed:"Remote Cache Image" desc:"Cache COPY layers too (kaniko --cache-copy-layers); default true when the remote cache is on, false restores kaniko's behaviour"`
 	CacheRunLayers      Bool      `envconfig:"CACHE_RUN_LAYERS" default:"true" seed:"Remote Cache Image" desc:"Cache RUN layers (kaniko --cache-run-layers)"`
 	CompressedCaching   Bool      `envconfig:"COMPRESSED_CACHING" default:"false" seed:"Limit Memory" desc:"Keep each layer compressed in memory (kaniko --compressed-caching) and push those bytes; off: memory stays flat, and the push compresses each new layer once more, on every core"`
 	UseNewRun           Bool      `envconfig:"USE_NEW_RUN" seed:"Optimize" desc:"kaniko's experimental RUN implementation (kaniko --use-new-run)"`

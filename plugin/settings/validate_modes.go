@@ -128,7 +128,7 @@ func validateKanikoFlags(s *Settings, env Env, p *Plan, bad reporter) {
 	k.SkipUnusedStages = s.SkipUnusedStages.V
 	k.Reproducible = s.Reproducible.V
 	k.SingleSnapshot = s.SingleSnapshot.V
-	k.CacheCopyLayers = s.CacheCopyLayers.V
+	k.CacheCopyLayers = s.CacheCopyLayers.V || (p.Cache && !env.isSet("PLUGIN_CACHE_COPY_LAYERS")) // as BuildKit caches COPY
 	k.CacheRunLayers = s.CacheRunLayers.V
 	k.CompressedCaching = s.CompressedCaching.V
 	k.CompressedCachingSet = env.isSet("PLUGIN_COMPRESSED_CACHING")

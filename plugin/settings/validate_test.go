@@ -85,7 +85,23 @@ func TestValidateResolvesThePlan(t *testing.T) {
 			env:  map[string]string{"PLUGIN_REGISTRY": testRegistry, "PLUGIN_REPO": "team/app", "PLUGIN_CACHE_REPO": testRegistry + "/team/cache", "PLUGIN_CACHE_TTL": "6"},
 			want: func(p *Plan) {
 				p.Cache, p.CacheRepo, p.CacheTTL = true, testRegistry+"/team/cache", 6*time.Hour
+				p.Kaniko.CacheCopyLayers = true
 			},
+		},
+		{
+			name: "with the cache on, PLUGIN_CACHE_COPY_LAYERS=false keeps kaniko's uncached COPY",
+			env:  map[string]string{"PLUGIN_REGISTRY": testRegistry, "PLUGIN_REPO": "team/app", "PLUGIN_ENABLE_CACHE": "true", "PLUGIN_CACHE_COPY_LAYERS": "false"},
+			want: func(p *Plan) { p.Cache = true },
+		},
+		{
+			name: "with the cache on, COPY layers come from it by default",
+			env:  map[string]string{"PLUGIN_REGISTRY": testRegistry, "PLUGIN_REPO": "team/app", "PLUGIN_ENABLE_CACHE": "true"},
+			want: func(p *Plan) { p.Cache, p.Kaniko.CacheCopyLayers = true, true },
+		},
+		{
+			name: "with the cache off, COPY layers are not cached unless asked",
+			env:  map[string]string{"PLUGIN_REGISTRY": testRegistry, "PLUGIN_REPO": "team/app", "PLUGIN_CACHE_REPO": "team/cache", "PLUGIN_ENABLE_CACHE": "false"},
+			want: func(p *Plan) { p.CacheRepo = testRegistry + "/team/cache" },
 		},
 		{
 			name: "build args, labels alias, target, context and dockerfile in context",

@@ -98,7 +98,7 @@ func registryConfig(addr, dir, cert, key, htpasswd string) string {
 log:
   level: warn
   accesslog:
-    disabled: true
+    disabled: false
 storage:
   filesystem:
     rootdirectory: %s
@@ -155,6 +155,13 @@ func (r *Registry) start(cfg string) error {
 	}
 	r.Stop()
 	return errors.New("registry did not answer within 15s")
+}
+
+// Log is what the registry has logged so far: its access log, one line
+// per request, and its warnings.
+func (r *Registry) Log() string {
+	b, _ := os.ReadFile(filepath.Join(r.Dir, "registry.log"))
+	return string(b)
 }
 
 // HTTPClient trusts the registry's certificate.
