@@ -1,13 +1,13 @@
 package dockerfile
 
 import (
-	"regexp"
 	"strconv"
 	"strings"
 
-	"github.com/moby/buildkit/frontend/dockerfile/dfgitutil"
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
 	"github.com/moby/buildkit/frontend/dockerfile/parser"
+
+	"github.com/kaniko-ecr/kaniko-ecr/plugin/dockerfile/sources"
 )
 
 // COPY --link and ADD --link are accepted and dropped. With --link BuildKit
@@ -70,7 +70,7 @@ func (a *analysis) add(n *parser.Node, c *instructions.AddCommand) bool {
 		ok = false
 	}
 	for _, src := range c.SourcePaths {
-		if isGitSource(src) {
+		if sources.IsGit(src) {
 			a.problem(line, "ADD "+src+": git sources are not supported here")
 			ok = false
 		}
@@ -85,9 +85,6 @@ func (a *analysis) add(n *parser.Node, c *instructions.AddCommand) bool {
 	return a.heredocCopy(n, c.SourcesAndDest, c.Chmod, c.Chown, ok)
 }
 
-// sha256RE is the only digest form accepted for ADD --checksum.
-var sha256RE = regexp.MustCompile(`^sha256:[0-9a-f]{64}$`)
-
 // checksum turns ADD --checksum, which kaniko ignores, into a helper step
 // that downloads the file, checks its digest and writes it as ADD would.
 // Like BuildKit it needs a single source; unlike BuildKit only an http(s)
@@ -95,11 +92,11 @@ var sha256RE = regexp.MustCompile(`^sha256:[0-9a-f]{64}$`)
 func (a *analysis) checksum(n *parser.Node, c *instructions.AddCommand, ok bool) bool {
 	flag := "ADD --checksum=" + c.Checksum
 	switch {
-	case !sha256RE.MatchString(c.Checksum):
+	case !sources.ValidChecksum(c.Checksum):
 		a.problem(n.StartLine, flag+": want sha256:<64 lower-case hex digits>")
 	case len(c.SourcePaths) != 1 || len(c.SourceContents) != 0:
 		a.problem(n.StartLine, flag+": needs exactly one source, an http(s) URL")
-	case !isHTTPSource(c.SourcePaths[0]):
+	case !sources.IsHTTP(c.SourcePaths[0]):
 		a.problem(n.StartLine, flag+": the source must be an http(s) URL")
 	case ok:
 		st := a.newStep(n, "add")
@@ -108,21 +105,6 @@ func (a *analysis) checksum(n *parser.Node, c *instructions.AddCommand, ok bool)
 		a.pending = append(a.pending, rewrite{line: n.StartLine, end: n.EndLine, step: st})
 	}
 	return true
-}
-
-// isHTTPSource is BuildKit's test for a download source.
-func isHTTPSource(src string) bool {
-	return (strings.HasPrefix(src, "http://") || strings.HasPrefix(src, "https://")) && !isGitSource(src)
-}
-
-// isGitSource is BuildKit's test for a git source. kaniko would download
-// an https://....git URL as a web page, and treat git@... as a local path.
-func isGitSource(src string) bool {
-	ref, isGit, err := dfgitutil.ParseGitRef(src)
-	if err != nil {
-		return isGit
-	}
-	return ref != nil && !ref.IndistinguishableFromLocal
 }
 
 // chmod refuses modes kaniko cannot apply: it parses --chmod as octal

@@ -8,6 +8,8 @@ import (
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
 	"github.com/moby/buildkit/frontend/dockerfile/shell"
+
+	"github.com/kaniko-ecr/kaniko-ecr/plugin/dockerfile/words"
 )
 
 // metaArg records a global ARG (before the first FROM), which is what a
@@ -44,11 +46,7 @@ func (a *analysis) pull(ref string) {
 	for k, v := range a.meta {
 		env = append(env, k+"="+v)
 	}
-	esc := '\\'
-	if r := []rune(a.escape); len(r) == 1 {
-		esc = r[0]
-	}
-	res, err := shell.NewLex(esc).ProcessWordWithMatches(ref, shell.EnvsFromSlice(env))
+	res, err := words.Lexer(a.escape).ProcessWordWithMatches(ref, shell.EnvsFromSlice(env))
 	low := strings.ToLower(res.Result)
 	switch {
 	case err != nil || res.Result == "":
