@@ -215,11 +215,12 @@ func (se *session) cache(m dockerfile.Mount) error {
 		}
 		return syscall.Chmod(dir, or(m.Mode, 0o755))
 	}
-	if _, err := os.Lstat(store); errors.Is(err, fs.ErrNotExist) {
-		err = mkdir(store)
-	}
-	if err != nil {
-		return err
+	if _, serr := os.Lstat(store); errors.Is(serr, fs.ErrNotExist) {
+		if err := mkdir(store); err != nil {
+			return fmt.Errorf("creating the cache's directory: %w", err)
+		}
+	} else if serr != nil {
+		return serr
 	}
 	src, err := rootfs.Walk(store, sub, mkdir)
 	if err != nil {
