@@ -37,7 +37,7 @@ var allowedImports = map[string][]string{
 	"plugin/dockerfile/words":     {},
 	"plugin/awsecr":               {"docker", "plugin/redact", "plugin/settings", "plugin/awsecr/policy"},
 	"plugin/awsecr/policy":        {},
-	"plugin/builder":              {"plugin/dockerfile", "plugin/settings", "plugin/steps"},
+	"plugin/builder":              {"plugin/dockerfile", "plugin/settings", "plugin/steps", "plugin/steps/fetch"},
 	"plugin/steps":                {"plugin/dockerfile", "plugin/redact", "plugin/steps/fetch", "plugin/steps/owner", "plugin/steps/rootfs"},
 	"plugin/steps/fetch":          {},
 	"plugin/steps/owner":          {},

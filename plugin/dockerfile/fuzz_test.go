@@ -25,6 +25,8 @@ func FuzzAnalyze(f *testing.F) {
 		"FROM alpine\nCOPY --parents --exclude=x --link --from=a a /b\nADD --keep-git-dir --unpack https://github.com/a/b.git /c\n",
 		"# escape=`\nFROM alpine\nRUN echo `\n <<EOF\nx\nEOF\nHEALTHCHECK --start-interval=1s CMD x\n",
 		"FROM a\n# check=skip=JSONArgsRecommended\nRUN ls\nFROM b\nCOPY --from=0 /a /b\n",
+		"FROM a AS b\nRUN x\nFROM scratch AS c\nCOPY --from=b /o /\nFROM a\nWORKDIR /w\nRUN --mount=from=b,source=/o --mount=from=c,rw --mount=type=cache,from=b,target=/c x",
+		"FROM a\nRUN --mount=from=reg.io/x:1,source=/bin,target=/t --mount=type=bind,source=. x\n",
 		"# syntax=acme/x\nFROM a\nONBUILD RUN --mount=type=cache,target=/x <<EOF\nx\nEOF\nARG --x=1 A\n",
 	} {
 		f.Add([]byte(s))

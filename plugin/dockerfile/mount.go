@@ -24,7 +24,11 @@ func (a *analysis) mounts(n *parser.Node) ([]Mount, bool) {
 			ok = false
 			continue
 		}
-		if msg := a.checkMount(m, &ssh); msg != "" {
+		msg := a.checkMount(m, &ssh)
+		if msg == "" {
+			msg = a.mountFrom(m)
+		}
+		if msg != "" {
 			a.problem(n.StartLine, "RUN --mount="+val+": "+msg)
 			ok = false
 			continue
@@ -41,10 +45,15 @@ func (a *analysis) checkMount(m *Mount, ssh *int) string {
 	switch m.Type {
 	case "bind", "cache", "tmpfs":
 		if m.Target == "" {
-			return "a " + m.Type + " mount needs a target"
+			// BuildKit mounts it at the WORKDIR.
+			dir := a.cur().files.dir
+			if dir == "" {
+				return "a " + m.Type + " mount without a target is mounted at the WORKDIR, which is known here only when the Dockerfile sets it (WORKDIR), or give a target"
+			}
+			m.Target = dir
 		}
-		if path.Clean(m.Target) == "/" {
-			return "cannot mount over /"
+		if path.Clean(path.Join(a.cur().files.dir, m.Target)) == "/" {
+			return "cannot mount over / (give a target)"
 		}
 	case "secret":
 		if mounts.Unexpanded(m.ID) && m.Required {

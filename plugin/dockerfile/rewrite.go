@@ -125,13 +125,20 @@ func stepID(s Step) string {
 // the rest of its physical lines (continuations, comments, heredoc bodies),
 // keeping every line ending. Blank lines between instructions are ignored
 // by the parser, so the instructions kaniko sees keep their order and
-// count, and every other line keeps its number.
+// count, and every other line keeps its number. An edit whose end is
+// before its start inserts its text as lines of their own before line
+// start (the only edits that add instructions, see keepFiles).
 func applyEdits(src []byte, edits []edit) []byte {
 	if len(edits) == 0 {
 		return bytes.Clone(src)
 	}
 	lines := bytes.SplitAfter(src, []byte("\n"))
+	var inserts []edit
 	for _, e := range edits {
+		if e.end < e.start {
+			inserts = append(inserts, e)
+			continue
+		}
 		for l := e.start; l <= e.end && l <= len(lines); l++ {
 			line := lines[l-1]
 			eol := line[len(bytes.TrimRight(line, "\r\n")):]
@@ -141,6 +148,19 @@ func applyEdits(src []byte, edits []edit) []byte {
 			}
 			lines[l-1] = append([]byte(text), eol...)
 		}
+	}
+	for _, e := range inserts {
+		text := []byte(e.text + "\n")
+		if e.start > len(lines) || len(lines[e.start-1]) == 0 {
+			// After the last line, which may lack its line ending.
+			last := len(lines) - 1
+			if len(lines[last]) > 0 && !bytes.HasSuffix(lines[last], []byte("\n")) {
+				lines[last] = append(lines[last], '\n')
+			}
+			lines = append(lines, text)
+			continue
+		}
+		lines[e.start-1] = append(text, lines[e.start-1]...)
 	}
 	return bytes.Join(lines, nil)
 }

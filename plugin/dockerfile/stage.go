@@ -38,7 +38,7 @@ func (a *analysis) from(n *parser.Node, st *instructions.Stage) {
 		}
 		a.res.Stages = append(a.res.Stages, st.Name)
 	}
-	a.stages = append(a.stages, stage{name: st.Name, shell: append([]string(nil), shell...)})
+	a.stages = append(a.stages, stage{name: st.Name, shell: append([]string(nil), shell...), files: a.baseFiles(base)})
 	if st.Platform != "" {
 		a.platform(n.StartLine, st.Platform)
 	}

@@ -193,9 +193,6 @@ func (se *session) secret(m dockerfile.Mount) error {
 // rename is instant whatever the cache holds. Sharing modes need nothing,
 // as kaniko runs one step at a time. ReadOnly is not enforced.
 func (se *session) cache(m dockerfile.Mount) error {
-	if m.From != "" {
-		return fmt.Errorf("a cache based on %q is not supported here", m.From)
-	}
 	if se.caches[m.ID] {
 		return fmt.Errorf("cache %q is mounted twice in one step", m.ID)
 	}
@@ -204,7 +201,15 @@ func (se *session) cache(m dockerfile.Mount) error {
 	if err != nil {
 		return err
 	}
-	sum := sha256.Sum256([]byte(m.ID))
+	key := m.ID
+	if m.From != "" {
+		// BuildKit keeps a cache based on other files apart from the
+		// cache of the same id based on nothing, and starts it as a copy
+		// of the source; the source is then the cache's root.
+		key += "\x00" + m.From + "\x00" + sub
+		sub = "."
+	}
+	sum := sha256.Sum256([]byte(key))
 	store := filepath.Join(se.srv.cfg.Dir, "cache", hex.EncodeToString(sum[:]))
 	mkdir := func(dir string) error {
 		if err := os.Mkdir(dir, 0o700); err != nil {
@@ -215,7 +220,11 @@ func (se *session) cache(m dockerfile.Mount) error {
 		}
 		return syscall.Chmod(dir, or(m.Mode, 0o755))
 	}
-	if _, serr := os.Lstat(store); errors.Is(serr, fs.ErrNotExist) {
+	if _, serr := os.Lstat(store); errors.Is(serr, fs.ErrNotExist) && m.From != "" {
+		if err := se.seed(m, store); err != nil {
+			return fmt.Errorf("starting the cache from %q: %w", m.From, err)
+		}
+	} else if errors.Is(serr, fs.ErrNotExist) {
 		if err := mkdir(store); err != nil {
 			return fmt.Errorf("creating the cache's directory: %w", err)
 		}
@@ -250,7 +259,16 @@ func (se *session) cache(m dockerfile.Mount) error {
 // the step.
 func (se *session) bind(m dockerfile.Mount) error {
 	if m.From != "" {
-		return fmt.Errorf("binding from %q is not supported here, only from the build context", m.From)
+		src, err := se.fromTree(m)
+		if err != nil {
+			return err
+		}
+		dst, err := se.fs.Place(m.Target)
+		if err != nil {
+			return err
+		}
+		se.fs.Created(dst)
+		return rootfs.CopyTree(src, dst, false)
 	}
 	if se.srv.cfg.Context == "" {
 		return errors.New("there is no build context to bind")

@@ -57,6 +57,7 @@ import (
 
 	"github.com/kaniko-ecr/kaniko-ecr/plugin/dockerfile"
 	"github.com/kaniko-ecr/kaniko-ecr/plugin/redact"
+	"github.com/kaniko-ecr/kaniko-ecr/plugin/steps/fetch"
 )
 
 // Config is what a Server needs for one build.
@@ -78,6 +79,12 @@ type Config struct {
 	// Context is the absolute build context directory, the source of bind
 	// mounts.
 	Context string
+	// StageDirs maps the index of a stage (among all FROMs) whose files a
+	// step mounts to the directory where kaniko keeps them once the stage
+	// is built (<kaniko dir>/<kaniko's index of the stage>).
+	StageDirs map[int]string
+	// Registry pulls the images that steps mount files from.
+	Registry fetch.Registry
 	// Peer verifies that the process pid may be served stepFile; nil means
 	// the real check (see Server). Tests replace it.
 	Peer func(pid int, stepFile string) error
@@ -95,6 +102,8 @@ type Server struct {
 	conns   *conns
 	mu      sync.Mutex
 	served  map[string]bool
+	pulls   sync.Mutex
+	images  map[string]string // pulled image subtrees by ref and source
 	errs    []error
 	failure error // the first step that could not be set up
 }
@@ -131,7 +140,7 @@ func Start(cfg Config) (_ *Server, err error) {
 	if !filepath.IsAbs(cfg.Root) || !filepath.IsAbs(cfg.Dir) || cfg.Context != "" && !filepath.IsAbs(cfg.Context) {
 		return nil, fmt.Errorf("Root %q, Dir %q and Context %q must be absolute", cfg.Root, cfg.Dir, cfg.Context)
 	}
-	s := &Server{cfg: cfg, served: map[string]bool{}}
+	s := &Server{cfg: cfg, served: map[string]bool{}, images: map[string]string{}}
 	if s.exe, err = os.Executable(); err != nil {
 		return nil, err
 	}

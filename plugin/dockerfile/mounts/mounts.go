@@ -33,8 +33,14 @@ type Mount struct {
 	// From is the stage or image a bind or cache mount is taken from;
 	// empty means the build context for bind and an empty directory for
 	// cache.
-	From     string `json:"from,omitempty"`
-	ReadOnly bool   `json:"readonly,omitempty"`
+	From string `json:"from,omitempty"`
+	// FromStage is the index (among all FROMs) of the earlier stage From
+	// names; nil when From is empty or an image.
+	FromStage *int `json:"fromStage,omitempty"`
+	// FromImage is set when From is an image reference: the helper pulls
+	// it with the build's credentials and uses its files.
+	FromImage bool `json:"fromImage,omitempty"`
+	ReadOnly  bool `json:"readonly,omitempty"`
 	// Mode, UID and GID are nil when not given; BuildKit then uses 0400
 	// (secret), 0600 (ssh) or 0755 (cache) and root.
 	Mode *uint32 `json:"mode,omitempty"`
