@@ -65,19 +65,15 @@ func startFrontend(p *settings.Plan, opts *config.KanikoOptions) (*frontend, err
 	if err := f.restoreRemote(p, opts); err != nil {
 		return nil, err
 	}
-	stageDirs, err := keptStageDirs(res.Steps, opts)
-	if err != nil {
-		return nil, err
-	}
 	srv, err := steps.Start(steps.Config{
-		Root:      "/",
-		Dir:       f.dir,
-		Steps:     byID,
-		Secrets:   p.BuildSecrets,
-		SSHKey:    p.SSHKey,
-		Context:   p.Context,
-		StageDirs: stageDirs,
-		Registry:  mountRegistry(opts),
+		Root:       "/",
+		Dir:        f.dir,
+		Steps:      byID,
+		Secrets:    p.BuildSecrets,
+		SSHKey:     p.SSHKey,
+		Context:    p.Context,
+		IgnoreList: kanikoIgnoreList,
+		Registry:   mountRegistry(opts),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("starting the step server: %w", err)

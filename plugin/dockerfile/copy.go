@@ -32,7 +32,6 @@ func (a *analysis) copyCmd(n *parser.Node, c *instructions.CopyCommand) bool {
 		ok = false
 	}
 	ok = a.chmod(line, "COPY", c.Chmod) && ok
-	a.cur().files.copied(c.DestPath, sourceNames(c.SourcesAndDest))
 	a.copyFrom(c.From)
 	// kaniko indexes its stage list with a numeric --from when it skips
 	// unused stages, and panics when the index is out of range.
@@ -77,11 +76,6 @@ func (a *analysis) add(n *parser.Node, c *instructions.AddCommand) bool {
 		}
 	}
 	ok = a.chmod(line, "ADD", c.Chmod) && ok
-	if len(c.SourcePaths) > 0 {
-		a.cur().files.unknown() // archives unpack into names of their own
-	} else {
-		a.cur().files.copied(c.DestPath, sourceNames(c.SourcesAndDest))
-	}
 	if c.Checksum != "" {
 		return a.checksum(n, c, ok)
 	}
@@ -153,13 +147,4 @@ func (a *analysis) heredocCopy(n *parser.Node, sd instructions.SourcesAndDest, c
 	st.Dest, st.Chmod, st.Chown = sd.DestPath, chmod, chown
 	a.pending = append(a.pending, rewrite{line: n.StartLine, end: n.EndLine, step: st})
 	return true
-}
-
-// sourceNames are the sources of a COPY or ADD, heredocs by their names.
-func sourceNames(sd instructions.SourcesAndDest) []string {
-	out := append([]string(nil), sd.SourcePaths...)
-	for _, sc := range sd.SourceContents {
-		out = append(out, sc.Path)
-	}
-	return out
 }

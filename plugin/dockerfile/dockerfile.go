@@ -97,7 +97,7 @@ type Result struct {
 	PullsUnknown bool
 	// CacheBuster, when set, occurs in Dockerfile only in the lines added
 	// for stages whose files a later RUN mounts; the builder replaces it
-	// with a value unique to the build (see keepFiles).
+	// with a value of its own for each build (see keepFiles).
 	CacheBuster string
 	// Warnings are findings that do not stop the build.
 	Warnings []Problem
@@ -157,10 +157,12 @@ type stage struct {
 	name  string
 	shell []string
 	files stageFiles // its WORKDIR and top-level paths, where known
-	// end is the last physical line of the stage's last instruction, and
-	// keeps what later stages mount from it (see keepFiles).
-	end   int
-	keeps []keep
+	// end is the last physical line of the stage's last instruction; kept
+	// lists the sources later RUNs mount from the stage, and uses the
+	// stages this one mounts from (see keepFiles).
+	end  int
+	kept []string
+	uses []string
 }
 
 func (a *analysis) problem(line int, msg string) {
@@ -256,7 +258,6 @@ func (a *analysis) command(n *parser.Node, name string, v any) {
 	switch c := v.(type) {
 	case *instructions.RunCommand:
 		a.noteRun(n.StartLine)
-		a.cur().files.unknown()
 		keep = !a.run(n, c)
 	case *instructions.CopyCommand:
 		keep = !a.copyCmd(n, c)

@@ -4,18 +4,10 @@ import (
 	"fmt"
 	"path"
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/google/go-containerregistry/pkg/name"
 )
-
-// keep is a stage's files that a later stage's RUN mounts, which kaniko
-// must keep after building the stage.
-type keep struct {
-	stage string   // the mounted stage's name
-	paths []string // absolute paths in it
-}
 
 // mountFrom resolves the from= of a bind or cache mount as BuildKit does:
 // the name of a stage defined before the instruction, or else an image
@@ -46,57 +38,80 @@ func (a *analysis) mountFrom(m *Mount) string {
 	return ""
 }
 
-// keepMounted makes sure kaniko keeps the files a mount takes from stage
-// i. kaniko keeps a stage's files after building it only for a later
-// COPY --from (executor.CalculateDependencies saves them in
-// <kaniko dir>/<stage>); keepFiles writes such a COPY for every mounted
-// source, at the end of the mounting stage.
+// keepMounted records that the mount needs a source of stage i kept after
+// that stage is built (see keepFiles).
 func (a *analysis) keepMounted(i int, m *Mount) string {
-	src := path.Clean("/" + m.Source)
-	if strings.ContainsAny(m.Source, "*?[ \t'\"\\`") {
-		return "a source taken from a stage cannot hold wildcards, quotes, spaces or escapes here"
+	if strings.ContainsAny(m.Source, "$*?[ \t'\"\\`") {
+		return "a source taken from a stage cannot hold variables, wildcards, quotes, spaces or escapes here"
 	}
-	paths := []string{src}
-	if src == "/" {
-		f := a.stages[i].files
-		if !f.topsSet || len(f.tops) == 0 {
-			return fmt.Sprintf("mounting all of stage %q needs its top-level paths, known here only for a stage built FROM scratch by COPY, ADD of heredocs and WORKDIR; give a source", m.From)
-		}
-		paths = f.list()
-	}
+	x := &a.stages[i]
+	x.kept = append(x.kept, path.Clean("/"+m.Source))
 	cur := a.cur()
-	cur.keeps = append(cur.keeps, keep{stage: a.stages[i].name, paths: paths})
+	if !slices.Contains(cur.uses, x.name) {
+		cur.uses = append(cur.uses, x.name)
+	}
 	return ""
 }
 
-// keepFiles adds, after the last instruction of every stage that mounts
-// files of an earlier stage, a COPY --from of those files into the plugin's
-// directory under kaniko's, which kaniko never snapshots: the COPY leaves
-// no layer and no history, and makes kaniko save the files where the step
-// helper finds them. Its destination holds Result.CacheBuster, which the
-// builder replaces with a value of its own for each build, so that kaniko's
-// layer cache never returns the (empty) layer of that COPY.
+// keepFiles makes kaniko keep what later RUNs mount of a stage. kaniko
+// deletes a stage's files when it ends and keeps only what a later COPY
+// --from names, by copying it into the next layer. So two lines are added:
+//   - at the end of the mounted stage, a step the helper runs: the step
+//     server copies the mounted sources out of the build root into its own
+//     directory, which kaniko never snapshots, so it leaves no layer and no
+//     history;
+//   - at the end of each mounting stage, a COPY --from of the mounted stage
+//     whose source matches nothing (kaniko copies nothing and records
+//     nothing), which keeps that stage among those kaniko builds when it
+//     skips unused stages.
+//
+// Both hold Result.CacheBuster, which the builder replaces with a value of
+// its own for each build: kaniko's layer cache must never skip the step,
+// nor return an (empty) layer for either line.
 func (a *analysis) keepFiles() {
 	for i, st := range a.stages {
-		if len(st.keeps) == 0 {
+		if len(st.kept) == 0 && len(st.uses) == 0 {
 			continue
 		}
 		if a.res.CacheBuster == "" {
 			a.res.CacheBuster = absentToken(a.src)
 		}
 		var lines []string
-		for _, k := range st.keeps {
-			dest := path.Join(path.Dir(a.opts.StepDir), "keep", a.res.CacheBuster, strconv.Itoa(i), k.stage) + "/"
-			lines = append(lines, "COPY --from="+k.stage+" "+strings.Join(k.paths, " ")+" "+dest)
+		if len(st.kept) > 0 {
+			if line, ok := a.keepStep(i, st); ok {
+				lines = append(lines, line)
+			}
+		}
+		for _, x := range st.uses {
+			lines = append(lines, "COPY --from="+x+" /"+a.res.CacheBuster+"-none-* /"+a.res.CacheBuster+"-none/")
 		}
 		a.edits = append(a.edits, edit{start: st.end + 1, end: st.end, text: strings.Join(lines, "\n")})
 	}
 }
 
+// keepStep is the step that keeps stage i's mounted sources, and its line.
+func (a *analysis) keepStep(i int, st stage) (string, bool) {
+	if !a.helperReady(st.end) {
+		return "", false
+	}
+	paths := slices.Compact(slices.Sorted(slices.Values(st.kept)))
+	if slices.Contains(paths, "/") {
+		paths = []string{"/"}
+	}
+	step := Step{
+		Kind: "keep", Helper: true, File: a.opts.File, Line: st.end, Stage: i, StageName: st.name,
+		Shell: append([]string(nil), st.shell...), Escape: a.escape, Keep: paths,
+	}
+	step.ID = stepID(step)
+	a.res.Steps = append(a.res.Steps, step)
+	line, _ := runLine([]string{a.opts.Helper, "step", a.opts.StepFile(step.ID), a.res.CacheBuster})
+	return line, true
+}
+
 // absentToken is a path element that occurs nowhere in src.
 func absentToken(src []byte) string {
 	for n := 0; ; n++ {
-		t := "kaniko-ecr-build-" + strconv.Itoa(n)
+		t := fmt.Sprintf("kaniko-ecr-build-%d", n)
 		if !strings.Contains(string(src), t) {
 			return t
 		}

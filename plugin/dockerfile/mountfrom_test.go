@@ -5,24 +5,32 @@ import (
 	"testing"
 )
 
-func TestMountFromAStageKeepsItsFilesWithACOPYThatLeavesNoLayer(t *testing.T) {
-	src := "FROM golang AS build\nRUN go build -o /out/app\n\nFROM alpine\nRUN --mount=from=build,source=/out,target=/o cp /o/app /usr/bin/\nRUN --mount=type=cache,from=build,source=out,target=/c ls /c\n# end\n"
+func TestMountFromAStageKeepsItsSourcesWithAStepAtTheEndOfThatStage(t *testing.T) {
+	src := "FROM golang AS build\nRUN go build -o /out/app\n\nFROM alpine\nRUN --mount=from=build,source=/out,target=/o cp /o/app /usr/bin/\nRUN --mount=type=cache,from=build,source=etc/x/,target=/c ls /c\n# end\n"
 	res, probs := Analyze([]byte(src), testOpts())
 	if len(probs) != 0 {
 		t.Fatalf("problems:\n%s", messages(probs))
 	}
-	if res.CacheBuster == "" || strings.Contains(src, res.CacheBuster) {
-		t.Fatalf("cache buster %q", res.CacheBuster)
+	tok := res.CacheBuster
+	if tok == "" || strings.Contains(src, tok) {
+		t.Fatalf("cache buster %q", tok)
 	}
-	lines := strings.Split(string(res.Dockerfile), "\n")
-	want := "COPY --from=build /out /kaniko/keep/" + res.CacheBuster + "/1/build/"
-	if len(lines) < 8 || lines[6] != want || lines[7] != want || lines[8] != "# end" {
-		t.Fatalf("rewritten:\n%s\nwant lines 7 and 8: %s", res.Dockerfile, want)
-	}
+	var keep Step
 	for _, st := range res.Steps {
-		if m := st.Mounts[0]; m.FromStage == nil || *m.FromStage != 0 || m.FromImage {
+		if st.Kind == "keep" {
+			keep = st
+		} else if m := st.Mounts[0]; m.FromStage == nil || *m.FromStage != 0 || m.FromImage {
 			t.Errorf("line %d: mount %+v does not name stage 0", st.Line, m)
 		}
+	}
+	if keep.Stage != 0 || !keep.Helper || strings.Join(keep.Keep, " ") != "/etc/x /out" {
+		t.Fatalf("keep step %+v", keep)
+	}
+	lines := strings.Split(string(res.Dockerfile), "\n")
+	wantKeep := `RUN ["/kaniko/kaniko-ecr","step","/kaniko/steps/` + keep.ID + `.json","` + tok + `"]`
+	wantCopy := "COPY --from=build /" + tok + "-none-* /" + tok + "-none/"
+	if len(lines) < 9 || lines[2] != wantKeep || lines[7] != wantCopy || lines[8] != "# end" {
+		t.Fatalf("rewritten:\n%s\nwant line 3 %s and line 8 %s", res.Dockerfile, wantKeep, wantCopy)
 	}
 	if len(res.Pulls) != 1 {
 		t.Errorf("pulls %v: a stage is no image", res.Pulls)
@@ -47,17 +55,19 @@ func TestMountFromAnImageIsPulledWithTheBuildsCredentials(t *testing.T) {
 	}
 }
 
-func TestWholeStageMountsListTheTopLevelPathsOfAScratchStage(t *testing.T) {
-	src := "FROM alpine AS build\nRUN make\nFROM scratch AS binaries\nCOPY --from=build /out/app /\nCOPY --from=build /out/lib /usr/lib/\nWORKDIR /etc/x\nFROM alpine\nWORKDIR /src\nRUN --mount=from=binaries ls\n"
+func TestAWholeStageMountedWithoutTargetIsKeptWholeAndMountedAtTheWorkdir(t *testing.T) {
+	src := "FROM alpine AS build\nRUN make\nFROM scratch AS binaries\nCOPY --from=build /out/app /\nFROM alpine\nWORKDIR /src\nRUN --mount=from=binaries ls\nRUN --mount=from=binaries,source=/app,target=/a ls\n"
 	res, probs := Analyze([]byte(src), testOpts())
 	if len(probs) != 0 {
 		t.Fatalf("problems:\n%s", messages(probs))
 	}
-	if m := res.Steps[0].Mounts[0]; m.Target != "/src" || m.Source != "" {
-		t.Errorf("target-less mount %+v, want it at the WORKDIR /src", m)
-	}
-	if !strings.Contains(string(res.Dockerfile), "\nCOPY --from=binaries /app /etc /usr /kaniko/keep/") {
-		t.Errorf("rewritten:\n%s", res.Dockerfile)
+	for _, st := range res.Steps {
+		switch {
+		case st.Kind == "keep" && (st.Stage != 1 || strings.Join(st.Keep, " ") != "/"):
+			t.Errorf("keep step %+v, want all of stage 1", st)
+		case st.Line == 7 && (st.Mounts[0].Target != "/src" || st.Mounts[0].Source != ""):
+			t.Errorf("target-less mount %+v, want it at the WORKDIR /src", st.Mounts[0])
+		}
 	}
 }
 
@@ -66,9 +76,8 @@ func TestMountFromRefusalsNameTheLine(t *testing.T) {
 		{"later stage", "FROM alpine\nRUN --mount=from=late,target=/x ls\nFROM alpine AS late\n", `Dockerfile:2: RUN --mount=from=late,target=/x: stage "late" is not built before this instruction`},
 		{"own stage", "FROM alpine AS me\nRUN --mount=from=me,target=/x ls\n", `stage "me" is not built before`},
 		{"variable", "FROM alpine\nRUN --mount=from=${IMG},target=/x ls\n", "doesn't support variable expansion"},
-		{"whole image stage", "FROM alpine AS a\nFROM alpine\nRUN --mount=from=a,target=/x ls\n", `Dockerfile:3: RUN --mount=from=a,target=/x: mounting all of stage "a" needs its top-level paths`},
-		{"scratch with RUN", "FROM scratch AS a\nCOPY x /x\nRUN [\"/x\"]\nFROM alpine\nRUN --mount=from=a,target=/x ls\n", "mounting all of stage"},
-		{"wildcard", "FROM alpine AS a\nFROM alpine\nRUN --mount=from=a,source=/o/*,target=/x ls\n", "cannot hold wildcards"},
+		{"wildcard", "FROM alpine AS a\nFROM alpine\nRUN --mount=from=a,source=/o/*,target=/x ls\n", "Dockerfile:3: RUN --mount=from=a,source=/o/*,target=/x: a source taken from a stage cannot hold variables, wildcards"},
+		{"variable source", "FROM alpine AS a\nFROM alpine\nRUN --mount=from=a,source=$D,target=/x ls\n", "cannot hold variables"},
 		{"no target, no WORKDIR", "FROM alpine\nRUN --mount=type=bind,source=. ls\n", "Dockerfile:2: RUN --mount=type=bind,source=.: a bind mount without a target is mounted at the WORKDIR"},
 		{"no target, WORKDIR /", "FROM alpine\nWORKDIR /\nRUN --mount=type=cache,id=c ls\n", "Dockerfile:3: RUN --mount=type=cache,id=c: cannot mount over /"},
 		{"no target, scratch", "FROM scratch\nRUN --mount=type=tmpfs [\"/x\"]\n", "cannot mount over /"},

@@ -3,10 +3,11 @@ package steps
 import (
 	"archive/tar"
 	"bytes"
+	"io"
+	"log"
 	"net/http/httptest"
 	"net/url"
 	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -24,25 +25,35 @@ import (
 
 func stageIndex(i int) *int { return &i }
 
-func TestBindFromAStageCopiesTheFilesKanikoKeptWithTheirOwners(t *testing.T) {
+func TestAStageKeptAtItsEndIsBoundLaterWithItsOwnersAndLinks(t *testing.T) {
 	f := newFixture(t)
-	kept := filepath.Join(f.root, "kaniko", "1")
-	mustWrite(t, filepath.Join(kept, "out", "app"), "binary", 0o755)
-	if err := os.Symlink("/out/app", filepath.Join(kept, "out", "latest")); err != nil {
+	mustWrite(t, f.in("/out/app"), "binary", 0o755)
+	mustWrite(t, f.in("/etc/other"), "not kept", 0o644)
+	if err := os.Symlink("/out/app", f.in("/out/latest")); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.Lchown(filepath.Join(kept, "out", "app"), 1000, 1000); err != nil {
+	if err := os.Lchown(f.in("/out/app"), 1000, 1000); err != nil {
 		t.Skipf("needs root: %v", err)
 	}
-	f.cfg.StageDirs = map[int]string{0: kept}
+	keep := f.add("k", dockerfile.Step{Kind: "keep", Stage: 0, StageName: "build", Keep: []string{"/out"}})
 	file := f.add("s", dockerfile.Step{Mounts: []dockerfile.Mount{
 		{Type: "bind", From: "build", FromStage: stageIndex(0), Source: "/out", Target: "/o", ReadOnly: true},
 		{Type: "bind", From: "build", FromStage: stageIndex(0), Source: "out/latest", Target: "/bin/app"},
 	}})
+	f.start()
+	c, _ := f.prepare(keep)
+	if err := c.finish(); err != nil {
+		t.Fatal(err)
+	}
+	// kaniko deletes the stage's files before the next stage.
+	for _, p := range []string{"/out", "/etc/other"} {
+		if err := os.RemoveAll(f.in(p)); err != nil {
+			t.Fatal(err)
+		}
+	}
 	f.age()
 	before := f.snapshot()
-	f.start()
-	c, _ := f.prepare(file)
+	c, _ = f.prepare(file)
 	if got := mustRead(t, f.in("/o/app")); got != "binary" {
 		t.Errorf("mounted app holds %q", got)
 	}
@@ -56,8 +67,33 @@ func TestBindFromAStageCopiesTheFilesKanikoKeptWithTheirOwners(t *testing.T) {
 		t.Fatal(err)
 	}
 	f.same(before)
-	if got := mustRead(t, filepath.Join(kept, "out", "app")); got != "binary" {
-		t.Errorf("the kept files changed: %q", got)
+}
+
+func TestAWholeStageIsKeptWithoutKanikosIgnoredPaths(t *testing.T) {
+	f := newFixture(t)
+	mustWrite(t, f.in("/app"), "binary", 0o755)
+	mustWrite(t, f.in("/proc/1/status"), "host", 0o644)
+	mustMkdir(t, f.in("/var/run/x"))
+	mustMkdir(t, f.in("/tmp"))
+	f.cfg.IgnoreList = func() []string { return []string{"/proc", "/var/run", "/tmp/apt-key-gpghome"} }
+	keep := f.add("k", dockerfile.Step{Kind: "keep", Stage: 2, StageName: "binaries", Keep: []string{"/"}})
+	file := f.add("s", dockerfile.Step{Mounts: []dockerfile.Mount{
+		{Type: "bind", From: "binaries", FromStage: stageIndex(2), Target: "/work", ReadOnly: true},
+	}})
+	f.start()
+	c, _ := f.prepare(keep)
+	if err := c.finish(); err != nil {
+		t.Fatal(err)
+	}
+	c, _ = f.prepare(file)
+	defer c.finish()
+	if got := mustRead(t, f.in("/work/app")); got != "binary" {
+		t.Errorf("whole stage mount holds %q", got)
+	}
+	for _, p := range []string{"/work/proc", "/work/kaniko", "/work/var", "/work/tmp"} {
+		if _, err := os.Lstat(f.in(p)); !os.IsNotExist(err) {
+			t.Errorf("%s was kept: %v", p, err)
+		}
 	}
 }
 
@@ -65,7 +101,7 @@ func TestBindFromAStageCopiesTheFilesKanikoKeptWithTheirOwners(t *testing.T) {
 // in-process and returns its reference.
 func pushImage(t *testing.T, files map[string]string) string {
 	t.Helper()
-	srv := httptest.NewServer(registry.New())
+	srv := httptest.NewServer(registry.New(registry.Logger(log.New(io.Discard, "", 0))))
 	t.Cleanup(srv.Close)
 	var buf bytes.Buffer
 	tw := tar.NewWriter(&buf)
@@ -136,7 +172,7 @@ func TestBindAndCacheFromAnImagePullItsSourceOnce(t *testing.T) {
 	}
 }
 
-func TestBindFromAStageKanikoDidNotKeepFailsTheStep(t *testing.T) {
+func TestBindFromAStageThatWasNotKeptFailsTheStep(t *testing.T) {
 	f := newFixture(t)
 	file := f.add("s", dockerfile.Step{Line: 4, Mounts: []dockerfile.Mount{
 		{Type: "bind", From: "build", FromStage: stageIndex(0), Source: "/out", Target: "/o"},

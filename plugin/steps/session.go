@@ -76,6 +76,8 @@ func (se *session) setup() error {
 		return se.copyHeredocs()
 	case "add":
 		return se.addChecksum()
+	case "keep":
+		return se.keep()
 	case "run":
 	default:
 		return fmt.Errorf("unknown step kind %q", se.step.Kind)

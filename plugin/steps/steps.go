@@ -79,10 +79,11 @@ type Config struct {
 	// Context is the absolute build context directory, the source of bind
 	// mounts.
 	Context string
-	// StageDirs maps the index of a stage (among all FROMs) whose files a
-	// step mounts to the directory where kaniko keeps them once the stage
-	// is built (<kaniko dir>/<kaniko's index of the stage>).
-	StageDirs map[int]string
+	// IgnoreList returns the absolute paths kaniko ignores in the build
+	// root (its own directory, the build container's mounts, ...): a whole
+	// stage kept for later mounts leaves them out, and the directories that
+	// hold nothing else. Nil: only Dir's top.
+	IgnoreList func() []string
 	// Registry pulls the images that steps mount files from.
 	Registry fetch.Registry
 	// Peer verifies that the process pid may be served stepFile; nil means
