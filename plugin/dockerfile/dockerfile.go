@@ -27,6 +27,8 @@ import (
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
 	"github.com/moby/buildkit/frontend/dockerfile/linter"
 	"github.com/moby/buildkit/frontend/dockerfile/parser"
+
+	"github.com/kaniko-ecr/kaniko-ecr/plugin/dockerfile/words"
 )
 
 // Options describes the build environment the Dockerfile is checked against.
@@ -156,7 +158,8 @@ type analysis struct {
 type stage struct {
 	name  string
 	shell []string
-	files stageFiles // its WORKDIR and top-level paths, where known
+	files stageFiles // its WORKDIR, where known
+	vars  words.Vars // its build variables known before the build
 	// end is the last physical line of the stage's last instruction; kept
 	// lists the sources later RUNs mount from the stage, and uses the
 	// stages this one mounts from (see keepFiles).
@@ -271,7 +274,12 @@ func (a *analysis) command(n *parser.Node, name string, v any) {
 		a.healthcheck(n, c)
 	case *instructions.MaintainerCommand:
 		a.warn(line, "MAINTAINER: kaniko ignores it, so the image author stays unset (use LABEL org.opencontainers.image.authors=...)")
-	case *instructions.ArgCommand, *instructions.StopSignalCommand:
+	case *instructions.ArgCommand:
+		a.noFlags(n, name)
+		a.stageArg(c)
+	case *instructions.EnvCommand:
+		a.stageEnv(c)
+	case *instructions.StopSignalCommand:
 		a.noFlags(n, name)
 	}
 	if keep {

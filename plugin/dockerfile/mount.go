@@ -18,7 +18,13 @@ func (a *analysis) mounts(n *parser.Node) ([]Mount, bool) {
 	var out []Mount
 	ok, ssh := true, 0
 	for _, val := range flagValues(n, "mount") {
-		m, err := mounts.Parse(val)
+		expanded, err := a.expandMount(val)
+		if err != nil {
+			a.problem(n.StartLine, "RUN --mount="+val+": "+err.Error())
+			ok = false
+			continue
+		}
+		m, err := mounts.Parse(expanded)
 		if err != nil {
 			a.problem(n.StartLine, "RUN --mount="+val+": "+err.Error())
 			ok = false

@@ -10,6 +10,8 @@ import (
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
 	"github.com/moby/buildkit/frontend/dockerfile/linter"
 	"github.com/moby/buildkit/frontend/dockerfile/parser"
+
+	"github.com/kaniko-ecr/kaniko-ecr/plugin/dockerfile/words"
 )
 
 // defaultShell is what BuildKit and kaniko prepend to shell-form commands
@@ -38,7 +40,13 @@ func (a *analysis) from(n *parser.Node, st *instructions.Stage) {
 		}
 		a.res.Stages = append(a.res.Stages, st.Name)
 	}
-	a.stages = append(a.stages, stage{name: st.Name, shell: append([]string(nil), shell...), files: a.baseFiles(base)})
+	var vars words.Vars
+	for _, prev := range a.stages {
+		if prev.name != "" && prev.name == base {
+			vars = prev.vars.Clone(false)
+		}
+	}
+	a.stages = append(a.stages, stage{name: st.Name, shell: append([]string(nil), shell...), files: a.baseFiles(base), vars: vars})
 	if st.Platform != "" {
 		a.platform(n.StartLine, st.Platform)
 	}

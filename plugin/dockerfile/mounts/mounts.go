@@ -92,11 +92,7 @@ func Parse(val string) (*Mount, error) {
 	if err == nil {
 		err = fmt.Errorf("invalid mount")
 	}
-	msg := err.Error()
-	if strings.Contains(val, "$") {
-		msg += " (variables are expanded only in target, source, id and env)"
-	}
-	return nil, fmt.Errorf("%s", msg)
+	return nil, err
 }
 
 // checked refuses what BuildKit would resolve differently once

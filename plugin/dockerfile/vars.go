@@ -1,0 +1,104 @@
+package dockerfile
+
+import (
+	"bytes"
+	"encoding/csv"
+	"fmt"
+	"strings"
+
+	"github.com/moby/buildkit/frontend/dockerfile/instructions"
+	"github.com/moby/buildkit/frontend/dockerfile/shell"
+	"github.com/tonistiigi/go-csvvalue"
+
+	"github.com/kaniko-ecr/kaniko-ecr/plugin/dockerfile/words"
+)
+
+// stageArg records an ARG inside a stage: the build arg given for it, else
+// its default (expanded), else the global ARG of that name.
+func (a *analysis) stageArg(c *instructions.ArgCommand) {
+	given := map[string]string{}
+	for _, ba := range a.opts.BuildArgs {
+		k, v, _ := strings.Cut(ba, "=")
+		given[k] = v
+	}
+	cur := a.cur()
+	for _, kv := range c.Args {
+		if v, ok := given[kv.Key]; ok {
+			cur.vars.SetArg(kv.Key, v)
+		} else if kv.Value != nil {
+			if v, _, err := words.Expand(a.lex(), *kv.Value, cur.vars); err == nil {
+				cur.vars.SetArg(kv.Key, v)
+			}
+		} else if v, ok := a.meta[kv.Key]; ok {
+			cur.vars.SetArg(kv.Key, v)
+		}
+	}
+}
+
+// stageEnv records ENV values, expanded as BuildKit expands them.
+func (a *analysis) stageEnv(c *instructions.EnvCommand) {
+	cur := a.cur()
+	for _, kv := range c.Env {
+		if v, _, err := words.Expand(a.lex(), kv.Value, cur.vars); err == nil {
+			cur.vars.SetEnv(kv.Key, v)
+		}
+	}
+}
+
+func (a *analysis) lex() *shell.Lex { return words.Lexer(a.escape) }
+
+// runtimeOptions are the mount options whose variables the step server
+// expands with the step's environment; BuildKit never expands from.
+var runtimeOptions = map[string]bool{
+	"from": true, "target": true, "dst": true, "destination": true,
+	"source": true, "src": true, "id": true, "env": true,
+}
+
+// expandMount expands the build variables in every other option of a
+// --mount value, as BuildKit does, with the values known before the build,
+// and returns the value to parse. A variable only the base image could
+// define is refused: the option decides how the mount is set up.
+func (a *analysis) expandMount(val string) (string, error) {
+	if !strings.ContainsAny(val, "$'\"\\") {
+		return val, nil
+	}
+	fields, err := csvvalue.Fields(val, nil)
+	if err != nil {
+		return "", fmt.Errorf("invalid mount: %v", err)
+	}
+	changed := false
+	for i, f := range fields {
+		k, v, ok := strings.Cut(f, "=")
+		if !ok || runtimeOptions[strings.ToLower(k)] || !strings.ContainsAny(v, "$'\"\\") {
+			continue
+		}
+		x, unknown, err := words.Expand(a.lex(), v, a.cur().vars)
+		if err != nil {
+			return "", fmt.Errorf("%s: %v", k, err)
+		}
+		if len(unknown) > 0 {
+			return "", fmt.Errorf("%s uses %s, which the Dockerfile does not define (ARG or ENV) before this line", k, words.Unknown(unknown))
+		}
+		fields[i], changed = k+"="+x, true
+	}
+	if !changed {
+		return val, nil
+	}
+	var b bytes.Buffer
+	w := csv.NewWriter(&b)
+	if err := w.Write(fields); err != nil {
+		return "", err
+	}
+	w.Flush()
+	return strings.TrimSuffix(b.String(), "\n"), nil
+}
+
+// word is a source or flag as BuildKit reads it: quotes and escapes
+// processed, known variables expanded, the others empty.
+func (a *analysis) word(w string) string {
+	x, _, err := words.Expand(a.lex(), w, a.cur().vars)
+	if err != nil {
+		return w
+	}
+	return x
+}
