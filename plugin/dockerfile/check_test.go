@@ -103,8 +103,6 @@ func TestRefusedFormsAreProblemsNamingFileLineAndFlag(t *testing.T) {
 func TestCustomSyntaxFrontendIsRefused(t *testing.T) {
 	for _, ref := range []string{
 		"example.com/acme/frontend:1",
-		"docker/dockerfile-upstream:master",
-		"docker/dockerfile:experimental",
 		"docker/dockerfile:0.9",
 		"docker/dockerfile:12",
 		"ghcr.io/docker/dockerfile:1",

@@ -101,6 +101,8 @@ type Result struct {
 	// for stages whose files a later RUN mounts; the builder replaces it
 	// with a value of its own for each build (see keepFiles).
 	CacheBuster string
+	// Notices are facts about how the Dockerfile is read, for the log.
+	Notices []string
 	// Warnings are findings that do not stop the build.
 	Warnings []Problem
 }

@@ -2,7 +2,6 @@ package dockerfile
 
 import (
 	"fmt"
-	"regexp"
 	"runtime"
 	"strings"
 
@@ -108,18 +107,10 @@ func (a *analysis) healthcheck(n *parser.Node, c *instructions.HealthCheckComman
 	}
 }
 
-// frontendRE matches the official Dockerfile frontend, version 1. Its
-// -labs variants are accepted too: the labs-only syntax they add is
-// refused instruction by instruction (COPY --parents, --exclude, ...), and
-// the rest is the stable syntax this package reads.
-var frontendRE = regexp.MustCompile(`^(?:docker\.io/)?docker/dockerfile(?::(?:1(?:\.[0-9]+){0,2}(?:-labs)?|latest|labs))?(?:@sha256:[0-9a-f]{64})?$`)
-
 // directives checks the parser directives BuildKit honours and kaniko
 // ignores.
 func (a *analysis) directives() {
-	if ref, _, loc, ok := parser.DetectSyntax(a.src); ok && !frontendRE.MatchString(ref) {
-		a.problem(rangeLine(loc), fmt.Sprintf("# syntax=%s: a custom frontend cannot run here (only docker/dockerfile:1 and its 1.x tags)", ref))
-	}
+	a.syntax()
 	// Skipping checks is moot when none run; only error=true, which makes
 	// BuildKit fail on a check, changes the outcome.
 	if _, v, loc, ok := parser.ParseDirective("check", a.src); ok {

@@ -63,3 +63,14 @@ func TestDockerfileRefusalsExitTwoNamingTheLineBeforeAnyCall(t *testing.T) {
 		})
 	}
 }
+
+func TestDockersUpstreamFrontEndIsAcceptedWithANoticeNamingTheParsersVersion(t *testing.T) {
+	ws := writeFiles(t, map[string]string{"Dockerfile": "# syntax=docker/dockerfile-upstream:master-labs\nARG BASE\nFROM ${BASE}\nRUN <<EOF\necho hi > /hi.txt\nEOF\n"})
+	r := runPlugin(t, ws, map[string]string{"PLUGIN_REPO": "bk/upstream", "PLUGIN_BUILD_ARGS": "BASE=" + baseImage, "PLUGIN_DRY_RUN": "true"})
+	if r.code != 0 {
+		t.Fatalf("exit %d\n%s", r.code, r.stderr)
+	}
+	if !strings.Contains(r.stderr, "Dockerfile:1: # syntax=docker/dockerfile-upstream:master-labs: read as the Dockerfile syntax 1.") {
+		t.Errorf("no notice naming the parser's version:\n%s", r.stderr)
+	}
+}
