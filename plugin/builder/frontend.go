@@ -66,14 +66,15 @@ func startFrontend(p *settings.Plan, opts *config.KanikoOptions) (*frontend, err
 		return nil, err
 	}
 	srv, err := steps.Start(steps.Config{
-		Root:       "/",
-		Dir:        f.dir,
-		Steps:      byID,
-		Secrets:    p.BuildSecrets,
-		SSHKey:     p.SSHKey,
-		Context:    p.Context,
-		IgnoreList: kanikoIgnoreList,
-		Registry:   mountRegistry(opts),
+		Root:           "/",
+		Dir:            f.dir,
+		Steps:          byID,
+		Secrets:        p.BuildSecrets,
+		SSHKey:         p.SSHKey,
+		Context:        p.Context,
+		IgnoreList:     kanikoIgnoreList,
+		ContextIgnored: p.ContextIgnore.Skips,
+		Registry:       mountRegistry(opts),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("starting the step server: %w", err)

@@ -103,6 +103,11 @@ func validateBuildKit(s *Settings, env Env, p *Plan, bad reporter) {
 	for id := range p.BuildSecrets {
 		ids[id] = true
 	}
+	ignore, err := buildinput.ContextIgnore(p.Context, p.Dockerfile)
+	if err != nil {
+		bad("PLUGIN_CONTEXT: %v", err)
+	}
+	p.ContextIgnore = ignore
 	res, probs := dockerfile.Analyze(src, dockerfile.Options{
 		File:        file,
 		Secrets:     ids,
@@ -111,7 +116,7 @@ func validateBuildKit(s *Settings, env Env, p *Plan, bad reporter) {
 		StepDir:     StepDir(kanikoDir(env)),
 		Platform:    p.Platform,
 		BuildArgs:   p.BuildArgs,
-		ContentHash: buildinput.ContextHash(p.Context),
+		ContentHash: buildinput.ContextHash(p.Context, ignore),
 	})
 	for _, pr := range probs {
 		bad("%s", pr)

@@ -128,7 +128,7 @@ func (se *session) keepAll(store string) error {
 		r, _ := filepath.Rel(root, real)
 		return path.Clean("/" + filepath.ToSlash(r))
 	}
-	skip := func(real string) bool {
+	skip := func(real string, _ bool) bool {
 		p := rootPath(real)
 		return slices.ContainsFunc(ignored, func(ig string) bool { return p == ig || strings.HasPrefix(p, ig+"/") })
 	}
@@ -136,7 +136,7 @@ func (se *session) keepAll(store string) error {
 	if err := os.Remove(store); err != nil {
 		return err
 	}
-	if err := rootfs.CopyTreeSkipping(root, store, false, func(real string) bool { return real != root && skip(real) }); err != nil {
+	if err := rootfs.CopyTreeSkipping(root, store, false, func(real string, dir bool) bool { return real != root && skip(real, dir) }); err != nil {
 		return fmt.Errorf("keeping stage %q for a later mount: %w", se.step.StageName, err)
 	}
 	holder := func(p string) bool {

@@ -301,3 +301,25 @@ func TestScriptHeredocIsWrittenExecutableAndRemoved(t *testing.T) {
 	}
 	f.same(before)
 }
+
+func TestBindLeavesOutWhatDockerignoreLeavesOutOfTheContext(t *testing.T) {
+	f := newFixture(t)
+	mustWrite(t, filepath.Join(f.ctx, "src", "main.c"), "code", 0o644)
+	mustWrite(t, filepath.Join(f.ctx, "src", ".env"), "TOKEN=x", 0o600)
+	mustWrite(t, filepath.Join(f.ctx, "src", "obj", "main.o"), "object", 0o644)
+	f.cfg.ContextIgnored = func(rel string, dir bool) bool {
+		return rel == "src/.env" || rel == "src/obj" && dir
+	}
+	file := f.add("s", dockerfile.Step{Mounts: []dockerfile.Mount{{Type: "bind", Source: "src", Target: "/src", ReadOnly: true}}})
+	f.start()
+	c, _ := f.prepare(file)
+	defer c.finish()
+	if got := mustRead(t, f.in("/src/main.c")); got != "code" {
+		t.Errorf("bound main.c holds %q", got)
+	}
+	for _, p := range []string{"/src/.env", "/src/obj"} {
+		if _, err := os.Lstat(f.in(p)); !os.IsNotExist(err) {
+			t.Errorf("ignored %s is visible to the RUN: %v", p, err)
+		}
+	}
+}

@@ -289,7 +289,16 @@ func (se *session) bind(m dockerfile.Mount) error {
 		return err
 	}
 	se.fs.Created(dst)
-	return rootfs.CopyTree(src, dst, true)
+	ignored := se.srv.cfg.ContextIgnored
+	if ignored == nil {
+		return rootfs.CopyTree(src, dst, true)
+	}
+	// What .dockerignore leaves out of the context is not there to bind,
+	// as in BuildKit.
+	return rootfs.CopyTreeSkipping(src, dst, true, func(real string, dir bool) bool {
+		rel, err := filepath.Rel(se.srv.cfg.Context, real)
+		return err == nil && ignored(filepath.ToSlash(rel), dir)
+	})
 }
 
 // tmpfs is an empty directory, world-writable like a fresh tmpfs. Size is

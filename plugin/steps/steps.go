@@ -79,6 +79,10 @@ type Config struct {
 	// Context is the absolute build context directory, the source of bind
 	// mounts.
 	Context string
+	// ContextIgnored reports whether the context's .dockerignore leaves out
+	// rel (slash-separated, relative to Context); bind mounts of the
+	// context leave it out too. Nil leaves nothing out.
+	ContextIgnored func(rel string, dir bool) bool
 	// IgnoreList returns the absolute paths kaniko ignores in the build
 	// root (its own directory, the build container's mounts, ...): a whole
 	// stage kept for later mounts leaves them out, and the directories that

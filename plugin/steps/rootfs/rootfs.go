@@ -208,14 +208,14 @@ func CopyTree(src, dst string, asRoot bool) error {
 }
 
 // CopyTreeSkipping is CopyTree leaving out every path of src (and what
-// lies below it) for which skip, when not nil, reports true.
-func CopyTreeSkipping(src, dst string, asRoot bool, skip func(path string) bool) error {
+// lies below a directory) for which skip, when not nil, reports true.
+func CopyTreeSkipping(src, dst string, asRoot bool, skip func(path string, dir bool) bool) error {
 	var dirs []func() error
 	err := filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
-		if skip != nil && skip(p) {
+		if skip != nil && skip(p, d.IsDir()) {
 			if d.IsDir() {
 				return filepath.SkipDir
 			}
