@@ -28,6 +28,7 @@ import (
 	"github.com/moby/buildkit/frontend/dockerfile/linter"
 	"github.com/moby/buildkit/frontend/dockerfile/parser"
 
+	"github.com/kaniko-ecr/kaniko-ecr/plugin/dockerfile/edits"
 	"github.com/kaniko-ecr/kaniko-ecr/plugin/dockerfile/words"
 )
 
@@ -152,7 +153,7 @@ type analysis struct {
 	// so a rewritten one never gets a created_by that is already taken.
 	written map[string]bool
 	pending []rewrite
-	edits   []edit
+	edits   []edits.Edit
 	names   []string // every stage's name, lower-cased, "" when unnamed
 }
 
@@ -182,7 +183,7 @@ func (a *analysis) finish(complete bool) (*Result, []Problem) {
 	sort.SliceStable(a.problems, func(i, j int) bool { return a.problems[i].Line < a.problems[j].Line })
 	sort.SliceStable(a.res.Warnings, func(i, j int) bool { return a.res.Warnings[i].Line < a.res.Warnings[j].Line })
 	if complete && len(a.problems) == 0 {
-		a.res.Dockerfile = applyEdits(a.src, a.edits)
+		a.res.Dockerfile = edits.Apply(a.src, a.edits)
 	} else {
 		a.res.Dockerfile = nil
 	}

@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"github.com/google/go-containerregistry/pkg/name"
+
+	"github.com/kaniko-ecr/kaniko-ecr/plugin/dockerfile/edits"
 )
 
 // mountFrom resolves the from= of a bind or cache mount as BuildKit does:
@@ -85,7 +87,7 @@ func (a *analysis) keepFiles() {
 		for _, x := range st.uses {
 			lines = append(lines, "COPY --from="+x+" /"+a.res.CacheBuster+"-none-* /"+a.res.CacheBuster+"-none/")
 		}
-		a.edits = append(a.edits, edit{start: st.end + 1, end: st.end, text: strings.Join(lines, "\n")})
+		a.edits = append(a.edits, edits.Edit{Start: st.end + 1, End: st.end, Text: strings.Join(lines, "\n")})
 	}
 }
 

@@ -4,11 +4,13 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/kaniko-ecr/kaniko-ecr/plugin/dockerfile/syntax"
 )
 
 func TestDockersOwnFrontEndsAreReadAsTheParsersVersionWithANotice(t *testing.T) {
-	if !regexp.MustCompile(`^1\.[0-9]+$`).MatchString(ParserVersion()) {
-		t.Fatalf("ParserVersion() = %q", ParserVersion())
+	if !regexp.MustCompile(`^1\.[0-9]+$`).MatchString(syntax.ParserVersion()) {
+		t.Fatalf("syntax.ParserVersion() = %q", syntax.ParserVersion())
 	}
 	cases := []struct {
 		ref    string
@@ -32,7 +34,7 @@ func TestDockersOwnFrontEndsAreReadAsTheParsersVersionWithANotice(t *testing.T) 
 			continue
 		}
 		got := strings.Join(res.Notices, "\n")
-		want := "Dockerfile:1: # syntax=" + c.ref + ": read as the Dockerfile syntax " + ParserVersion()
+		want := "Dockerfile:1: # syntax=" + c.ref + ": read as the Dockerfile syntax " + syntax.ParserVersion()
 		if c.notice != strings.Contains(got, want) || !c.notice && got != "" {
 			t.Errorf("%s: notices %q, want notice: %v", c.ref, got, c.notice)
 		}

@@ -1,15 +1,13 @@
 package dockerfile
 
 import (
-	"bytes"
-	"encoding/csv"
 	"fmt"
 	"strings"
 
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
 	"github.com/moby/buildkit/frontend/dockerfile/shell"
-	"github.com/tonistiigi/go-csvvalue"
 
+	"github.com/kaniko-ecr/kaniko-ecr/plugin/dockerfile/mounts"
 	"github.com/kaniko-ecr/kaniko-ecr/plugin/dockerfile/words"
 )
 
@@ -47,31 +45,11 @@ func (a *analysis) stageEnv(c *instructions.EnvCommand) {
 
 func (a *analysis) lex() *shell.Lex { return words.Lexer(a.escape) }
 
-// runtimeOptions are the mount options whose variables the step server
-// expands with the step's environment; BuildKit never expands from.
-var runtimeOptions = map[string]bool{
-	"from": true, "target": true, "dst": true, "destination": true,
-	"source": true, "src": true, "id": true, "env": true,
-}
-
-// expandMount expands the build variables in every other option of a
-// --mount value, as BuildKit does, with the values known before the build,
-// and returns the value to parse. A variable only the base image could
-// define is refused: the option decides how the mount is set up.
+// expandMount expands the build variables in the options of a --mount
+// value that decide how the mount is set up, with the values known before
+// the build; a variable only the base image could define is refused.
 func (a *analysis) expandMount(val string) (string, error) {
-	if !strings.ContainsAny(val, "$'\"\\") {
-		return val, nil
-	}
-	fields, err := csvvalue.Fields(val, nil)
-	if err != nil {
-		return "", fmt.Errorf("invalid mount: %v", err)
-	}
-	changed := false
-	for i, f := range fields {
-		k, v, ok := strings.Cut(f, "=")
-		if !ok || runtimeOptions[strings.ToLower(k)] || !strings.ContainsAny(v, "$'\"\\") {
-			continue
-		}
+	return mounts.ExpandOptions(val, func(k, v string) (string, error) {
 		x, unknown, err := words.Expand(a.lex(), v, a.cur().vars)
 		if err != nil {
 			return "", fmt.Errorf("%s: %v", k, err)
@@ -79,18 +57,8 @@ func (a *analysis) expandMount(val string) (string, error) {
 		if len(unknown) > 0 {
 			return "", fmt.Errorf("%s uses %s, which the Dockerfile does not define (ARG or ENV) before this line", k, words.Unknown(unknown))
 		}
-		fields[i], changed = k+"="+x, true
-	}
-	if !changed {
-		return val, nil
-	}
-	var b bytes.Buffer
-	w := csv.NewWriter(&b)
-	if err := w.Write(fields); err != nil {
-		return "", err
-	}
-	w.Flush()
-	return strings.TrimSuffix(b.String(), "\n"), nil
+		return x, nil
+	})
 }
 
 // word is a source or flag as BuildKit reads it: quotes and escapes

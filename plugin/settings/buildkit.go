@@ -103,11 +103,6 @@ func validateBuildKit(s *Settings, env Env, p *Plan, bad reporter) {
 	for id := range p.BuildSecrets {
 		ids[id] = true
 	}
-	ignore, err := buildinput.ContextIgnore(p.Context, p.Dockerfile)
-	if err != nil {
-		bad("PLUGIN_CONTEXT: %v", err)
-	}
-	p.ContextIgnore = ignore
 	res, probs := dockerfile.Analyze(src, dockerfile.Options{
 		File:        file,
 		Secrets:     ids,
@@ -116,7 +111,7 @@ func validateBuildKit(s *Settings, env Env, p *Plan, bad reporter) {
 		StepDir:     StepDir(kanikoDir(env)),
 		Platform:    p.Platform,
 		BuildArgs:   p.BuildArgs,
-		ContentHash: buildinput.ContextHash(p.Context, ignore),
+		ContentHash: buildinput.ContextHash(p.Context, p.Dockerfile),
 	})
 	for _, pr := range probs {
 		bad("%s", pr)

@@ -6,7 +6,6 @@ import (
 
 	"github.com/kaniko-ecr/kaniko-ecr/plugin/dockerfile"
 	"github.com/kaniko-ecr/kaniko-ecr/plugin/redact"
-	"github.com/kaniko-ecr/kaniko-ecr/plugin/settings/buildinput"
 )
 
 // Plan is the validated, resolved form of Settings: what the run will do.
@@ -67,10 +66,7 @@ type Plan struct {
 	CacheMountDir  string
 	CacheMountRepo string             // full repository for cache mounts kept in the registry
 	Frontend       *dockerfile.Result `json:"-"`
-	// ContextIgnore is the context's .dockerignore, which bind mounts of
-	// the context honour as BuildKit's do.
-	ContextIgnore *buildinput.Ignore `json:"-"`
-	Warnings      []string           // for the log: the Dockerfile's warnings
+	Warnings       []string           // for the log: the Dockerfile's warnings
 
 	DryRun bool
 	Force  bool

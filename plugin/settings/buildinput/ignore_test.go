@@ -46,7 +46,7 @@ func TestIgnoredFilesAreLeftOutOfABindsDigest(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	hash := ContextHash(ctx, ig)
+	hash := ContextHash(ctx, filepath.Join(ctx, "Dockerfile"))
 	before, err := hash("src")
 	if err != nil {
 		t.Fatal(err)
