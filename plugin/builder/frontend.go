@@ -66,6 +66,9 @@ func startFrontend(p *settings.Plan, opts *config.KanikoOptions) (*frontend, err
 	if err := f.restoreRemote(p, opts); err != nil {
 		return nil, err
 	}
+	if err := keepMountedStagesBuilt(res.Steps, opts); err != nil {
+		return nil, err
+	}
 	// Validation has read the file already; it cannot fail but by a race.
 	ignore, err := buildinput.ContextIgnore(p.Context, p.Dockerfile)
 	if err != nil {

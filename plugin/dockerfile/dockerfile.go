@@ -164,11 +164,9 @@ type stage struct {
 	files stageFiles // its WORKDIR, where known
 	vars  words.Vars // its build variables known before the build
 	// end is the last physical line of the stage's last instruction; kept
-	// lists the sources later RUNs mount from the stage, and uses the
-	// stages this one mounts from (see keepFiles).
+	// lists the sources later RUNs mount from the stage (see keepFiles).
 	end  int
 	kept []string
-	uses []string
 }
 
 func (a *analysis) problem(line int, msg string) {

@@ -48,46 +48,31 @@ func (a *analysis) keepMounted(i int, m *Mount) string {
 	}
 	x := &a.stages[i]
 	x.kept = append(x.kept, path.Clean("/"+m.Source))
-	cur := a.cur()
-	if !slices.Contains(cur.uses, x.name) {
-		cur.uses = append(cur.uses, x.name)
-	}
 	return ""
 }
 
 // keepFiles makes kaniko keep what later RUNs mount of a stage. kaniko
 // deletes a stage's files when it ends and keeps only what a later COPY
-// --from names, by copying it into the next layer. So two lines are added:
-//   - at the end of the mounted stage, a step the helper runs: the step
-//     server copies the mounted sources out of the build root into its own
-//     directory, which kaniko never snapshots, so it leaves no layer and no
-//     history;
-//   - at the end of each mounting stage, a COPY --from of the mounted stage
-//     whose source matches nothing (kaniko copies nothing and records
-//     nothing), which keeps that stage among those kaniko builds when it
-//     skips unused stages.
+// --from names, by copying it into the next layer. So a step the helper
+// runs is added at the end of the mounted stage: the step server copies
+// the mounted sources out of the build root into its own directory, which
+// kaniko never snapshots, so the step leaves no layer and no history. Its
+// line holds Result.CacheBuster, which the builder replaces with a value
+// of its own for each build: kaniko's layer cache must never skip it.
 //
-// Both hold Result.CacheBuster, which the builder replaces with a value of
-// its own for each build: kaniko's layer cache must never skip the step,
-// nor return an (empty) layer for either line.
+// kaniko does not see a mount as a use of the stage; the builder makes
+// sure that kaniko does not skip a stage that a step mounts from.
 func (a *analysis) keepFiles() {
 	for i, st := range a.stages {
-		if len(st.kept) == 0 && len(st.uses) == 0 {
+		if len(st.kept) == 0 {
 			continue
 		}
 		if a.res.CacheBuster == "" {
 			a.res.CacheBuster = absentToken(a.src)
 		}
-		var lines []string
-		if len(st.kept) > 0 {
-			if line, ok := a.keepStep(i, st); ok {
-				lines = append(lines, line)
-			}
+		if line, ok := a.keepStep(i, st); ok {
+			a.edits = append(a.edits, edits.Edit{Start: st.end + 1, End: st.end, Text: line})
 		}
-		for _, x := range st.uses {
-			lines = append(lines, "COPY --from="+x+" /"+a.res.CacheBuster+"-none-* /"+a.res.CacheBuster+"-none/")
-		}
-		a.edits = append(a.edits, edits.Edit{Start: st.end + 1, End: st.end, Text: strings.Join(lines, "\n")})
 	}
 }
 

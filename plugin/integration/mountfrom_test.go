@@ -54,3 +54,56 @@ func TestMountsFromStagesAndImagesBuildAsBuildKitBuildsThem(t *testing.T) {
 		t.Errorf("the history lacks the RUN as written:\n%s", history)
 	}
 }
+
+// With kaniko's layer cache, a rebuild takes the RUNs from the cache, keeps
+// the mounted stage's files again, and adds nothing to the image.
+func TestMountsFromAStageRebuildFromTheLayerCacheWithTheSameImage(t *testing.T) {
+	addRepos("bk/mountcached", "bk/mountcached-cache")
+	const dockerfile = `ARG BASE
+FROM ${BASE} AS build
+RUN mkdir -p /out && echo built > /out/app
+FROM ${BASE}
+RUN echo before > /before.txt
+RUN --mount=from=build,source=/out,target=/o cp /o/app /app.copy
+`
+	ws := writeFiles(t, map[string]string{"Dockerfile": dockerfile})
+	env := map[string]string{"PLUGIN_REPO": "bk/mountcached", "PLUGIN_BUILD_ARGS": "BASE=" + baseImage, "PLUGIN_CACHE_REPO": "bk/mountcached-cache"}
+	var histories []string
+	for round := 0; round < 2; round++ {
+		r := runPlugin(t, ws, env)
+		if r.code != 0 {
+			t.Fatalf("round %d: exit %d\n%s", round, r.code, r.stderr)
+		}
+		if round == 1 && !strings.Contains(r.stderr, "Using caching version of cmd: RUN echo before") {
+			t.Errorf("the rebuild did not use the layer cache:\n%s", r.stderr)
+		}
+		img, files := pulled(t, stack.Registry.Addr+"/bk/mountcached:latest")
+		if files["app.copy"] != "built\n" {
+			t.Errorf("round %d: app.copy = %q", round, files["app.copy"])
+		}
+		histories = append(histories, historyOf(t, img))
+	}
+	if histories[0] != histories[1] || strings.Contains(histories[1], "kaniko-ecr") || strings.Contains(histories[1], "COPY") {
+		t.Errorf("the cached rebuild's history differs or shows the plugin's lines:\n%s\n---\n%s", histories[0], histories[1])
+	}
+}
+
+// kaniko counts only FROM and COPY --from as uses of a stage; a stage that
+// is only mounted from is still built when unused stages are skipped.
+func TestAStageOnlyMountedFromIsBuiltWhenUnusedStagesAreSkipped(t *testing.T) {
+	addRepos("bk/mountskip")
+	const dockerfile = `ARG BASE
+FROM ${BASE} AS build
+RUN mkdir -p /out && echo built > /out/app
+FROM ${BASE}
+RUN --mount=from=build,source=/out,target=/o cp /o/app /app.copy
+`
+	ws := writeFiles(t, map[string]string{"Dockerfile": dockerfile})
+	r := runPlugin(t, ws, map[string]string{"PLUGIN_REPO": "bk/mountskip", "PLUGIN_BUILD_ARGS": "BASE=" + baseImage, "PLUGIN_SKIP_UNUSED_STAGES": "true"})
+	if r.code != 0 {
+		t.Fatalf("exit %d\n%s", r.code, r.stderr)
+	}
+	if _, files := pulled(t, stack.Registry.Addr+"/bk/mountskip:latest"); files["app.copy"] != "built\n" {
+		t.Errorf("app.copy = %q", files["app.copy"])
+	}
+}
