@@ -81,9 +81,12 @@ func (a *analysis) keepStep(i int, st stage) (string, bool) {
 	if !a.helperReady(st.end) {
 		return "", false
 	}
-	paths := slices.Compact(slices.Sorted(slices.Values(st.kept)))
-	if slices.Contains(paths, "/") {
-		paths = []string{"/"}
+	// A path under another kept path is kept with it.
+	var paths []string
+	for _, p := range slices.Compact(slices.Sorted(slices.Values(st.kept))) {
+		if n := len(paths); n == 0 || paths[n-1] != "/" && !strings.HasPrefix(p, paths[n-1]+"/") {
+			paths = append(paths, p)
+		}
 	}
 	step := Step{
 		Kind: "keep", Helper: true, File: a.opts.File, Line: st.end, Stage: i, StageName: st.name,

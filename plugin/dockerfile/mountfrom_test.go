@@ -6,7 +6,7 @@ import (
 )
 
 func TestMountFromAStageKeepsItsSourcesWithAStepAtTheEndOfThatStage(t *testing.T) {
-	src := "FROM golang AS build\nRUN go build -o /out/app\n\nFROM alpine\nRUN --mount=from=build,source=/out,target=/o cp /o/app /usr/bin/\nRUN --mount=type=cache,from=build,source=etc/x/,target=/c ls /c\n# end\n"
+	src := "FROM golang AS build\nRUN go build -o /out/app\n\nFROM alpine\nRUN --mount=from=build,source=/out,target=/o cp /o/app /usr/bin/\nRUN --mount=type=cache,from=build,source=etc/x/,target=/c ls /c\nRUN --mount=from=build,source=/out/sub,target=/s ls\n# end\n"
 	res, probs := Analyze([]byte(src), testOpts())
 	if len(probs) != 0 {
 		t.Fatalf("problems:\n%s", messages(probs))
@@ -28,7 +28,7 @@ func TestMountFromAStageKeepsItsSourcesWithAStepAtTheEndOfThatStage(t *testing.T
 	}
 	lines := strings.Split(string(res.Dockerfile), "\n")
 	wantKeep := `RUN ["/kaniko/kaniko-ecr","step","/kaniko/steps/` + keep.ID + `.json","` + tok + `"]`
-	if len(lines) < 8 || lines[2] != wantKeep || lines[7] != "# end" || strings.Count(string(res.Dockerfile), tok) != 1 {
+	if len(lines) < 9 || lines[2] != wantKeep || lines[8] != "# end" || strings.Count(string(res.Dockerfile), tok) != 1 {
 		t.Fatalf("rewritten:\n%s\nwant line 3 %s and nothing else added", res.Dockerfile, wantKeep)
 	}
 	if len(res.Pulls) != 1 {
