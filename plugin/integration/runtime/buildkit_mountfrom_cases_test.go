@@ -22,14 +22,17 @@ RUN --mount=type=cache,from=build,source=/out/sub,target=/c,id=seeded cat /c/lib
 `
 
 // bkExpanded takes mount options and a checksum from build variables and
-// quotes a download's URL.
+// quotes a download's URL. (A tmpfs size is not compared: the engine's
+// BuildKit cannot set it.)
 const bkExpanded = `ARG BASE
 FROM ${BASE}
 ARG MNT_TYPE=cache
 ARG DIGEST
-ENV CACHE_MODE=0700 OWNER=123 SIZE=1m
-RUN --mount=type=$MNT_TYPE,id=c,mode=${CACHE_MODE},uid=$OWNER,target=/c stat -c '%%a %%u' /c > /cache.stat
-RUN --mount=type=tmpfs,size=$SIZE,target=/t sh -c 'echo x > /t/x && ls /t > /t.ls'
+ARG REQUIRED=true
+ARG SECRET_MODE=0440
+ENV CACHE_MODE=0700 OWNER=123 SHARING=locked
+RUN --mount=type=$MNT_TYPE,id=c,mode=${CACHE_MODE},uid=$OWNER,sharing=$SHARING,target=/c stat -c '%%a %%u' /c > /cache.stat
+RUN --mount=type=secret,id=tok,required=$REQUIRED,mode=${SECRET_MODE} stat -c '%%a' /run/secrets/tok > /secret.stat
 ADD --checksum=${DIGEST} "%[1]s" /opt/tool.tar
 `
 
@@ -47,7 +50,8 @@ func mountFromCases() []bkCase {
 		{name: "mount-from", dockerfile: bkMountFrom, stubs: []string{"o", "c"}},
 		{
 			name: "expanded-options", dockerfile: fmt.Sprintf(bkExpanded, toolServer()),
-			buildArgs: "DIGEST=sha256:" + sha256Hex(toolBody), stubs: []string{"c", "t"},
+			buildArgs: "DIGEST=sha256:" + sha256Hex(toolBody), stubs: []string{"c", "run", "run/secrets"},
+			secrets: map[string]string{"tok": "EXPANDED-SECRET-9c1"},
 		},
 		{
 			name: "dockerignore-binds", dockerfile: bkIgnored, stubs: []string{"src"},
