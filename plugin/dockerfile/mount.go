@@ -50,15 +50,13 @@ func (a *analysis) mounts(n *parser.Node) ([]Mount, bool) {
 func (a *analysis) checkMount(m *Mount, ssh *int) string {
 	switch m.Type {
 	case "bind", "cache", "tmpfs":
-		if m.Target == "" {
-			// BuildKit mounts it at the WORKDIR.
-			dir := a.cur().files.dir
-			if dir == "" {
-				return "a " + m.Type + " mount without a target is mounted at the WORKDIR, which is known here only when the Dockerfile sets it (WORKDIR), or give a target"
-			}
-			m.Target = dir
+		// BuildKit mounts it at the WORKDIR. When the Dockerfile does not
+		// set that, the base image's is only seen during the build: the
+		// step server takes the step's working directory then.
+		if m.Target == "" && a.cur().files.dir != "" {
+			m.Target = a.cur().files.dir
 		}
-		if path.Clean(path.Join(a.cur().files.dir, m.Target)) == "/" {
+		if m.Target != "" && path.Clean(path.Join(a.cur().files.dir, m.Target)) == "/" {
 			return "cannot mount over / (give a target)"
 		}
 	case "secret":

@@ -77,7 +77,6 @@ func TestMountFromRefusalsNameTheLine(t *testing.T) {
 		{"variable", "FROM alpine\nRUN --mount=from=${IMG},target=/x ls\n", "doesn't support variable expansion"},
 		{"wildcard", "FROM alpine AS a\nFROM alpine\nRUN --mount=from=a,source=/o/*,target=/x ls\n", "Dockerfile:3: RUN --mount=from=a,source=/o/*,target=/x: a source taken from a stage cannot hold variables, wildcards"},
 		{"variable source", "FROM alpine AS a\nFROM alpine\nRUN --mount=from=a,source=$D,target=/x ls\n", "cannot hold variables"},
-		{"no target, no WORKDIR", "FROM alpine\nRUN --mount=type=bind,source=. ls\n", "Dockerfile:2: RUN --mount=type=bind,source=.: a bind mount without a target is mounted at the WORKDIR"},
 		{"no target, WORKDIR /", "FROM alpine\nWORKDIR /\nRUN --mount=type=cache,id=c ls\n", "Dockerfile:3: RUN --mount=type=cache,id=c: cannot mount over /"},
 		{"no target, scratch", "FROM scratch\nRUN --mount=type=tmpfs [\"/x\"]\n", "cannot mount over /"},
 		{"bad image", "FROM alpine\nRUN --mount=from=UPPER:x:y,target=/x ls\n", "is neither a stage of this Dockerfile nor an image reference"},
@@ -97,5 +96,12 @@ func TestTargetlessMountsFollowRelativeAndInheritedWorkdirs(t *testing.T) {
 	st := oneStep(t, src, testOpts())
 	if got := st.Mounts[0].Target; got != "/app/src" {
 		t.Errorf("target %q, want the inherited WORKDIR /app/src", got)
+	}
+}
+
+func TestATargetlessMountInAStageWithoutWorkdirGoesToTheImagesWorkdirAtBuildTime(t *testing.T) {
+	st := oneStep(t, "FROM golang\nRUN --mount=type=bind,source=. go build\n", testOpts())
+	if m := st.Mounts[0]; m.Target != "" {
+		t.Errorf("target %q, want it left to the step server", m.Target)
 	}
 }

@@ -74,3 +74,21 @@ func TestDockersUpstreamFrontEndIsAcceptedWithANoticeNamingTheParsersVersion(t *
 		t.Errorf("no notice naming the parser's version:\n%s", r.stderr)
 	}
 }
+
+// A mount without a target goes to the WORKDIR, which the base image may
+// set: the step takes it during the build.
+func TestATargetlessMountGoesToTheBaseImagesWorkdir(t *testing.T) {
+	addRepos("bk/workdir-base", "bk/workdir")
+	ws := writeFiles(t, map[string]string{"Dockerfile": "ARG BASE\nFROM ${BASE}\nWORKDIR /app\n"})
+	if r := runPlugin(t, ws, map[string]string{"PLUGIN_REPO": "bk/workdir-base", "PLUGIN_BUILD_ARGS": "BASE=" + baseImage}); r.code != 0 {
+		t.Fatalf("base: exit %d\n%s", r.code, r.stderr)
+	}
+	ws = writeFiles(t, map[string]string{"Dockerfile": "ARG BASE\nFROM ${BASE}\nRUN --mount=type=bind,source=. cat /app/a.txt > /seen.txt\n", "a.txt": "from the context\n"})
+	r := runPlugin(t, ws, map[string]string{"PLUGIN_REPO": "bk/workdir", "PLUGIN_BUILD_ARGS": "BASE=" + stack.Registry.Addr + "/bk/workdir-base:latest"})
+	if r.code != 0 {
+		t.Fatalf("exit %d\n%s", r.code, r.stderr)
+	}
+	if _, files := pulled(t, stack.Registry.Addr+"/bk/workdir:latest"); files["seen.txt"] != "from the context\n" {
+		t.Errorf("seen.txt = %q", files["seen.txt"])
+	}
+}

@@ -323,3 +323,29 @@ func TestBindLeavesOutWhatDockerignoreLeavesOutOfTheContext(t *testing.T) {
 		}
 	}
 }
+
+func TestAMountWithoutTargetGoesToTheWorkingDirectoryButNeverToTheRoot(t *testing.T) {
+	f := newFixture(t)
+	mustWrite(t, filepath.Join(f.ctx, "go.mod"), "module x\n", 0o644)
+	mustWrite(t, filepath.Join(f.work, "image.txt"), "image", 0o644)
+	file := f.add("s", dockerfile.Step{Mounts: []dockerfile.Mount{{Type: "bind", ReadOnly: true}}})
+	f.age()
+	before := f.snapshot()
+	f.start()
+	c, _ := f.prepare(file)
+	if got := mustRead(t, filepath.Join(f.work, "go.mod")); got != "module x\n" {
+		t.Errorf("the context is not at the working directory: %q", got)
+	}
+	if err := c.finish(); err != nil {
+		t.Fatal(err)
+	}
+	f.same(before)
+
+	g := newFixture(t)
+	g.cfg.proc = func(int) ([]string, string, error) { return nil, g.root, nil }
+	file = g.add("s", dockerfile.Step{Mounts: []dockerfile.Mount{{Type: "tmpfs"}}})
+	g.start()
+	if _, _, err := dial(file); err == nil || !strings.Contains(err.Error(), "WORKDIR, which is /") {
+		t.Errorf("a mount over / was set up: %v", err)
+	}
+}

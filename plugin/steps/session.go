@@ -138,8 +138,14 @@ func (se *session) mount(m dockerfile.Mount, nssh *int) error {
 	if err := se.expand(&m.Target, &m.Source, &m.ID, &m.Env); err != nil {
 		return fmt.Errorf("%s mount: %w", m.Type, err)
 	}
-	if m.Target != "" {
+	switch {
+	case m.Target != "":
 		m.Target = se.path(m.Target)
+	case m.Type == "bind" || m.Type == "cache" || m.Type == "tmpfs":
+		// BuildKit mounts it at the WORKDIR, and refuses /.
+		if m.Target = se.cwd; path.Clean(m.Target) == "/" {
+			return fmt.Errorf("a %s mount without a target goes to the WORKDIR, which is / here (BuildKit refuses it too): give a target", m.Type)
+		}
 	}
 	logrus.Debugf("steps: step %s: %s mount id=%q target=%s", se.step.ID, m.Type, m.ID, m.Target)
 	var err error

@@ -20,7 +20,8 @@ import (
 type Mount struct {
 	// Type is bind, cache, secret, ssh or tmpfs.
 	Type string `json:"type"`
-	// Target is where the mount appears. For a secret without Env it
+	// Target is where the mount appears; empty for a bind, cache or tmpfs
+	// mount means the step's working directory (the WORKDIR). For a secret without Env it
 	// defaults to /run/secrets/<id>; for ssh to /run/buildkit/ssh_agent.<n>,
 	// n counting the ssh mounts of the step from 0.
 	Target string `json:"target,omitempty"`
