@@ -40,7 +40,7 @@ var allowedImports = map[string][]string{
 	"plugin/awsecr":               {"docker", "plugin/redact", "plugin/settings", "plugin/awsecr/policy"},
 	"plugin/awsecr/policy":        {},
 	"plugin/builder":              {"plugin/dockerfile", "plugin/settings", "plugin/settings/buildinput", "plugin/steps", "plugin/steps/fetch"},
-	"plugin/steps":                {"plugin/dockerfile", "plugin/redact", "plugin/steps/fetch", "plugin/steps/owner", "plugin/steps/rootfs"},
+	"plugin/steps":                {"plugin/dockerfile", "plugin/dockerfile/mounts", "plugin/redact", "plugin/steps/fetch", "plugin/steps/owner", "plugin/steps/rootfs"},
 	"plugin/steps/fetch":          {},
 	"plugin/steps/owner":          {},
 	"plugin/steps/rootfs":         {},

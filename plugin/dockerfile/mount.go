@@ -18,13 +18,16 @@ func (a *analysis) mounts(n *parser.Node) ([]Mount, bool) {
 	var out []Mount
 	ok, ssh := true, 0
 	for _, val := range flagValues(n, "mount") {
-		expanded, err := a.expandMount(val)
+		expanded, deferred, err := a.expandMount(val)
 		if err != nil {
 			a.problem(n.StartLine, "RUN --mount="+val+": "+err.Error())
 			ok = false
 			continue
 		}
 		m, err := mounts.Parse(expanded)
+		if err == nil {
+			m.Deferred = deferred
+		}
 		if err != nil {
 			a.problem(n.StartLine, "RUN --mount="+val+": "+err.Error())
 			ok = false

@@ -47,17 +47,20 @@ func (a *analysis) lex() *shell.Lex { return words.Lexer(a.escape) }
 
 // expandMount expands the build variables in the options of a --mount
 // value that decide how the mount is set up, with the values known before
-// the build; a variable only the base image could define is refused.
-func (a *analysis) expandMount(val string) (string, error) {
-	return mounts.ExpandOptions(val, func(k, v string) (string, error) {
+// the build. An option whose variable only the base image's ENV can define
+// is left to the step server, but for type, which decides everything.
+func (a *analysis) expandMount(val string) (string, []string, error) {
+	return mounts.ExpandOptions(val, func(k, v string) (string, bool, error) {
 		x, unknown, err := words.Expand(a.lex(), v, a.cur().vars)
-		if err != nil {
-			return "", fmt.Errorf("%s: %v", k, err)
+		switch {
+		case err != nil:
+			return "", false, fmt.Errorf("%s: %v", k, err)
+		case len(unknown) > 0 && strings.EqualFold(k, "type"):
+			return "", false, fmt.Errorf("type uses %s, which the Dockerfile does not define (ARG or ENV) before this line", words.Unknown(unknown))
+		case len(unknown) > 0:
+			return "", true, nil
 		}
-		if len(unknown) > 0 {
-			return "", fmt.Errorf("%s uses %s, which the Dockerfile does not define (ARG or ENV) before this line", k, words.Unknown(unknown))
-		}
-		return x, nil
+		return x, false, nil
 	})
 }
 

@@ -21,6 +21,14 @@ func TestMountOptionsExpandBuildVariablesExceptFrom(t *testing.T) {
 	}
 }
 
+func TestMountOptionsOnlyTheBaseImageCanDefineAreLeftToTheBuild(t *testing.T) {
+	st := oneStep(t, "FROM mcr.microsoft.com/dotnet/sdk\nARG M=0700\nRUN --mount=type=cache,target=/c,uid=$APP_UID,mode=$M,gid=\"$APP_UID\" ls\n", testOpts())
+	m := st.Mounts[0]
+	if strings.Join(m.Deferred, " ") != "uid=$APP_UID gid=$APP_UID" || m.UID != nil || m.Mode == nil || *m.Mode != 0o700 {
+		t.Errorf("mount %+v", m)
+	}
+}
+
 func TestAddChecksumAndSourcesAreReadAfterBuildKitsWordProcessing(t *testing.T) {
 	sum := "sha256:" + strings.Repeat("ab", 32)
 	cases := []struct{ name, line, want string }{

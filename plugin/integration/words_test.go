@@ -44,7 +44,7 @@ func TestDockerfileRefusalsExitTwoNamingTheLineBeforeAnyCall(t *testing.T) {
 	for _, tc := range []struct{ name, dockerfile, want string }{
 		{"quoted git source", "ARG BASE\nFROM ${BASE}\nARG V=v1\nADD \"https://github.com/o/r.git#$V\" /src\n", "Dockerfile:4: ADD"},
 		{"mount of a later stage", "ARG BASE\nFROM ${BASE}\nRUN --mount=from=late,target=/x ls\nFROM ${BASE} AS late\n", "Dockerfile:3: RUN --mount=from=late"},
-		{"undefined variable in a mount option", "ARG BASE\nFROM ${BASE}\nRUN --mount=type=cache,target=/c,uid=$NOPE ls\n", "Dockerfile:3: RUN --mount=type=cache,target=/c,uid=$NOPE: uid uses $NOPE"},
+		{"undefined variable in a mount's type", "ARG BASE\nFROM ${BASE}\nRUN --mount=type=$NOPE,target=/c ls\n", "Dockerfile:3: RUN --mount=type=$NOPE,target=/c: type uses $NOPE"},
 		{"target-less mount at /", "ARG BASE\nFROM ${BASE}\nWORKDIR /\nRUN --mount=type=bind,source=. ls\n", "Dockerfile:4: RUN --mount=type=bind,source=.: cannot mount over /"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -75,20 +75,25 @@ func TestDockersUpstreamFrontEndIsAcceptedWithANoticeNamingTheParsersVersion(t *
 	}
 }
 
-// A mount without a target goes to the WORKDIR, which the base image may
-// set: the step takes it during the build.
-func TestATargetlessMountGoesToTheBaseImagesWorkdir(t *testing.T) {
+// What only the base image sets reaches the mounts during the build, as in
+// BuildKit: a mount without a target goes to the image's WORKDIR, and an
+// option takes a variable of the image's ENV.
+func TestWhatOnlyTheBaseImageSetsReachesMountsDuringTheBuild(t *testing.T) {
 	addRepos("bk/workdir-base", "bk/workdir")
-	ws := writeFiles(t, map[string]string{"Dockerfile": "ARG BASE\nFROM ${BASE}\nWORKDIR /app\n"})
+	ws := writeFiles(t, map[string]string{"Dockerfile": "ARG BASE\nFROM ${BASE}\nWORKDIR /app\nENV APP_UID=1234\n"})
 	if r := runPlugin(t, ws, map[string]string{"PLUGIN_REPO": "bk/workdir-base", "PLUGIN_BUILD_ARGS": "BASE=" + baseImage}); r.code != 0 {
 		t.Fatalf("base: exit %d\n%s", r.code, r.stderr)
 	}
-	ws = writeFiles(t, map[string]string{"Dockerfile": "ARG BASE\nFROM ${BASE}\nRUN --mount=type=bind,source=. cat /app/a.txt > /seen.txt\n", "a.txt": "from the context\n"})
+	ws = writeFiles(t, map[string]string{
+		"Dockerfile": "ARG BASE\nFROM ${BASE}\nRUN --mount=type=bind,source=. cat /app/a.txt > /seen.txt\nRUN --mount=type=cache,target=/c,uid=$APP_UID stat -c %u /c > /uid.txt\n",
+		"a.txt":      "from the context\n",
+	})
 	r := runPlugin(t, ws, map[string]string{"PLUGIN_REPO": "bk/workdir", "PLUGIN_BUILD_ARGS": "BASE=" + stack.Registry.Addr + "/bk/workdir-base:latest"})
 	if r.code != 0 {
 		t.Fatalf("exit %d\n%s", r.code, r.stderr)
 	}
-	if _, files := pulled(t, stack.Registry.Addr+"/bk/workdir:latest"); files["seen.txt"] != "from the context\n" {
-		t.Errorf("seen.txt = %q", files["seen.txt"])
+	_, files := pulled(t, stack.Registry.Addr+"/bk/workdir:latest")
+	if files["seen.txt"] != "from the context\n" || files["uid.txt"] != "1234\n" {
+		t.Errorf("seen.txt = %q, uid.txt = %q", files["seen.txt"], files["uid.txt"])
 	}
 }

@@ -349,3 +349,21 @@ func TestAMountWithoutTargetGoesToTheWorkingDirectoryButNeverToTheRoot(t *testin
 		t.Errorf("a mount over / was set up: %v", err)
 	}
 }
+
+func TestDeferredMountOptionsTakeTheStepsEnvironment(t *testing.T) {
+	f := newFixture(t)
+	f.env = []string{"APP_UID=1000", "M=0750"}
+	file := f.add("s", dockerfile.Step{Mounts: []dockerfile.Mount{{Type: "cache", ID: "c", Target: "/owned", Sharing: "shared", Deferred: []string{"uid=$APP_UID", `mode="${M}"`}}}})
+	f.start()
+	c, _ := f.prepare(file)
+	defer c.finish()
+	if mode, uid, _ := stat(t, f.in("/owned")); mode != 0o750 || uid != 1000 {
+		t.Errorf("cache is %o owned by %d, want 750 by 1000 from the step's environment", mode, uid)
+	}
+	g := newFixture(t)
+	file = g.add("s", dockerfile.Step{Mounts: []dockerfile.Mount{{Type: "cache", ID: "c", Target: "/x", Deferred: []string{"uid=$UNSET"}}}})
+	g.start()
+	if _, _, err := dial(file); err == nil || !strings.Contains(err.Error(), "uid=") {
+		t.Errorf("an empty uid was accepted: %v", err)
+	}
+}

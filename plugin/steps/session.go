@@ -17,6 +17,7 @@ import (
 	"github.com/sirupsen/logrus"
 
 	"github.com/kaniko-ecr/kaniko-ecr/plugin/dockerfile"
+	"github.com/kaniko-ecr/kaniko-ecr/plugin/dockerfile/mounts"
 	"github.com/kaniko-ecr/kaniko-ecr/plugin/steps/rootfs"
 )
 
@@ -137,6 +138,16 @@ func (se *session) path(p string) string {
 func (se *session) mount(m dockerfile.Mount, nssh *int) error {
 	if err := se.expand(&m.Target, &m.Source, &m.ID, &m.Env); err != nil {
 		return fmt.Errorf("%s mount: %w", m.Type, err)
+	}
+	// Options whose variables only the base image's ENV defines.
+	for _, f := range m.Deferred {
+		k, v, _ := strings.Cut(f, "=")
+		if err := se.expand(&v); err != nil {
+			return fmt.Errorf("%s mount: %w", m.Type, err)
+		}
+		if err := mounts.Apply(&m, k+"="+v); err != nil {
+			return fmt.Errorf("%s mount: %w", m.Type, err)
+		}
 	}
 	switch {
 	case m.Target != "":

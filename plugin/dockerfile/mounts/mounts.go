@@ -58,6 +58,10 @@ type Mount struct {
 	// Digest is the content digest of a bind mount's source in the build
 	// context (see Options.ContentHash).
 	Digest string `json:"digest,omitempty"`
+	// Deferred are options ("key=value" as written) whose variables only
+	// the base image's ENV can define: the step server expands them with
+	// the step's environment and applies them (see Apply).
+	Deferred []string `json:"deferred,omitempty"`
 }
 
 // Types lists the mount types, for messages.
