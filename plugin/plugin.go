@@ -200,6 +200,11 @@ func (r *run) settle() (done bool, err error) {
 	for _, w := range plan.Warnings {
 		logrus.Warn(w)
 	}
+	if plan.Frontend != nil {
+		for _, n := range plan.Frontend.Notices {
+			logrus.Info(n)
+		}
+	}
 	if plan.DryRun {
 		return true, r.printPlan()
 	}

@@ -18,6 +18,7 @@ import (
 
 	"github.com/kaniko-ecr/kaniko-ecr/plugin/dockerfile"
 	"github.com/kaniko-ecr/kaniko-ecr/plugin/settings"
+	"github.com/kaniko-ecr/kaniko-ecr/plugin/settings/buildinput"
 	"github.com/kaniko-ecr/kaniko-ecr/plugin/steps"
 )
 
@@ -65,13 +66,21 @@ func startFrontend(p *settings.Plan, opts *config.KanikoOptions) (*frontend, err
 	if err := f.restoreRemote(p, opts); err != nil {
 		return nil, err
 	}
+	// Validation has read the file already; it cannot fail but by a race.
+	ignore, err := buildinput.ContextIgnore(p.Context, p.Dockerfile)
+	if err != nil {
+		return nil, fmt.Errorf("PLUGIN_CONTEXT: %w", err)
+	}
 	srv, err := steps.Start(steps.Config{
-		Root:    "/",
-		Dir:     f.dir,
-		Steps:   byID,
-		Secrets: p.BuildSecrets,
-		SSHKey:  p.SSHKey,
-		Context: p.Context,
+		Root:           "/",
+		Dir:            f.dir,
+		Steps:          byID,
+		Secrets:        p.BuildSecrets,
+		SSHKey:         p.SSHKey,
+		Context:        p.Context,
+		IgnoreList:     kanikoIgnoreList,
+		ContextIgnored: ignore.Skips,
+		Registry:       mountRegistry(opts),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("starting the step server: %w", err)

@@ -33,7 +33,7 @@ func (Kaniko) Build(ctx context.Context, p *settings.Plan, onLayer func(path str
 	}
 	var rewritten []byte
 	if p.Frontend != nil {
-		rewritten = p.Frontend.Dockerfile
+		rewritten = withCacheBuster(p.Frontend)
 	}
 	if err := prepare(opts, rewritten); err != nil {
 		return nil, err

@@ -1,13 +1,14 @@
 package dockerfile
 
 import (
-	"regexp"
 	"strconv"
 	"strings"
 
-	"github.com/moby/buildkit/frontend/dockerfile/dfgitutil"
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
 	"github.com/moby/buildkit/frontend/dockerfile/parser"
+
+	"github.com/kaniko-ecr/kaniko-ecr/plugin/dockerfile/sources"
+	"github.com/kaniko-ecr/kaniko-ecr/plugin/dockerfile/words"
 )
 
 // COPY --link and ADD --link are accepted and dropped. With --link BuildKit
@@ -70,7 +71,7 @@ func (a *analysis) add(n *parser.Node, c *instructions.AddCommand) bool {
 		ok = false
 	}
 	for _, src := range c.SourcePaths {
-		if isGitSource(src) {
+		if sources.IsGit(src) || sources.IsGit(a.word(src)) {
 			a.problem(line, "ADD "+src+": git sources are not supported here")
 			ok = false
 		}
@@ -85,44 +86,34 @@ func (a *analysis) add(n *parser.Node, c *instructions.AddCommand) bool {
 	return a.heredocCopy(n, c.SourcesAndDest, c.Chmod, c.Chown, ok)
 }
 
-// sha256RE is the only digest form accepted for ADD --checksum.
-var sha256RE = regexp.MustCompile(`^sha256:[0-9a-f]{64}$`)
-
 // checksum turns ADD --checksum, which kaniko ignores, into a helper step
 // that downloads the file, checks its digest and writes it as ADD would.
 // Like BuildKit it needs a single source; unlike BuildKit only an http(s)
 // download can be checked here (git sources are refused).
 func (a *analysis) checksum(n *parser.Node, c *instructions.AddCommand, ok bool) bool {
 	flag := "ADD --checksum=" + c.Checksum
+	// BuildKit expands build variables in the digest; the helper gets it
+	// expanded, the URL as written (it expands that with the step's
+	// environment, as kaniko would).
+	sum, unknown, err := words.Expand(a.lex(), c.Checksum, a.cur().vars)
 	switch {
-	case !sha256RE.MatchString(c.Checksum):
+	case err != nil:
+		a.problem(n.StartLine, flag+": "+err.Error())
+	case len(unknown) > 0:
+		a.problem(n.StartLine, flag+": uses "+words.Unknown(unknown)+", which the Dockerfile does not define (ARG or ENV) before this line")
+	case !sources.ValidChecksum(sum):
 		a.problem(n.StartLine, flag+": want sha256:<64 lower-case hex digits>")
 	case len(c.SourcePaths) != 1 || len(c.SourceContents) != 0:
 		a.problem(n.StartLine, flag+": needs exactly one source, an http(s) URL")
-	case !isHTTPSource(c.SourcePaths[0]):
+	case !sources.IsHTTP(a.word(c.SourcePaths[0])):
 		a.problem(n.StartLine, flag+": the source must be an http(s) URL")
 	case ok:
 		st := a.newStep(n, "add")
-		st.URL, st.Checksum = c.SourcePaths[0], c.Checksum
+		st.URL, st.Checksum = c.SourcePaths[0], sum
 		st.Dest, st.Chmod, st.Chown = c.DestPath, c.Chmod, c.Chown
 		a.pending = append(a.pending, rewrite{line: n.StartLine, end: n.EndLine, step: st})
 	}
 	return true
-}
-
-// isHTTPSource is BuildKit's test for a download source.
-func isHTTPSource(src string) bool {
-	return (strings.HasPrefix(src, "http://") || strings.HasPrefix(src, "https://")) && !isGitSource(src)
-}
-
-// isGitSource is BuildKit's test for a git source. kaniko would download
-// an https://....git URL as a web page, and treat git@... as a local path.
-func isGitSource(src string) bool {
-	ref, isGit, err := dfgitutil.ParseGitRef(src)
-	if err != nil {
-		return isGit
-	}
-	return ref != nil && !ref.IndistinguishableFromLocal
 }
 
 // chmod refuses modes kaniko cannot apply: it parses --chmod as octal
@@ -132,7 +123,7 @@ func (a *analysis) chmod(line int, name, mode string) bool {
 	if mode == "" || strings.Contains(mode, "$") {
 		return true
 	}
-	if v, err := strconv.ParseUint(mode, 8, 32); err != nil || v > 0o7777 {
+	if v, err := strconv.ParseUint(a.word(mode), 8, 32); err != nil || v > 0o7777 {
 		a.problem(line, name+" --chmod="+mode+": only octal modes up to 7777 are supported here")
 		return false
 	}

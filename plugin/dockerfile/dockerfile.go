@@ -27,6 +27,9 @@ import (
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
 	"github.com/moby/buildkit/frontend/dockerfile/linter"
 	"github.com/moby/buildkit/frontend/dockerfile/parser"
+
+	"github.com/kaniko-ecr/kaniko-ecr/plugin/dockerfile/edits"
+	"github.com/kaniko-ecr/kaniko-ecr/plugin/dockerfile/words"
 )
 
 // Options describes the build environment the Dockerfile is checked against.
@@ -99,6 +102,12 @@ type Result struct {
 	// here, so the build may pull from anywhere.
 	Pulls        []string
 	PullsUnknown bool
+	// CacheBuster, when set, occurs in Dockerfile only in the lines added
+	// for stages whose files a later RUN mounts; the builder replaces it
+	// with a value of its own for each build (see keepFiles).
+	CacheBuster string
+	// Notices are facts about how the Dockerfile is read, for the log.
+	Notices []string
 	// Warnings are findings that do not stop the build.
 	Warnings []Problem
 }
@@ -123,11 +132,16 @@ func Analyze(src []byte, opts Options) (res *Result, problems []Problem) {
 		return a.finish(false)
 	}
 	a.escape = string(ast.EscapeToken)
+	a.names = stageNames(ast.AST)
 	a.reached = a.reachStages(ast.AST)
 	for _, n := range ast.AST.Children {
 		a.node(n)
+		if len(a.stages) > 0 {
+			a.cur().end = n.EndLine
+		}
 	}
 	a.pruneStages(ast.AST)
+	a.keepFiles()
 	a.plan()
 	return a.finish(true)
 }
@@ -145,14 +159,21 @@ type analysis struct {
 	// so a rewritten one never gets a created_by that is already taken.
 	written map[string]bool
 	pending []rewrite
-	edits   []edit
-	reached []bool // by stage: the target needs it (nil: all do)
+	edits   []edits.Edit
+	names   []string // every stage's name, lower-cased, "" when unnamed
+	reached []bool   // by stage: the target needs it (nil: all do)
 }
 
 // stage is what is known statically about a build stage.
 type stage struct {
 	name  string
 	shell []string
+	files stageFiles // its WORKDIR, where known
+	vars  words.Vars // its build variables known before the build
+	// end is the last physical line of the stage's last instruction; kept
+	// lists the sources later RUNs mount from the stage (see keepFiles).
+	end  int
+	kept []string
 }
 
 // problem refuses the Dockerfile, unless the finding is in a stage the
@@ -180,7 +201,7 @@ func (a *analysis) finish(complete bool) (*Result, []Problem) {
 	sort.SliceStable(a.problems, func(i, j int) bool { return a.problems[i].Line < a.problems[j].Line })
 	sort.SliceStable(a.res.Warnings, func(i, j int) bool { return a.res.Warnings[i].Line < a.res.Warnings[j].Line })
 	if complete && len(a.problems) == 0 {
-		a.res.Dockerfile = applyEdits(a.src, a.edits)
+		a.res.Dockerfile = edits.Apply(a.src, a.edits)
 	} else {
 		a.res.Dockerfile = nil
 	}
@@ -268,11 +289,18 @@ func (a *analysis) command(n *parser.Node, name string, v any) {
 		keep = !a.add(n, c)
 	case *instructions.ShellCommand:
 		a.cur().shell = append([]string(nil), c.Shell...)
+	case *instructions.WorkdirCommand:
+		a.cur().files.workdir(c.Path)
 	case *instructions.HealthCheckCommand:
 		a.healthcheck(n, c)
 	case *instructions.MaintainerCommand:
 		a.warn(line, "MAINTAINER: kaniko ignores it, so the image author stays unset (use LABEL org.opencontainers.image.authors=...)")
-	case *instructions.ArgCommand, *instructions.StopSignalCommand:
+	case *instructions.ArgCommand:
+		a.noFlags(n, name)
+		a.stageArg(c)
+	case *instructions.EnvCommand:
+		a.stageEnv(c)
+	case *instructions.StopSignalCommand:
 		a.noFlags(n, name)
 	}
 	if keep {

@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"github.com/moby/buildkit/frontend/dockerfile/parser"
+
+	"github.com/kaniko-ecr/kaniko-ecr/plugin/dockerfile/platform"
 )
 
 func FuzzAnalyze(f *testing.F) {
@@ -25,6 +27,9 @@ func FuzzAnalyze(f *testing.F) {
 		"FROM alpine\nCOPY --parents --exclude=x --link --from=a a /b\nADD --keep-git-dir --unpack https://github.com/a/b.git /c\n",
 		"# escape=`\nFROM alpine\nRUN echo `\n <<EOF\nx\nEOF\nHEALTHCHECK --start-interval=1s CMD x\n",
 		"FROM a\n# check=skip=JSONArgsRecommended\nRUN ls\nFROM b\nCOPY --from=0 /a /b\n",
+		"FROM a AS b\nRUN x\nFROM scratch AS c\nCOPY --from=b /o /\nFROM a\nWORKDIR /w\nRUN --mount=from=b,source=/o --mount=from=c,rw --mount=type=cache,from=b,target=/c x",
+		"FROM a\nRUN --mount=from=reg.io/x:1,source=/bin,target=/t --mount=type=bind,source=. x\n",
+		"ARG T=cache\nFROM a\nARG M=0755\nENV S=1m\nRUN --mount=type=$T,target=/c,mode=$M,uid=\"1\" --mount=type=tmpfs,target=/t,size=${S} x\nADD --chmod=\"644\" --checksum=${D} \"https://e.x/a.git#$V\" /a\n",
 		"# syntax=acme/x\nFROM a\nONBUILD RUN --mount=type=cache,target=/x <<EOF\nx\nEOF\nARG --x=1 A\n",
 	} {
 		f.Add([]byte(s))
@@ -91,9 +96,9 @@ func kanikoHonours(n *parser.Node, flag string, opts Options) bool {
 		case "$TARGETPLATFORM", "${TARGETPLATFORM}":
 			return true
 		case "$BUILDPLATFORM", "${BUILDPLATFORM}":
-			return samePlatform(host, opts.Platform)
+			return platform.Same(host, opts.Platform)
 		}
-		return samePlatform(val, opts.Platform)
+		return platform.Same(val, opts.Platform)
 	}
 	return false
 }
@@ -111,7 +116,7 @@ func represented(res *Result, n *parser.Node, flag string) bool {
 		}
 	case "add checksum":
 		for _, st := range res.Steps {
-			if st.Line == n.StartLine && st.Helper && st.Kind == "add" && st.Checksum == val {
+			if st.Line == n.StartLine && st.Helper && st.Kind == "add" && (st.Checksum == val || strings.ContainsAny(val, "$'\"\\")) {
 				return true
 			}
 		}

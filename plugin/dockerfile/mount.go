@@ -3,70 +3,41 @@ package dockerfile
 import (
 	"fmt"
 	"path"
-	"strings"
 
-	"github.com/moby/buildkit/frontend/dockerfile/instructions"
 	"github.com/moby/buildkit/frontend/dockerfile/parser"
-	"github.com/tonistiigi/go-csvvalue"
+
+	"github.com/kaniko-ecr/kaniko-ecr/plugin/dockerfile/mounts"
 )
 
-// Mount is one RUN --mount, with BuildKit's defaults filled in. Target,
-// Source, ID and Env are as written: BuildKit expands variables in them
-// with the stage's ARG and ENV values, so the helper must expand them with
-// the step's environment (using Step.Escape). A relative Target is
-// relative to the working directory.
-type Mount struct {
-	// Type is bind, cache, secret, ssh or tmpfs.
-	Type string `json:"type"`
-	// Target is where the mount appears. For a secret without Env it
-	// defaults to /run/secrets/<id>; for ssh to /run/buildkit/ssh_agent.<n>,
-	// n counting the ssh mounts of the step from 0.
-	Target string `json:"target,omitempty"`
-	// ID names the secret, the ssh agent ("default" if unset) or the cache
-	// (the cleaned target if unset).
-	ID string `json:"id,omitempty"`
-	// Source is a path inside From (or the build context) for bind and
-	// cache mounts.
-	Source string `json:"source,omitempty"`
-	// From is the stage or image a bind or cache mount is taken from;
-	// empty means the build context for bind and an empty directory for
-	// cache.
-	From     string `json:"from,omitempty"`
-	ReadOnly bool   `json:"readonly,omitempty"`
-	// Mode, UID and GID are nil when not given; BuildKit then uses 0400
-	// (secret), 0600 (ssh) or 0755 (cache) and root.
-	Mode *uint32 `json:"mode,omitempty"`
-	UID  *uint32 `json:"uid,omitempty"`
-	GID  *uint32 `json:"gid,omitempty"`
-	// Sharing is shared, private or locked, for cache mounts.
-	Sharing string `json:"sharing,omitempty"`
-	// Required makes a missing secret or ssh agent an error.
-	Required bool `json:"required,omitempty"`
-	// Env, for a secret, names the environment variable that receives it.
-	Env string `json:"env,omitempty"`
-	// Size limits a tmpfs mount, in bytes; 0 means no limit.
-	Size int64 `json:"size,omitempty"`
-	// Digest is the content digest of a bind mount's source in the build
-	// context (see Options.ContentHash).
-	Digest string `json:"digest,omitempty"`
-}
-
-const mountTypes = "bind, cache, secret, ssh or tmpfs"
-
-var knownMountTypes = map[string]bool{"bind": true, "cache": true, "secret": true, "ssh": true, "tmpfs": true}
+// Mount is one RUN --mount, with BuildKit's defaults filled in (see
+// mounts.Mount).
+type Mount = mounts.Mount
 
 // mounts parses every --mount of a RUN and checks it against Options.
 func (a *analysis) mounts(n *parser.Node) ([]Mount, bool) {
 	var out []Mount
 	ok, ssh := true, 0
 	for _, val := range flagValues(n, "mount") {
-		m, err := parseMount(val)
+		expanded, deferred, err := a.expandMount(val)
 		if err != nil {
 			a.problem(n.StartLine, "RUN --mount="+val+": "+err.Error())
 			ok = false
 			continue
 		}
-		if msg := a.checkMount(m, &ssh); msg != "" {
+		m, err := mounts.Parse(expanded)
+		if err == nil {
+			m.Deferred = deferred
+		}
+		if err != nil {
+			a.problem(n.StartLine, "RUN --mount="+val+": "+err.Error())
+			ok = false
+			continue
+		}
+		msg := a.checkMount(m, &ssh)
+		if msg == "" {
+			msg = a.mountFrom(m)
+		}
+		if msg != "" {
 			a.problem(n.StartLine, "RUN --mount="+val+": "+msg)
 			ok = false
 			continue
@@ -76,121 +47,23 @@ func (a *analysis) mounts(n *parser.Node) ([]Mount, bool) {
 	return out, ok
 }
 
-// parseMount runs BuildKit's own mount parser on one --mount value. kaniko
-// parses RUN without expanding it, which leaves every mount option unread;
-// Expand with an identity expander makes BuildKit read them all, keeping
-// variables as written. Options that must be numbers, booleans or one of a
-// set then fail on a variable, so those are refused statically.
-func parseMount(val string) (*Mount, error) {
-	fields, err := csvvalue.Fields(val, nil)
-	if err != nil {
-		return nil, fmt.Errorf("invalid mount: %v", err)
-	}
-	for _, f := range fields {
-		k, v, _ := strings.Cut(f, "=")
-		if strings.EqualFold(k, "type") && !knownMountTypes[strings.ToLower(v)] {
-			return nil, fmt.Errorf("unknown mount type (want %s)", mountTypes)
-		}
-	}
-	node := &parser.Node{Value: "run", Original: "RUN true", Flags: []string{"--mount=" + val}, Next: &parser.Node{Value: "true"}}
-	v, err := instructions.ParseInstruction(node)
-	if err == nil {
-		run := v.(*instructions.RunCommand)
-		err = run.Expand(func(w string) (string, error) { return w, nil })
-		if ms := instructions.GetMounts(run); err == nil && len(ms) == 1 {
-			return checkedMount(ms[0])
-		}
-	}
-	if err == nil {
-		err = fmt.Errorf("invalid mount")
-	}
-	msg := err.Error()
-	if strings.Contains(val, "$") {
-		msg += " (variables are expanded only in target, source, id and env)"
-	}
-	return nil, fmt.Errorf("%s", msg)
-}
-
-// checkedMount refuses what BuildKit would resolve differently once
-// variables are expanded, then converts the mount.
-func checkedMount(m *instructions.Mount) (*Mount, error) {
-	if m.Env != nil && *m.Env == "" {
-		return nil, fmt.Errorf("env needs a variable name")
-	}
-	// BuildKit takes the base name of the expanded target as the id.
-	if m.Type == instructions.MountTypeSecret && m.CacheID == "" && m.Source == "" && unexpanded(m.Target) {
-		return nil, fmt.Errorf("a secret whose target uses a variable needs an id")
-	}
-	return convertMount(m), nil
-}
-
-// unexpanded reports whether BuildKit's word expansion could change s.
-func unexpanded(s string) bool {
-	return strings.ContainsAny(s, "$'\"\\`")
-}
-
-// convertMount copies BuildKit's mount into the model, filling in the
-// defaults BuildKit applies when it dispatches the mount.
-func convertMount(m *instructions.Mount) *Mount {
-	out := &Mount{
-		Type: string(m.Type), Target: m.Target, ID: m.CacheID, Source: m.Source, From: m.From,
-		ReadOnly: m.ReadOnly, Sharing: string(m.CacheSharing), Required: m.Required, Size: m.SizeLimit,
-		Mode: narrow(m.Mode), UID: narrow(m.UID), GID: narrow(m.GID),
-	}
-	if m.Env != nil {
-		out.Env = *m.Env
-	}
-	switch m.Type {
-	case instructions.MountTypeCache:
-		if out.ID == "" {
-			out.ID = path.Clean(out.Target)
-		}
-		if out.Sharing == "" {
-			out.Sharing = string(instructions.MountSharingShared)
-		}
-	case instructions.MountTypeSecret:
-		// BuildKit: source is an alias of id, and the target's base name
-		// is the id when neither is given.
-		if out.Source != "" {
-			out.ID, out.Source = out.Source, ""
-		}
-		if out.ID == "" {
-			out.ID = path.Base(out.Target)
-		}
-		if out.Target == "" && m.Env == nil {
-			out.Target = "/run/secrets/" + path.Base(out.ID)
-		}
-	case instructions.MountTypeSSH:
-		if out.ID == "" {
-			out.ID = "default"
-		}
-	}
-	return out
-}
-
-// narrow converts BuildKit's *uint64, parsed with a 32-bit limit.
-func narrow(v *uint64) *uint32 {
-	if v == nil {
-		return nil
-	}
-	u := uint32(*v)
-	return &u
-}
-
 // checkMount applies the rules BuildKit checks only when it dispatches the
 // mount, and the availability of secrets and ssh. It returns a message for
 // a problem, or "".
 func (a *analysis) checkMount(m *Mount, ssh *int) string {
 	switch m.Type {
 	case "bind", "cache", "tmpfs":
-		if m.Target == "" {
-			return "a " + m.Type + " mount needs a target"
+		// BuildKit mounts it at the WORKDIR. When the Dockerfile does not
+		// set that, the base image's is only seen during the build: the
+		// step server takes the step's working directory then.
+		if m.Target == "" && a.cur().files.dir != "" {
+			m.Target = a.cur().files.dir
 		}
-		if path.Clean(m.Target) == "/" {
-			return "cannot mount over /"
+		if m.Target != "" && path.Clean(path.Join(a.cur().files.dir, m.Target)) == "/" {
+			return "cannot mount over / (give a target)"
 		}
 	case "secret":
-		if unexpanded(m.ID) && m.Required {
+		if mounts.Unexpanded(m.ID) && m.Required {
 			return "a required secret's id cannot use a variable or quotes (it is checked before the build)"
 		}
 		if m.Required && !a.opts.Secrets[m.ID] {

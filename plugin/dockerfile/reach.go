@@ -9,7 +9,9 @@ import (
 	"github.com/moby/buildkit/frontend/dockerfile/parser"
 	"github.com/moby/buildkit/frontend/dockerfile/shell"
 
+	"github.com/kaniko-ecr/kaniko-ecr/plugin/dockerfile/edits"
 	"github.com/kaniko-ecr/kaniko-ecr/plugin/dockerfile/reach"
+	"github.com/kaniko-ecr/kaniko-ecr/plugin/dockerfile/words"
 )
 
 // reachStages marks the stages the target needs (package reach), with the
@@ -52,11 +54,7 @@ func (a *analysis) lexMeta(word string, extra ...string) (shell.ProcessWordResul
 	for k, v := range a.meta {
 		env = append(env, k+"="+v)
 	}
-	esc := '\\'
-	if r := []rune(a.escape); len(r) == 1 {
-		esc = r[0]
-	}
-	return shell.NewLex(esc).ProcessWordWithMatches(word, shell.EnvsFromSlice(env))
+	return words.Lexer(a.escape).ProcessWordWithMatches(word, shell.EnvsFromSlice(env))
 }
 
 // unused reports whether the stage being read is one the target does not
@@ -96,7 +94,7 @@ func (a *analysis) pruneStages(ast *parser.Node) {
 		if name := reach.Name(n); name != "" {
 			text += " AS " + name
 		}
-		a.edits = append(a.edits, edit{start: n.StartLine, end: end, text: text})
+		a.edits = append(a.edits, edits.Edit{Start: n.StartLine, End: end, Text: text})
 		kept := a.pending[:0]
 		for _, r := range a.pending {
 			if r.line < n.StartLine || r.line > end {

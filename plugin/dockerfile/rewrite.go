@@ -10,6 +10,8 @@ import (
 	"path"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/kaniko-ecr/kaniko-ecr/plugin/dockerfile/edits"
 )
 
 // maxLine keeps a rewritten instruction within the line length BuildKit's
@@ -23,12 +25,6 @@ type rewrite struct {
 	step      Step
 	// shell: kaniko can run step.Args itself as an exec-form RUN.
 	shell bool
-}
-
-// edit replaces the physical lines start..end (1-based) by text.
-type edit struct {
-	start, end int
-	text       string
 }
 
 // plan decides the replacement line of every pending rewrite and fills in
@@ -74,7 +70,7 @@ func (a *analysis) plan() {
 		}
 		a.res.Steps = append(a.res.Steps, r.step)
 		a.res.History[text] = orig
-		a.edits = append(a.edits, edit{start: r.line, end: r.end, text: text})
+		a.edits = append(a.edits, edits.Edit{Start: r.line, End: r.end, Text: text})
 	}
 }
 
@@ -119,30 +115,6 @@ func stepID(s Step) string {
 	}
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:])
-}
-
-// applyEdits replaces each edited instruction by its new line and blanks
-// the rest of its physical lines (continuations, comments, heredoc bodies),
-// keeping every line ending. Blank lines between instructions are ignored
-// by the parser, so the instructions kaniko sees keep their order and
-// count, and every other line keeps its number.
-func applyEdits(src []byte, edits []edit) []byte {
-	if len(edits) == 0 {
-		return bytes.Clone(src)
-	}
-	lines := bytes.SplitAfter(src, []byte("\n"))
-	for _, e := range edits {
-		for l := e.start; l <= e.end && l <= len(lines); l++ {
-			line := lines[l-1]
-			eol := line[len(bytes.TrimRight(line, "\r\n")):]
-			text := ""
-			if l == e.start {
-				text = e.text
-			}
-			lines[l-1] = append([]byte(text), eol...)
-		}
-	}
-	return bytes.Join(lines, nil)
 }
 
 // bindDigests records the content of each bind mount's source from the

@@ -1,16 +1,17 @@
 package dockerfile
 
 import (
+	"cmp"
 	"fmt"
-	"regexp"
 	"runtime"
 	"strings"
 
-	"github.com/containerd/platforms"
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
 	"github.com/moby/buildkit/frontend/dockerfile/linter"
 	"github.com/moby/buildkit/frontend/dockerfile/parser"
-	"github.com/moby/buildkit/frontend/dockerfile/shell"
+
+	"github.com/kaniko-ecr/kaniko-ecr/plugin/dockerfile/platform"
+	"github.com/kaniko-ecr/kaniko-ecr/plugin/dockerfile/words"
 )
 
 // defaultShell is what BuildKit and kaniko prepend to shell-form commands
@@ -38,7 +39,13 @@ func (a *analysis) from(n *parser.Node, st *instructions.Stage) {
 		}
 		a.res.Stages = append(a.res.Stages, st.Name)
 	}
-	a.stages = append(a.stages, stage{name: st.Name, shell: append([]string(nil), shell...)})
+	var vars words.Vars
+	for _, prev := range a.stages {
+		if prev.name != "" && prev.name == base {
+			vars = prev.vars.Clone(false)
+		}
+	}
+	a.stages = append(a.stages, stage{name: st.Name, shell: append([]string(nil), shell...), files: a.baseFiles(base), vars: vars})
 	a.pull(st.BaseName)
 	if st.Platform != "" {
 		a.platform(n.StartLine, st.Platform)
@@ -48,61 +55,15 @@ func (a *analysis) from(n *parser.Node, st *instructions.Stage) {
 // platform checks FROM --platform, which kaniko ignores: it pulls every
 // base image for one platform (Options.Platform).
 func (a *analysis) platform(line int, value string) {
-	target := a.opts.Platform
-	if target == "" {
-		target = runtime.GOOS + "/" + runtime.GOARCH
+	target := cmp.Or(a.opts.Platform, runtime.GOOS+"/"+runtime.GOARCH)
+	switch v, msg := platform.Check(value, target, runtime.GOOS+"/"+runtime.GOARCH, a.lexMeta); v {
+	case platform.Warn:
+		a.warn(line, msg)
+	case platform.Refuse:
+		a.problem(line, msg)
+	case platform.RefuseAlways:
+		a.refuse(line, msg)
 	}
-	flag := "FROM --platform=" + value
-	build := runtime.GOOS + "/" + runtime.GOARCH
-	res, err := a.expandPlatform(value, target, build)
-	switch {
-	case err != nil:
-		a.refuse(line, fmt.Sprintf("%s: %v", flag, err))
-	case res.Result == "":
-		// BuildKit refuses this in every stage, built or not.
-		a.refuse(line, flag+": empty platform value (set the variable with a global ARG or a build arg)")
-	case samePlatform(res.Result, target):
-		// exactly what kaniko pulls
-	case matched(res, "BUILDPLATFORM") && samePlatform(res.Result, build):
-		a.warn(line, fmt.Sprintf("%s: kaniko pulls this stage for %s, not for the build machine's platform", flag, target))
-	case res.Result != value:
-		a.problem(line, fmt.Sprintf("%s: resolves to %q; kaniko pulls every base image for %s and cannot honour a per-stage platform", flag, res.Result, target))
-	default:
-		a.problem(line, fmt.Sprintf("%s: kaniko pulls every base image for %s and cannot honour a per-stage platform", flag, target))
-	}
-}
-
-// expandPlatform expands a FROM --platform value as BuildKit does: with
-// the global ARGs, the build args and the automatic platform ARGs.
-func (a *analysis) expandPlatform(value, target, build string) (shell.ProcessWordResult, error) {
-	env := []string{"TARGETPLATFORM=" + target, "BUILDPLATFORM=" + build}
-	for _, p := range []struct{ prefix, platform string }{{"TARGET", target}, {"BUILD", build}} {
-		os, arch, _ := strings.Cut(p.platform, "/")
-		arch, variant, _ := strings.Cut(arch, "/")
-		env = append(env, p.prefix+"OS="+os, p.prefix+"ARCH="+arch, p.prefix+"VARIANT="+variant)
-	}
-	return a.lexMeta(value, env...)
-}
-
-// matched reports whether an expansion read the variable.
-func matched(res shell.ProcessWordResult, name string) bool {
-	_, ok := res.Matched[name]
-	return ok
-}
-
-// samePlatform compares two os/arch[/variant] strings after normalising
-// them. Specifiers without an OS are never equal: resolving them would
-// read the host's CPU details.
-func samePlatform(x, y string) bool {
-	if !strings.Contains(x, "/") || !strings.Contains(y, "/") {
-		return x == y
-	}
-	px, errx := platforms.Parse(x)
-	py, erry := platforms.Parse(y)
-	if errx != nil || erry != nil {
-		return false
-	}
-	return platforms.Format(platforms.Normalize(px)) == platforms.Format(platforms.Normalize(py))
 }
 
 // healthcheck refuses the HEALTHCHECK flags kaniko drops: --start-interval
@@ -120,18 +81,10 @@ func (a *analysis) healthcheck(n *parser.Node, c *instructions.HealthCheckComman
 	}
 }
 
-// frontendRE matches the official Dockerfile frontend, version 1. Its
-// -labs variants are accepted too: the labs-only syntax they add is
-// refused instruction by instruction (COPY --parents, --exclude, ...), and
-// the rest is the stable syntax this package reads.
-var frontendRE = regexp.MustCompile(`^(?:docker\.io/)?docker/dockerfile(?::(?:1(?:\.[0-9]+){0,2}(?:-labs)?|latest|labs))?(?:@sha256:[0-9a-f]{64})?$`)
-
 // directives checks the parser directives BuildKit honours and kaniko
 // ignores.
 func (a *analysis) directives() {
-	if ref, _, loc, ok := parser.DetectSyntax(a.src); ok && !frontendRE.MatchString(ref) {
-		a.problem(rangeLine(loc), fmt.Sprintf("# syntax=%s: a custom frontend cannot run here (only docker/dockerfile:1 and its 1.x tags)", ref))
-	}
+	a.syntax()
 	// Skipping checks is moot when none run; only error=true, which makes
 	// BuildKit fail on a check, changes the outcome.
 	if _, v, loc, ok := parser.ParseDirective("check", a.src); ok {

@@ -10,8 +10,9 @@ type Step struct {
 	// any change to the step changes its id (and kaniko's cache key).
 	ID string `json:"id"`
 	// Kind is "run" for RUN, "copy" for COPY or ADD of heredocs (BuildKit
-	// treats an ADD heredoc exactly like a COPY one), and "add" for ADD
-	// --checksum of a download, which the helper fetches and verifies.
+	// treats an ADD heredoc exactly like a COPY one), "add" for ADD
+	// --checksum of a download, which the helper fetches and verifies, and
+	// "keep" for the end of a stage whose files later RUNs mount.
 	Kind string `json:"kind"`
 	// Helper is set when the rewritten Dockerfile runs the step through
 	// the step helper. Otherwise kaniko runs Args itself and the step is
@@ -53,6 +54,10 @@ type Step struct {
 	// (sha256:<hex>).
 	URL      string `json:"url,omitempty"`
 	Checksum string `json:"checksum,omitempty"`
+	// Keep, for Kind "keep", lists the absolute paths of the stage that
+	// later RUNs mount: the server copies them out of the build root at
+	// the end of the stage ("/" alone: all but kaniko's ignored paths).
+	Keep []string `json:"keep,omitempty"`
 	// Dest, Chmod and Chown are the COPY destination and flags, as written.
 	Dest  string `json:"dest,omitempty"`
 	Chmod string `json:"chmod,omitempty"`

@@ -23,8 +23,10 @@ import (
 // returns the command's exit status (128+signal if it was killed), or 1
 // after printing one line naming the Dockerfile and line.
 func Main(args []string) int {
-	if len(args) != 1 || !filepath.IsAbs(args[0]) {
-		fmt.Fprintln(os.Stderr, "usage: kaniko-ecr step <absolute path of a step file>")
+	// A second argument only makes the line unique to its build (see
+	// dockerfile.Result.CacheBuster).
+	if len(args) != 1 && len(args) != 2 || !filepath.IsAbs(args[0]) {
+		fmt.Fprintln(os.Stderr, "usage: kaniko-ecr step <absolute path of a step file> [<build token>]")
 		return 1
 	}
 	// The file only names the line for messages: what runs is what the

@@ -1,7 +1,6 @@
 package steps
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
 	"io"
@@ -9,10 +8,10 @@ import (
 	"os"
 	"path"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"time"
 
+	"github.com/kaniko-ecr/kaniko-ecr/plugin/steps/owner"
 	"github.com/kaniko-ecr/kaniko-ecr/plugin/steps/rootfs"
 	"github.com/moby/buildkit/frontend/dockerfile/shell"
 )
@@ -51,14 +50,14 @@ func (se *session) writeFiles(files []newFile, defMode uint32) error {
 	if err := se.expand(&dest, &chmod, &chown); err != nil {
 		return err
 	}
-	mode, err := parseChmod(chmod)
+	mode, err := owner.ParseChmod(chmod)
 	if chmod == "" {
 		mode = defMode
 	}
 	if err != nil {
 		return err
 	}
-	uid, gid, err := parseChown(chown, se.lookup)
+	uid, gid, err := owner.ParseChown(chown, se.lookup)
 	if err != nil {
 		return err
 	}
@@ -135,74 +134,6 @@ func replaceFile(p string, content io.Reader, mode uint32, uid, gid int, modTime
 	return err
 }
 
-// parseChmod reads --chmod: octal only, as the front end checks before
-// variables are expanded.
-func parseChmod(s string) (uint32, error) {
-	if s == "" {
-		return 0o644, nil
-	}
-	v, err := strconv.ParseUint(s, 8, 32)
-	if err != nil || v > 0o7777 {
-		return 0, fmt.Errorf("--chmod=%s: want an octal mode up to 7777", s)
-	}
-	return uint32(v), nil
-}
-
-// lookupFunc returns the fields of name's entry in the build root's
-// /etc/passwd or /etc/group (db).
-type lookupFunc func(db, name string) ([]string, error)
-
-// parseChown reads --chown=user[:group] the way BuildKit does: numbers
-// are ids, "root" is 0, other names come from the image; a user alone
-// brings its primary group (a numeric one, the same number). Unlike
-// BuildKit, an unknown name is an error rather than root.
-func parseChown(s string, lookup lookupFunc) (uid, gid int, err error) {
-	if s == "" {
-		return 0, 0, nil
-	}
-	user, group, hasGroup := strings.Cut(s, ":")
-	if user == "" || hasGroup && group == "" {
-		return 0, 0, fmt.Errorf("--chown=%s: want user[:group]", s)
-	}
-	if n, ok := number(user); ok {
-		uid, gid = n, n
-	} else {
-		f, err := lookup("passwd", user)
-		if err != nil {
-			return 0, 0, fmt.Errorf("--chown=%s: %w", s, err)
-		}
-		if uid, ok = number(f[2]); !ok {
-			return 0, 0, fmt.Errorf("--chown=%s: bad uid for %q in /etc/passwd", s, user)
-		}
-		if gid, ok = number(f[3]); !ok {
-			return 0, 0, fmt.Errorf("--chown=%s: bad gid for %q in /etc/passwd", s, user)
-		}
-	}
-	if !hasGroup {
-		return uid, gid, nil
-	}
-	if n, ok := number(group); ok {
-		return uid, n, nil
-	}
-	f, err := lookup("group", group)
-	if err != nil {
-		return 0, 0, fmt.Errorf("--chown=%s: %w", s, err)
-	}
-	if gid, ok := number(f[2]); ok {
-		return uid, gid, nil
-	}
-	return 0, 0, fmt.Errorf("--chown=%s: bad gid for %q in /etc/group", s, group)
-}
-
-// number reads a uid or gid.
-func number(s string) (int, bool) {
-	if s == "root" {
-		return 0, true
-	}
-	n, err := strconv.ParseUint(s, 10, 32)
-	return int(n), err == nil
-}
-
 // lookup reads /etc/passwd or /etc/group of the build root.
 func (se *session) lookup(db, name string) ([]string, error) {
 	real, err := rootfs.Walk(se.fs.Root(), "/etc/"+db, nil)
@@ -214,24 +145,5 @@ func (se *session) lookup(db, name string) ([]string, error) {
 		return nil, err
 	}
 	defer f.Close()
-	return findEntry(f, db, name)
-}
-
-// findEntry scans a passwd or group file for name.
-func findEntry(r io.Reader, db, name string) ([]string, error) {
-	want := 4 // name:password:uid:gid
-	if db == "group" {
-		want = 3 // name:password:gid
-	}
-	sc := bufio.NewScanner(r)
-	for sc.Scan() {
-		f := strings.Split(sc.Text(), ":")
-		if len(f) >= want && f[0] == name {
-			return f, nil
-		}
-	}
-	if err := sc.Err(); err != nil {
-		return nil, err
-	}
-	return nil, fmt.Errorf("no %q in /etc/%s", name, db)
+	return owner.FindEntry(f, db, name)
 }

@@ -135,20 +135,6 @@ func TestCopyHeredocDestinationIsAFileADirectoryOrRelative(t *testing.T) {
 	}
 }
 
-func TestParseChownAndChmodRefuseMalformedValues(t *testing.T) {
-	none := func(db, name string) ([]string, error) { return findEntry(strings.NewReader(""), db, name) }
-	for _, s := range []string{":", "a:", ":1", "1:b", "-1", "99999999999"} {
-		if uid, gid, err := parseChown(s, none); err == nil {
-			t.Errorf("--chown=%s gave %d:%d", s, uid, gid)
-		}
-	}
-	for _, s := range []string{"8", "u+x", "17777", "-1", " 644"} {
-		if m, err := parseChmod(s); err == nil {
-			t.Errorf("--chmod=%s gave %o", s, m)
-		}
-	}
-}
-
 func TestAddChecksumWritesTheVerifiedDownloadAsADDDoes(t *testing.T) {
 	const body = "tool bytes\n"
 	modified := time.Date(2024, 5, 1, 12, 0, 0, 0, time.UTC)

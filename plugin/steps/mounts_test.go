@@ -301,3 +301,69 @@ func TestScriptHeredocIsWrittenExecutableAndRemoved(t *testing.T) {
 	}
 	f.same(before)
 }
+
+func TestBindLeavesOutWhatDockerignoreLeavesOutOfTheContext(t *testing.T) {
+	f := newFixture(t)
+	mustWrite(t, filepath.Join(f.ctx, "src", "main.c"), "code", 0o644)
+	mustWrite(t, filepath.Join(f.ctx, "src", ".env"), "TOKEN=x", 0o600)
+	mustWrite(t, filepath.Join(f.ctx, "src", "obj", "main.o"), "object", 0o644)
+	f.cfg.ContextIgnored = func(rel string, dir bool) bool {
+		return rel == "src/.env" || rel == "src/obj" && dir
+	}
+	file := f.add("s", dockerfile.Step{Mounts: []dockerfile.Mount{{Type: "bind", Source: "src", Target: "/src", ReadOnly: true}}})
+	f.start()
+	c, _ := f.prepare(file)
+	defer c.finish()
+	if got := mustRead(t, f.in("/src/main.c")); got != "code" {
+		t.Errorf("bound main.c holds %q", got)
+	}
+	for _, p := range []string{"/src/.env", "/src/obj"} {
+		if _, err := os.Lstat(f.in(p)); !os.IsNotExist(err) {
+			t.Errorf("ignored %s is visible to the RUN: %v", p, err)
+		}
+	}
+}
+
+func TestAMountWithoutTargetGoesToTheWorkingDirectoryButNeverToTheRoot(t *testing.T) {
+	f := newFixture(t)
+	mustWrite(t, filepath.Join(f.ctx, "go.mod"), "module x\n", 0o644)
+	mustWrite(t, filepath.Join(f.work, "image.txt"), "image", 0o644)
+	file := f.add("s", dockerfile.Step{Mounts: []dockerfile.Mount{{Type: "bind", ReadOnly: true}}})
+	f.age()
+	before := f.snapshot()
+	f.start()
+	c, _ := f.prepare(file)
+	if got := mustRead(t, filepath.Join(f.work, "go.mod")); got != "module x\n" {
+		t.Errorf("the context is not at the working directory: %q", got)
+	}
+	if err := c.finish(); err != nil {
+		t.Fatal(err)
+	}
+	f.same(before)
+
+	g := newFixture(t)
+	g.cfg.proc = func(int) ([]string, string, error) { return nil, g.root, nil }
+	file = g.add("s", dockerfile.Step{Mounts: []dockerfile.Mount{{Type: "tmpfs"}}})
+	g.start()
+	if _, _, err := dial(file); err == nil || !strings.Contains(err.Error(), "WORKDIR, which is /") {
+		t.Errorf("a mount over / was set up: %v", err)
+	}
+}
+
+func TestDeferredMountOptionsTakeTheStepsEnvironment(t *testing.T) {
+	f := newFixture(t)
+	f.env = []string{"APP_UID=1000", "M=0750"}
+	file := f.add("s", dockerfile.Step{Mounts: []dockerfile.Mount{{Type: "cache", ID: "c", Target: "/owned", Sharing: "shared", Deferred: []string{"uid=$APP_UID", `mode="${M}"`}}}})
+	f.start()
+	c, _ := f.prepare(file)
+	defer c.finish()
+	if mode, uid, _ := stat(t, f.in("/owned")); mode != 0o750 || uid != 1000 {
+		t.Errorf("cache is %o owned by %d, want 750 by 1000 from the step's environment", mode, uid)
+	}
+	g := newFixture(t)
+	file = g.add("s", dockerfile.Step{Mounts: []dockerfile.Mount{{Type: "cache", ID: "c", Target: "/x", Deferred: []string{"uid=$UNSET"}}}})
+	g.start()
+	if _, _, err := dial(file); err == nil || !strings.Contains(err.Error(), "uid=") {
+		t.Errorf("an empty uid was accepted: %v", err)
+	}
+}

@@ -138,6 +138,7 @@ func waiter(t *testing.T, setpgid bool, argv ...string) int {
 func TestRealPeerCheckAcceptsOnlyKanikosExactCommandLine(t *testing.T) {
 	f := newFixture(t)
 	file := f.add("s", dockerfile.Step{})
+	keep := f.add("k", dockerfile.Step{Kind: "keep", Keep: []string{"/out"}})
 	s := f.start()
 	exe, err := os.Executable()
 	if err != nil {
@@ -151,6 +152,13 @@ func TestRealPeerCheckAcceptsOnlyKanikosExactCommandLine(t *testing.T) {
 		if err := s.verifyPeer(waiter(t, true, argv0, "step", file), file); err != nil {
 			t.Errorf("the genuine command line was refused: %v", err)
 		}
+	}
+	// The step that ends a stage carries the build's token.
+	if err := s.verifyPeer(waiter(t, true, exe, "step", keep, "token"), keep); err != nil {
+		t.Errorf("a keep step with its token was refused: %v", err)
+	}
+	if err := s.verifyPeer(waiter(t, true, exe, "step", keep, "token", "x"), keep); err == nil {
+		t.Error("a keep step with two extra arguments was accepted")
 	}
 	for name, argv := range map[string][]string{
 		"other step file": {exe, "step", filepath.Join(f.dir, "steps", "t.json")},

@@ -17,6 +17,7 @@ import (
 	"github.com/sirupsen/logrus"
 
 	"github.com/kaniko-ecr/kaniko-ecr/plugin/dockerfile"
+	"github.com/kaniko-ecr/kaniko-ecr/plugin/dockerfile/mounts"
 	"github.com/kaniko-ecr/kaniko-ecr/plugin/steps/rootfs"
 )
 
@@ -76,6 +77,8 @@ func (se *session) setup() error {
 		return se.copyHeredocs()
 	case "add":
 		return se.addChecksum()
+	case "keep":
+		return se.keep()
 	case "run":
 	default:
 		return fmt.Errorf("unknown step kind %q", se.step.Kind)
@@ -136,8 +139,24 @@ func (se *session) mount(m dockerfile.Mount, nssh *int) error {
 	if err := se.expand(&m.Target, &m.Source, &m.ID, &m.Env); err != nil {
 		return fmt.Errorf("%s mount: %w", m.Type, err)
 	}
-	if m.Target != "" {
+	// Options whose variables only the base image's ENV defines.
+	for _, f := range m.Deferred {
+		k, v, _ := strings.Cut(f, "=")
+		if err := se.expand(&v); err != nil {
+			return fmt.Errorf("%s mount: %w", m.Type, err)
+		}
+		if err := mounts.Apply(&m, k+"="+v); err != nil {
+			return fmt.Errorf("%s mount: %w", m.Type, err)
+		}
+	}
+	switch {
+	case m.Target != "":
 		m.Target = se.path(m.Target)
+	case m.Type == "bind" || m.Type == "cache" || m.Type == "tmpfs":
+		// BuildKit mounts it at the WORKDIR, and refuses /.
+		if m.Target = se.cwd; path.Clean(m.Target) == "/" {
+			return fmt.Errorf("a %s mount without a target goes to the WORKDIR, which is / here (BuildKit refuses it too): give a target", m.Type)
+		}
 	}
 	logrus.Debugf("steps: step %s: %s mount id=%q target=%s", se.step.ID, m.Type, m.ID, m.Target)
 	var err error
@@ -193,9 +212,6 @@ func (se *session) secret(m dockerfile.Mount) error {
 // rename is instant whatever the cache holds. Sharing modes need nothing,
 // as kaniko runs one step at a time. ReadOnly is not enforced.
 func (se *session) cache(m dockerfile.Mount) error {
-	if m.From != "" {
-		return fmt.Errorf("a cache based on %q is not supported here", m.From)
-	}
 	if se.caches[m.ID] {
 		return fmt.Errorf("cache %q is mounted twice in one step", m.ID)
 	}
@@ -204,7 +220,15 @@ func (se *session) cache(m dockerfile.Mount) error {
 	if err != nil {
 		return err
 	}
-	sum := sha256.Sum256([]byte(m.ID))
+	key := m.ID
+	if m.From != "" {
+		// BuildKit keeps a cache based on other files apart from the
+		// cache of the same id based on nothing, and starts it as a copy
+		// of the source; the source is then the cache's root.
+		key += "\x00" + m.From + "\x00" + sub
+		sub = "."
+	}
+	sum := sha256.Sum256([]byte(key))
 	store := filepath.Join(se.srv.cfg.Dir, "cache", hex.EncodeToString(sum[:]))
 	mkdir := func(dir string) error {
 		if err := os.Mkdir(dir, 0o700); err != nil {
@@ -215,11 +239,16 @@ func (se *session) cache(m dockerfile.Mount) error {
 		}
 		return syscall.Chmod(dir, or(m.Mode, 0o755))
 	}
-	if _, err = os.Lstat(store); errors.Is(err, fs.ErrNotExist) {
-		err = mkdir(store)
-	}
-	if err != nil {
-		return err
+	if _, serr := os.Lstat(store); errors.Is(serr, fs.ErrNotExist) && m.From != "" {
+		if err := se.seed(m, store); err != nil {
+			return fmt.Errorf("starting the cache from %q: %w", m.From, err)
+		}
+	} else if errors.Is(serr, fs.ErrNotExist) {
+		if err := mkdir(store); err != nil {
+			return fmt.Errorf("creating the cache's directory: %w", err)
+		}
+	} else if serr != nil {
+		return serr
 	}
 	src, err := rootfs.Walk(store, sub, mkdir)
 	if err != nil {
@@ -249,7 +278,16 @@ func (se *session) cache(m dockerfile.Mount) error {
 // the step.
 func (se *session) bind(m dockerfile.Mount) error {
 	if m.From != "" {
-		return fmt.Errorf("binding from %q is not supported here, only from the build context", m.From)
+		src, err := se.fromTree(m)
+		if err != nil {
+			return err
+		}
+		dst, err := se.fs.Place(m.Target)
+		if err != nil {
+			return err
+		}
+		se.fs.Created(dst)
+		return rootfs.CopyTree(src, dst, false)
 	}
 	if se.srv.cfg.Context == "" {
 		return errors.New("there is no build context to bind")
@@ -268,7 +306,16 @@ func (se *session) bind(m dockerfile.Mount) error {
 		return err
 	}
 	se.fs.Created(dst)
-	return rootfs.CopyTree(src, dst, true)
+	ignored := se.srv.cfg.ContextIgnored
+	if ignored == nil {
+		return rootfs.CopyTree(src, dst, true)
+	}
+	// What .dockerignore leaves out of the context is not there to bind,
+	// as in BuildKit.
+	return rootfs.CopyTreeSkipping(src, dst, true, func(real string, dir bool) bool {
+		rel, err := filepath.Rel(se.srv.cfg.Context, real)
+		return err == nil && ignored(filepath.ToSlash(rel), dir)
+	})
 }
 
 // tmpfs is an empty directory, world-writable like a fresh tmpfs. Size is

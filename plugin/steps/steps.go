@@ -57,6 +57,7 @@ import (
 
 	"github.com/kaniko-ecr/kaniko-ecr/plugin/dockerfile"
 	"github.com/kaniko-ecr/kaniko-ecr/plugin/redact"
+	"github.com/kaniko-ecr/kaniko-ecr/plugin/steps/fetch"
 )
 
 // Config is what a Server needs for one build.
@@ -78,6 +79,17 @@ type Config struct {
 	// Context is the absolute build context directory, the source of bind
 	// mounts.
 	Context string
+	// ContextIgnored reports whether the context's .dockerignore leaves out
+	// rel (slash-separated, relative to Context); bind mounts of the
+	// context leave it out too. Nil leaves nothing out.
+	ContextIgnored func(rel string, dir bool) bool
+	// IgnoreList returns the absolute paths kaniko ignores in the build
+	// root (its own directory, the build container's mounts, ...): a whole
+	// stage kept for later mounts leaves them out, and the directories that
+	// hold nothing else. Nil: only Dir's top.
+	IgnoreList func() []string
+	// Registry pulls the images that steps mount files from.
+	Registry fetch.Registry
 	// Peer verifies that the process pid may be served stepFile; nil means
 	// the real check (see Server). Tests replace it.
 	Peer func(pid int, stepFile string) error
@@ -95,6 +107,8 @@ type Server struct {
 	conns   *conns
 	mu      sync.Mutex
 	served  map[string]bool
+	pulls   sync.Mutex
+	images  map[string]string // pulled image subtrees by ref and source
 	errs    []error
 	failure error // the first step that could not be set up
 }
@@ -131,7 +145,7 @@ func Start(cfg Config) (_ *Server, err error) {
 	if !filepath.IsAbs(cfg.Root) || !filepath.IsAbs(cfg.Dir) || cfg.Context != "" && !filepath.IsAbs(cfg.Context) {
 		return nil, fmt.Errorf("root %q, dir %q and context %q must be absolute", cfg.Root, cfg.Dir, cfg.Context)
 	}
-	s := &Server{cfg: cfg, served: map[string]bool{}}
+	s := &Server{cfg: cfg, served: map[string]bool{}, images: map[string]string{}}
 	if s.exe, err = os.Executable(); err != nil {
 		return nil, err
 	}

@@ -206,7 +206,7 @@ func sha256Hex(s string) string {
 
 func buildkitCases() []bkCase {
 	url := toolServer()
-	return []bkCase{
+	return append(mountFromCases(), []bkCase{
 		{name: "heredocs", dockerfile: bkHeredocs},
 		{
 			name: "scratch", dockerfile: bkScratch,
@@ -244,5 +244,5 @@ func buildkitCases() []bkCase {
 			secrets: map[string]string{"api_token": "init-token-42"},
 			stubs:   []string{"home", "var/cache", "var/cache/apk"},
 		},
-	}
+	}...)
 }

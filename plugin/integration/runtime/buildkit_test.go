@@ -303,6 +303,7 @@ type bkCase struct {
 	ssh        bool
 	prepare    func(t *testing.T, ws string) // after the files are written
 	fail       bool                          // both builds must fail, naming the checksum
+	buildArgs  string                        // build args besides BASE, k=v,...
 	// differ: paths whose entries differ, each with why; a difference
 	// found elsewhere fails the test, and so does one listed here that is
 	// no longer there.
@@ -375,7 +376,7 @@ func compareWithBuildKit(t *testing.T, ref *reference, c bkCase) {
 
 	repo := "bkref/" + c.name
 	stack.API.AddRepository(localecr.Repository{Name: repo})
-	env := map[string]string{"PLUGIN_REPO": repo, "PLUGIN_TAGS": "latest", "PLUGIN_BUILD_ARGS": "BASE=" + base}
+	env := map[string]string{"PLUGIN_REPO": repo, "PLUGIN_TAGS": "latest", "PLUGIN_BUILD_ARGS": strings.TrimSuffix("BASE="+base+","+c.buildArgs, ",")}
 	if len(fromFile) > 0 {
 		env["PLUGIN_SECRETS_FROM_FILE"] = strings.Join(fromFile, ",")
 	}
@@ -510,6 +511,11 @@ func buildWithBuildKit(t *testing.T, ref *reference, ws string, c bkCase, sshSoc
 	}
 	if sshSock != "" {
 		args = append(args, "--ssh", "default="+sshSock)
+	}
+	for _, kv := range strings.Split(c.buildArgs, ",") {
+		if kv != "" {
+			args = append(args, "--build-arg", kv)
+		}
 	}
 	args = append(args, "--output", "type=tar,dest="+out, ws)
 	cmd := exec.Command(docker, args...)

@@ -13,6 +13,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
 	"strings"
 
@@ -98,17 +99,31 @@ func ParseBuildx(item string) (Source, error) {
 
 // ContextHash returns a function that digests a file or directory of the
 // build context (the whole context for ""): names, modes, link targets and
-// contents, in a fixed order.
-func ContextHash(context string) func(string) (string, error) {
+// contents, in a fixed order, leaving out what the context's .dockerignore
+// leaves out (see ContextIgnore; dockerfile is the Dockerfile's path).
+func ContextHash(context, dockerfile string) func(string) (string, error) {
 	return func(source string) (string, error) {
+		ig, err := ContextIgnore(context, dockerfile)
+		if err != nil {
+			return "", err
+		}
 		root := filepath.Join(context, filepath.FromSlash(source))
 		if _, err := os.Lstat(root); err != nil {
 			return "", fmt.Errorf("%s is not in the build context", cmp.Or(source, "."))
 		}
+		if ig.Skips(path.Clean(cmp.Or(source, ".")), false) {
+			return "", fmt.Errorf("%s is left out of the build context by %s", source, ig.File)
+		}
 		h := sha256.New()
-		err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		err = filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
 			if err != nil {
 				return err
+			}
+			if crel, err := filepath.Rel(context, path); err == nil && ig.Skips(filepath.ToSlash(crel), d.IsDir()) {
+				if d.IsDir() {
+					return filepath.SkipDir
+				}
+				return nil
 			}
 			info, err := d.Info()
 			if err != nil {

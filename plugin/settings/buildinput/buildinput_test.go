@@ -74,7 +74,7 @@ func TestContextHashFollowsContentNamesAndModes(t *testing.T) {
 	}
 	write("src/a.go", "package a", 0o644)
 	write("go.sum", "sums", 0o644)
-	hash := ContextHash(dir)
+	hash := ContextHash(dir, filepath.Join(dir, "Dockerfile"))
 	digest := func(src string) string {
 		t.Helper()
 		d, err := hash(src)

@@ -204,10 +204,22 @@ func Move(src, dst string) error {
 // Devices, pipes and sockets are skipped: a build context or cache has no
 // use for them.
 func CopyTree(src, dst string, asRoot bool) error {
+	return CopyTreeSkipping(src, dst, asRoot, nil)
+}
+
+// CopyTreeSkipping is CopyTree leaving out every path of src (and what
+// lies below a directory) for which skip, when not nil, reports true.
+func CopyTreeSkipping(src, dst string, asRoot bool, skip func(path string, dir bool) bool) error {
 	var dirs []func() error
 	err := filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
+		}
+		if skip != nil && skip(p, d.IsDir()) {
+			if d.IsDir() {
+				return filepath.SkipDir
+			}
+			return nil
 		}
 		rel, err := filepath.Rel(src, p)
 		if err != nil {

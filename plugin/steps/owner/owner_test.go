@@ -1,4 +1,4 @@
-package steps
+package owner
 
 import (
 	"strconv"
@@ -16,7 +16,7 @@ func fuzzLookup(db, name string) ([]string, error) {
 	if db == "group" {
 		text = fuzzGroup
 	}
-	return findEntry(strings.NewReader(text), db, name)
+	return FindEntry(strings.NewReader(text), db, name)
 }
 
 // --chown and --chmod come from the Dockerfile after variable expansion.
@@ -25,7 +25,7 @@ func FuzzParseChownAndChmod(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		uid, gid, err := parseChown(s, fuzzLookup)
+		uid, gid, err := ParseChown(s, fuzzLookup)
 		if err == nil && (uid < 0 || gid < 0 || uid > 1<<32-1 || gid > 1<<32-1) {
 			t.Errorf("--chown=%q gave %d:%d", s, uid, gid)
 		}
@@ -36,8 +36,22 @@ func FuzzParseChownAndChmod(f *testing.F) {
 		if err == nil && hasGroup && group == "" {
 			t.Errorf("--chown=%q accepted an empty group", s)
 		}
-		if mode, err := parseChmod(s); err == nil && mode > 0o7777 {
+		if mode, err := ParseChmod(s); err == nil && mode > 0o7777 {
 			t.Errorf("--chmod=%q gave %o", s, mode)
 		}
 	})
+}
+
+func TestParseChownAndChmodRefuseMalformedValues(t *testing.T) {
+	none := func(db, name string) ([]string, error) { return FindEntry(strings.NewReader(""), db, name) }
+	for _, s := range []string{":", "a:", ":1", "1:b", "-1", "99999999999"} {
+		if uid, gid, err := ParseChown(s, none); err == nil {
+			t.Errorf("--chown=%s gave %d:%d", s, uid, gid)
+		}
+	}
+	for _, s := range []string{"8", "u+x", "17777", "-1", " 644"} {
+		if m, err := ParseChmod(s); err == nil {
+			t.Errorf("--chmod=%s gave %o", s, m)
+		}
+	}
 }

@@ -1,0 +1,56 @@
+// Package edits rewrites a Dockerfile's text line by line, keeping every
+// line that is not edited as it is.
+package edits
+
+import "bytes"
+
+// Edit replaces the physical lines Start..End (1-based) by Text; with End
+// before Start it inserts Text as lines of their own before line Start.
+type Edit struct {
+	Start, End int
+	Text       string
+}
+
+// Apply replaces each edited instruction by its new line and blanks
+// the rest of its physical lines (continuations, comments, heredoc bodies),
+// keeping every line ending. Blank lines between instructions are ignored
+// by the parser, so the instructions kaniko sees keep their order and
+// count, and every other line keeps its number. An edit whose end is
+// before its start inserts its text as lines of their own before line
+// start (the only edits that add instructions, see keepFiles).
+func Apply(src []byte, edits []Edit) []byte {
+	if len(edits) == 0 {
+		return bytes.Clone(src)
+	}
+	lines := bytes.SplitAfter(src, []byte("\n"))
+	var inserts []Edit
+	for _, e := range edits {
+		if e.End < e.Start {
+			inserts = append(inserts, e)
+			continue
+		}
+		for l := e.Start; l <= e.End && l <= len(lines); l++ {
+			line := lines[l-1]
+			eol := line[len(bytes.TrimRight(line, "\r\n")):]
+			text := ""
+			if l == e.Start {
+				text = e.Text
+			}
+			lines[l-1] = append([]byte(text), eol...)
+		}
+	}
+	for _, e := range inserts {
+		text := []byte(e.Text + "\n")
+		if e.Start > len(lines) || len(lines[e.Start-1]) == 0 {
+			// After the last line, which may lack its line ending.
+			last := len(lines) - 1
+			if len(lines[last]) > 0 && !bytes.HasSuffix(lines[last], []byte("\n")) {
+				lines[last] = append(lines[last], '\n')
+			}
+			lines = append(lines, text)
+			continue
+		}
+		lines[e.Start-1] = append(text, lines[e.Start-1]...)
+	}
+	return bytes.Join(lines, nil)
+}
