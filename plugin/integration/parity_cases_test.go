@@ -52,8 +52,8 @@ var parityCases = map[string]parityCase{
 // Why a case cannot be built here. Only what needs the internet, or a tool
 // the stand-in base images (busybox) lack, is skipped.
 const (
-	needsGCR      = "its base is on gcr.io: kaniko's --registry-map could serve it from the local registry, but the plugin has no setting for a registry map, so both builders cannot be given the same route"
-	needsRedHat   = "its base is on registry.access.redhat.com (no setting routes it, as for gcr.io) and its RUN installs with yum from the internet"
+	needsGit      = "its RUNs call git, which the busybox stand-in for gcr.io/kaniko-test/hardlink-base lacks"
+	needsRedHat   = "its base is on registry.access.redhat.com and its RUN installs with yum from the internet"
 	needsAPT      = "its RUN installs Debian packages with apt-get from the internet"
 	needsURL      = "it ADDs a file from an https URL on the internet"
 	needsUserAdd  = "its RUN calls groupadd/useradd, which the busybox stand-in base lacks"
@@ -80,10 +80,7 @@ var skipSummary = map[string]string{
 	"Dockerfile_test_issue_2066":                   needsAPT,
 	"Dockerfile_test_copy_bucket":                  needsBucket,
 	"Dockerfile_test_copy_chown_nonexisting_user":  needsUserAdd,
-	"Dockerfile_test_extraction":                   needsGCR,
-	"Dockerfile_test_hardlink":                     needsGCR,
-	"Dockerfile_test_onbuild":                      needsGCR,
-	"Dockerfile_test_target":                       needsGCR,
+	"Dockerfile_test_hardlink":                     needsGit,
 	"Dockerfile_test_issue_1039":                   needsRedHat,
 	"Dockerfile_test_issue_1837":                   needsRedHat,
 	"Dockerfile_test_user_home":                    needsUserAdd,
@@ -91,6 +88,11 @@ var skipSummary = map[string]string{
 	"Dockerfile_test_user_run":                     needsUserAdd,
 	"Dockerfile_test_workdir_with_user":            needsUserAdd,
 }
+
+// gcrStandIns are the gcr.io images the cases name, served under the
+// registry map's prefix (PLUGIN_REGISTRY_MAP, --registry-map) as the
+// Docker Hub ones are under the mirror's.
+var gcrStandIns = []string{"kaniko-test/extraction-base-image:latest", "kaniko-test/onbuild-base:latest", "distroless/base:latest"}
 
 // standIns are the Docker Hub images the cases name, served by the
 // local registry under the mirror's prefix: Debian's static busybox plus a

@@ -60,7 +60,8 @@ func TestKanikoIntegrationDockerfilesBuildAsKanikosExecutorBuildsThem(t *testing
 	}
 	staleEntries(t, version, names)
 	mirror := stack.Registry.Addr + "/docker-hub"
-	pushStandIns(t, mirror)
+	pushStandIns(t, mirror, "docker.io", standIns)
+	pushStandIns(t, gcrMirror(), "gcr.io", gcrStandIns)
 
 	p := &parityRun{mod: mod, exe: exe, mirror: mirror, slots: make(chan struct{}, parityBuilds)}
 	start := time.Now()
@@ -168,9 +169,9 @@ func staleEntries(t *testing.T, version string, names []string) {
 	}
 }
 
-// pushStandIns serves each Docker Hub image the cases name under the
+// pushStandIns serves each image of upstream the cases name under the
 // mirror's prefix, as an ECR pull-through cache would.
-func pushStandIns(t *testing.T, mirror string) {
+func pushStandIns(t *testing.T, mirror, upstream string, images []string) {
 	t.Helper()
 	base, err := localecr.BusyboxImage()
 	if err != nil {
@@ -180,8 +181,8 @@ func pushStandIns(t *testing.T, mirror string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, s := range standIns {
-		release := fmt.Sprintf("PRETTY_NAME=\"Debian's busybox-static standing in for docker.io/%s\"\n", s)
+	for _, s := range images {
+		release := fmt.Sprintf("PRETTY_NAME=\"Debian's busybox-static standing in for %s/%s\"\n", upstream, s)
 		img, err := standInLayers(base, "etc/os-release", release)
 		if err != nil {
 			t.Fatal(err)
@@ -320,6 +321,7 @@ func (p *parityRun) pluginSettings(file, repo string, c parityCase) map[string]s
 		"PLUGIN_IGNORE_VAR_RUN":                 "true",
 		"PLUGIN_IMAGE_DOWNLOAD_RETRY":           "0",
 		"PLUGIN_REGISTRY_MIRRORS":               p.mirror,
+		"PLUGIN_REGISTRY_MAP":                   "gcr.io=" + gcrMirror(),
 		"PLUGIN_SKIP_DEFAULT_REGISTRY_FALLBACK": "true",
 		"PLUGIN_BUILD_ARGS":                     strings.Join(c.buildArgs, ","),
 	}
@@ -348,6 +350,7 @@ func (p *parityRun) executorFlags(file, repo string, c parityCase) []string {
 		"--ignore-var-run=true",
 		"--image-download-retry=0",
 		"--registry-mirror=" + p.mirror,
+		"--registry-map=gcr.io=" + gcrMirror(),
 		"--skip-default-registry-fallback",
 	}
 	for _, a := range c.buildArgs {
@@ -355,6 +358,10 @@ func (p *parityRun) executorFlags(file, repo string, c parityCase) []string {
 	}
 	return append(flags, c.flags...)
 }
+
+// gcrMirror is where gcr.io's images are served: a prefix of the
+// registry, as an ECR pull-through cache for gcr.io would be.
+func gcrMirror() string { return stack.Registry.Addr + "/gcr" }
 
 // contextOf is the case's context, relative to the workspace.
 func contextOf(c parityCase) string {
