@@ -25,6 +25,8 @@ import (
 	"github.com/sirupsen/logrus"
 )
 
+// Flag is what Key adds to a COPY line, followed by a token.
+//
 // kaniko's cache key of a COPY is the keys before it, the line as written
 // and, for each source, its mode, owner and content. Three things are
 // missing, and each can give a stale layer where BuildKit rebuilds:
