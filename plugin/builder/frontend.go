@@ -16,6 +16,7 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
 
+	"github.com/kaniko-ecr/kaniko-ecr/plugin/builder/cachemounts"
 	"github.com/kaniko-ecr/kaniko-ecr/plugin/dockerfile"
 	"github.com/kaniko-ecr/kaniko-ecr/plugin/settings"
 	"github.com/kaniko-ecr/kaniko-ecr/plugin/settings/buildinput"
@@ -29,7 +30,7 @@ type frontend struct {
 	dir      string // <kaniko dir>/.kaniko-ecr
 	server   *steps.Server
 	cacheDir string // PLUGIN_CACHE_MOUNT_DIR, empty: the build's own
-	remote   *remoteMounts
+	remote   *cachemounts.Remote
 	cacheIDs map[string]string
 }
 
@@ -106,7 +107,7 @@ func (f *frontend) stop(built bool) error {
 	}
 	err := f.server.Close()
 	if built && f.remote != nil {
-		f.remote.save(f.cacheIDs, f.dir)
+		f.remote.Save(f.cacheIDs, f.dir)
 	}
 	if built && f.cacheDir != "" {
 		cache := filepath.Join(f.dir, "cache")
@@ -125,7 +126,7 @@ func (f *frontend) restoreRemote(p *settings.Plan, opts *config.KanikoOptions) e
 	if p.CacheMountRepo == "" {
 		return nil
 	}
-	f.cacheIDs = cacheIDs(p.Frontend.Steps)
+	f.cacheIDs = cachemounts.IDs(p.Frontend.Steps)
 	if len(f.cacheIDs) == 0 {
 		return nil
 	}
@@ -141,10 +142,10 @@ func (f *frontend) restoreRemote(p *settings.Plan, opts *config.KanikoOptions) e
 	if err := os.MkdirAll(store, 0o700); err != nil {
 		return err
 	}
-	if f.remote, err = newRemoteMounts(p.CacheMountRepo, creds.GetKeychain(), tr, store); err != nil {
+	if f.remote, err = cachemounts.New(p.CacheMountRepo, creds.GetKeychain(), tr, store); err != nil {
 		return err
 	}
-	f.remote.restore(f.cacheIDs)
+	f.remote.Restore(f.cacheIDs)
 	return nil
 }
 

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/chainguard-dev/kaniko/pkg/config"
@@ -15,6 +16,7 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/sirupsen/logrus"
 
+	"github.com/kaniko-ecr/kaniko-ecr/plugin/builder/copykey"
 	"github.com/kaniko-ecr/kaniko-ecr/plugin/settings"
 )
 
@@ -65,7 +67,7 @@ func (Kaniko) Build(ctx context.Context, p *settings.Plan, onLayer func(path str
 	if err != nil {
 		return nil, fmt.Errorf("building image: %w", err)
 	}
-	if img, err = unkeyHistory(img, keys.restore); err != nil {
+	if img, err = unkeyHistory(img, keys.Restore); err != nil {
 		return nil, fmt.Errorf("restoring the image history: %w", err)
 	}
 	if p.Frontend != nil {
@@ -77,25 +79,46 @@ func (Kaniko) Build(ctx context.Context, p *settings.Plan, onLayer func(path str
 }
 
 // keyCopyLines gives the COPY lines of the Dockerfile kaniko reads what
-// kaniko's cache key lacks (keyCopies), when COPY layers are cached; if
+// kaniko's cache key lacks (copykey.Key), when COPY layers are cached; if
 // that fails, COPY layers are not cached in this build: a miss is better
 // than a stale layer.
-func keyCopyLines(opts *config.KanikoOptions) copyKeys {
+func keyCopyLines(opts *config.KanikoOptions) copykey.Keys {
 	if !opts.Cache || !opts.CacheCopyLayers {
-		return copyKeys{}
+		return copykey.Keys{}
 	}
 	df, err := os.ReadFile(opts.DockerfilePath)
 	if err == nil {
-		var keys copyKeys
-		if keys, err = keyCopies(df, opts); err == nil {
-			if err = writeFile(opts.DockerfilePath, keys.dockerfile); err == nil {
+		var keys copykey.Keys
+		if keys, err = copykey.Key(df, opts); err == nil {
+			if err = writeFile(opts.DockerfilePath, keys.Dockerfile); err == nil {
 				return keys
 			}
 		}
 	}
 	logrus.Warnf("COPY layers are not taken from the cache in this build: %v", err)
 	opts.CacheCopyLayers = false
-	return copyKeys{}
+	return copykey.Keys{}
+}
+
+// unkeyHistory takes what copykey.Key added out of the history, so
+// created_by shows each line as kaniko was given it.
+func unkeyHistory(img v1.Image, restore map[string]string) (v1.Image, error) {
+	if len(restore) == 0 {
+		return img, nil
+	}
+	original := map[string]string{}
+	cf, err := img.ConfigFile()
+	if err != nil {
+		return nil, err
+	}
+	for _, h := range cf.History {
+		for added, was := range restore {
+			if strings.Contains(h.CreatedBy, added) {
+				original[h.CreatedBy] = strings.Replace(h.CreatedBy, added, was, 1)
+			}
+		}
+	}
+	return restoreHistory(img, original)
 }
 
 // Transport returns the transport a push to registry uses, the one

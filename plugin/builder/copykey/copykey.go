@@ -1,4 +1,7 @@
-package builder
+// Package copykey gives the COPY lines of a Dockerfile what kaniko's cache
+// key of a COPY lacks, so a cached layer is never stale where BuildKit
+// would rebuild.
+package copykey
 
 import (
 	"crypto/rand"
@@ -22,6 +25,8 @@ import (
 	"github.com/sirupsen/logrus"
 )
 
+// Flag is what Key adds to a COPY line, followed by a token.
+//
 // kaniko's cache key of a COPY is the keys before it, the line as written
 // and, for each source, its mode, owner and content. Three things are
 // missing, and each can give a stale layer where BuildKit rebuilds:
@@ -32,7 +37,7 @@ import (
 //     holds the build args;
 //   - for COPY --from a stage, the names in that stage's output.
 //
-// keyCopies gives each such COPY what its key lacks, as a flag that
+// Key gives each such COPY what its key lacks, as a flag that
 // changes the line kaniko keys and nothing else: --exclude=<token>, a
 // pattern no file matches (kaniko ignores --exclude; the front end refuses
 // it in Dockerfiles, so it is never the user's). The token is a digest of
@@ -42,14 +47,15 @@ import (
 // sources cannot be resolved before the build, get a random token: never
 // cached. An ADD that only copies files of the context, which kaniko
 // never caches, is given to kaniko as such a COPY (localAdd). The history
-// gets the lines back as written (unkeyHistory).
-const keyFlag = " --exclude="
+// gets the lines back as written (Keys.Restore).
+const Flag = " --exclude="
 
-// copyKeys is what keyCopies made: the Dockerfile kaniko builds and what
-// to put back in the history after the build (added text -> original).
-type copyKeys struct {
-	dockerfile []byte
-	restore    map[string]string
+// Keys is what Key made: the Dockerfile kaniko builds (Dockerfile) and
+// what to put back in the history after the build (Restore: added text ->
+// original).
+type Keys struct {
+	Dockerfile []byte
+	Restore    map[string]string
 }
 
 // copyLine is one COPY (or ADD of local files, made a COPY) of the
@@ -76,10 +82,10 @@ type scan struct {
 	copies   []copyLine
 }
 
-// keyCopies returns the Dockerfile df (as kaniko will read it, with opts)
-// with the key flags described at keyFlag.
-func keyCopies(df []byte, opts *config.KanikoOptions) (copyKeys, error) {
-	out := copyKeys{dockerfile: df}
+// Key returns the Dockerfile df (as kaniko will read it, with opts) with
+// the key flags described at Flag.
+func Key(df []byte, opts *config.KanikoOptions) (Keys, error) {
+	out := Keys{Dockerfile: df}
 	stages, metaArgs, err := kdockerfile.Parse(df)
 	if err != nil {
 		return out, err
@@ -186,9 +192,9 @@ func localAdd(text string, fc util.FileContext, env []string) (keyword string, o
 }
 
 // apply writes each COPY's token into its line.
-func (out copyKeys) apply(df []byte, copies []copyLine, fc util.FileContext, args func(upto int) string) (copyKeys, error) {
+func (out Keys) apply(df []byte, copies []copyLine, fc util.FileContext, args func(upto int) string) (Keys, error) {
 	lines := strings.Split(string(df), "\n")
-	out.restore = map[string]string{}
+	out.Restore = map[string]string{}
 	for _, c := range copies {
 		var token string
 		switch {
@@ -224,16 +230,16 @@ func (out copyKeys) apply(df []byte, copies []copyLine, fc util.FileContext, arg
 		if len(text) <= at || !strings.EqualFold(text[at-len(kw):at], kw) || !strings.ContainsRune(" \t", rune(text[at])) {
 			return out, fmt.Errorf("line %d: no %s keyword to key", c.line, strings.ToUpper(kw))
 		}
-		flag := keyFlag + token
+		flag := Flag + token
 		if c.add != "" {
 			lines[i] = text[:at-len(kw)] + "COPY" + flag + text[at:]
-			out.restore["COPY"+flag] = c.add
+			out.Restore["COPY"+flag] = c.add
 		} else {
 			lines[i] = text[:at] + flag + text[at:]
-			out.restore[flag] = ""
+			out.Restore[flag] = ""
 		}
 	}
-	out.dockerfile = []byte(strings.Join(lines, "\n"))
+	out.Dockerfile = []byte(strings.Join(lines, "\n"))
 	return out, nil
 }
 
@@ -371,25 +377,4 @@ func digest(parts ...string) string {
 		h.Write([]byte{0})
 	}
 	return hex.EncodeToString(h.Sum(nil))[:32]
-}
-
-// unkeyHistory takes what keyCopies added out of the history, so
-// created_by shows each line as kaniko was given it.
-func unkeyHistory(img v1.Image, restore map[string]string) (v1.Image, error) {
-	if len(restore) == 0 {
-		return img, nil
-	}
-	original := map[string]string{}
-	cf, err := img.ConfigFile()
-	if err != nil {
-		return nil, err
-	}
-	for _, h := range cf.History {
-		for added, was := range restore {
-			if strings.Contains(h.CreatedBy, added) {
-				original[h.CreatedBy] = strings.Replace(h.CreatedBy, added, was, 1)
-			}
-		}
-	}
-	return restoreHistory(img, original)
 }

@@ -1,4 +1,4 @@
-package builder
+package copykey
 
 import (
 	"archive/tar"
@@ -11,9 +11,6 @@ import (
 	"time"
 
 	"github.com/chainguard-dev/kaniko/pkg/config"
-	v1 "github.com/google/go-containerregistry/pkg/v1"
-	"github.com/google/go-containerregistry/pkg/v1/empty"
-	"github.com/google/go-containerregistry/pkg/v1/mutate"
 )
 
 const keyedDockerfile = `ARG BASE=busybox
@@ -34,7 +31,7 @@ ADD https://example.com/f /f
 LABEL version=1
 `
 
-// keyedLines runs keyCopies on keyedDockerfile in ctx and returns each
+// keyedLines runs Key on keyedDockerfile in ctx and returns each
 // line kaniko would read.
 func keyedLines(t *testing.T, ctx string, args ...string) []string {
 	t.Helper()
@@ -46,11 +43,11 @@ func keyedLines(t *testing.T, ctx string, args ...string) []string {
 	if err := os.WriteFile(df, []byte(text), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	keys, err := keyCopies([]byte(text), &config.KanikoOptions{DockerfilePath: df, SrcContext: ctx, BuildArgs: args})
+	keys, err := Key([]byte(text), &config.KanikoOptions{DockerfilePath: df, SrcContext: ctx, BuildArgs: args})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return strings.Split(string(keys.dockerfile), "\n")
+	return strings.Split(string(keys.Dockerfile), "\n")
 }
 
 func keyContext(t *testing.T) string {
@@ -84,7 +81,7 @@ func TestCopyKeysHoldWhatKanikosKeyLacks(t *testing.T) {
 	for i, want := range strings.Split(keyedDockerfile, "\n") {
 		switch i {
 		case localAdd:
-			if !strings.HasPrefix(before[i], "COPY"+keyFlag+"kaniko-ecr-key-") || !strings.HasSuffix(before[i], " one.txt /added.txt") {
+			if !strings.HasPrefix(before[i], "COPY"+Flag+"kaniko-ecr-key-") || !strings.HasSuffix(before[i], " one.txt /added.txt") {
 				t.Errorf("line %d: %q, want a keyed COPY", i+1, before[i])
 			}
 		case plain, fromPinned, archiveAdd, urlAdd:
@@ -92,11 +89,11 @@ func TestCopyKeysHoldWhatKanikosKeyLacks(t *testing.T) {
 				t.Errorf("line %d: kaniko's key is whole, yet it became %q", i+1, before[i])
 			}
 		case dir, wildcard, varDest, fromStage:
-			if !strings.Contains(before[i], keyFlag+"kaniko-ecr-key-") || before[i] != again[i] {
+			if !strings.Contains(before[i], Flag+"kaniko-ecr-key-") || before[i] != again[i] {
 				t.Errorf("line %d: %q then %q, want one stable key", i+1, before[i], again[i])
 			}
 		case fromTag:
-			if !strings.Contains(before[i], keyFlag+"kaniko-ecr-nocache-") || before[i] == again[i] {
+			if !strings.Contains(before[i], Flag+"kaniko-ecr-nocache-") || before[i] == again[i] {
 				t.Errorf("line %d: %q then %q, want a new token every build", i+1, before[i], again[i])
 			}
 		}
@@ -162,26 +159,4 @@ func contains(list []int, i int) bool {
 		}
 	}
 	return false
-}
-
-func TestHistoryShowsTheCopyLinesAsWritten(t *testing.T) {
-	flag := keyFlag + "kaniko-ecr-key-0123"
-	img, err := mutate.Append(empty.Image, mutate.Addendum{Layer: nil, History: v1.History{CreatedBy: "COPY" + flag + " dir /dir", EmptyLayer: true}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	out, err := unkeyHistory(img, map[string]string{flag: ""})
-	if err != nil {
-		t.Fatal(err)
-	}
-	cf, _ := out.ConfigFile()
-	if got := cf.History[0].CreatedBy; got != "COPY dir /dir" {
-		t.Errorf("created_by %q, want the line as written", got)
-	}
-	img, _ = mutate.Append(empty.Image, mutate.Addendum{History: v1.History{CreatedBy: "COPY" + flag + " one.txt /added.txt", EmptyLayer: true}})
-	out, _ = unkeyHistory(img, map[string]string{"COPY" + flag: "add"})
-	cf, _ = out.ConfigFile()
-	if got := cf.History[0].CreatedBy; got != "add one.txt /added.txt" {
-		t.Errorf("created_by %q, want the ADD line as written", got)
-	}
 }

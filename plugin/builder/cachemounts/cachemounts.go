@@ -1,4 +1,6 @@
-package builder
+// Package cachemounts keeps the content of RUN --mount=type=cache
+// directories in a repository of the registry between builds.
+package cachemounts
 
 import (
 	"archive/tar"
@@ -32,28 +34,31 @@ import (
 // OCI manifest with one layer, the mount's directory as a tar.
 const cacheMountConfig types.MediaType = "application/vnd.kaniko-ecr.cache-mount.config.v1+json"
 
-// remoteMounts keeps RUN --mount=type=cache directories in a repository of
+// Remote keeps RUN --mount=type=cache directories in a repository of
 // the registry (PLUGIN_CACHE_MOUNT_REMOTE), one artifact per mount id,
 // tagged by a digest of the id. Nothing here fails the build: a cache that
 // cannot be read or written only costs time, and says so in the log.
-type remoteMounts struct {
+type Remote struct {
 	repo  name.Repository
 	opts  []remote.Option
 	store string            // the step server's cache store
 	diffs map[string]string // store key -> diff id restored, to push only changes
 }
 
-func newRemoteMounts(repo string, kc authn.Keychain, tr http.RoundTripper, store string) (*remoteMounts, error) {
+// New keeps the mounts of the step server's cache store (store) in the
+// repository repo, reached with kc and tr.
+func New(repo string, kc authn.Keychain, tr http.RoundTripper, store string) (*Remote, error) {
 	r, err := name.NewRepository(repo)
 	if err != nil {
 		return nil, err
 	}
-	return &remoteMounts{repo: r, opts: []remote.Option{remote.WithAuthFromKeychain(kc), remote.WithTransport(tr)}, store: store, diffs: map[string]string{}}, nil
+	return &Remote{repo: r, opts: []remote.Option{remote.WithAuthFromKeychain(kc), remote.WithTransport(tr)}, store: store, diffs: map[string]string{}}, nil
 }
 
-// cacheIDs are the store keys of the steps' cache mounts whose id is known
-// before the build (an id with variables is only known to the step).
-func cacheIDs(steps []dockerfile.Step) map[string]string {
+// IDs are the store keys of the steps' cache mounts (key -> mount id)
+// whose id is known before the build (an id with variables is only known
+// to the step).
+func IDs(steps []dockerfile.Step) map[string]string {
 	ids := map[string]string{}
 	for _, s := range steps {
 		for _, m := range s.Mounts {
@@ -66,12 +71,12 @@ func cacheIDs(steps []dockerfile.Step) map[string]string {
 	return ids
 }
 
-func (rm *remoteMounts) tag(key string) name.Tag {
+func (rm *Remote) tag(key string) name.Tag {
 	return rm.repo.Tag("cache-mount-" + key[:40])
 }
 
-// restore pulls every mount's artifact that exists into the store.
-func (rm *remoteMounts) restore(ids map[string]string) {
+// Restore pulls every mount's artifact that exists into the store.
+func (rm *Remote) Restore(ids map[string]string) {
 	for key, id := range ids {
 		start := time.Now()
 		img, err := remote.Image(rm.tag(key), rm.opts...)
@@ -90,8 +95,9 @@ func (rm *remoteMounts) restore(ids map[string]string) {
 	}
 }
 
-// save pushes every mount whose content changed since it was restored.
-func (rm *remoteMounts) save(ids map[string]string, dir string) {
+// Save pushes every mount whose content changed since it was restored,
+// packing each in dir first.
+func (rm *Remote) Save(ids map[string]string, dir string) {
 	for key, id := range ids {
 		src := filepath.Join(rm.store, key)
 		if _, err := os.Stat(src); err != nil {
