@@ -8,6 +8,8 @@ import (
 
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
 	"github.com/moby/buildkit/frontend/dockerfile/parser"
+
+	"github.com/kaniko-ecr/kaniko-ecr/plugin/dockerfile/step"
 )
 
 // scriptDir is where BuildKit mounts a shebang heredoc before running it.
@@ -91,7 +93,7 @@ func (a *analysis) runArgs(n *parser.Node, c *instructions.RunCommand) ([]string
 	if !c.PrependShell {
 		return c.CmdLine, "", true
 	}
-	docs := heredocs(n)
+	docs := step.Heredocs(n)
 	if len(docs) == 0 {
 		// Appending, not joining: an empty RUN gives the shell no command,
 		// as in BuildKit, rather than an empty one.
@@ -160,11 +162,11 @@ func (a *analysis) newStep(n *parser.Node, kind string) Step {
 		Kind:      kind,
 		File:      a.opts.File,
 		Line:      n.StartLine,
-		Original:  original(n),
+		Original:  step.Original(n),
 		Stage:     len(a.stages) - 1,
 		StageName: cur.name,
 		Shell:     append([]string(nil), cur.shell...),
 		Escape:    a.escape,
-		Heredocs:  heredocs(n),
+		Heredocs:  step.Heredocs(n),
 	}
 }
