@@ -29,6 +29,7 @@ import (
 	"github.com/moby/buildkit/frontend/dockerfile/parser"
 
 	"github.com/kaniko-ecr/kaniko-ecr/plugin/dockerfile/edits"
+	"github.com/kaniko-ecr/kaniko-ecr/plugin/dockerfile/reach"
 	"github.com/kaniko-ecr/kaniko-ecr/plugin/dockerfile/words"
 )
 
@@ -132,7 +133,7 @@ func Analyze(src []byte, opts Options) (res *Result, problems []Problem) {
 		return a.finish(false)
 	}
 	a.escape = string(ast.EscapeToken)
-	a.names = stageNames(ast.AST)
+	a.names = reach.Names(ast.AST)
 	a.reached = a.reachStages(ast.AST)
 	for _, n := range ast.AST.Children {
 		a.node(n)
@@ -331,29 +332,6 @@ func flagValues(n *parser.Node, name string) []string {
 		if v, ok := strings.CutPrefix(f, "--"+name+"="); ok {
 			out = append(out, v)
 		}
-	}
-	return out
-}
-
-// original is the instruction as kaniko shows unrewritten instructions in
-// created_by (trimmed, continuations joined), with each heredoc body and
-// terminator appended the way BuildKit reconstitutes ONBUILD triggers.
-func original(n *parser.Node) string {
-	var b strings.Builder
-	b.WriteString(strings.TrimSpace(n.Original))
-	for _, h := range n.Heredocs {
-		b.WriteByte('\n')
-		b.WriteString(h.Content)
-		b.WriteString(h.Name)
-	}
-	return b.String()
-}
-
-// heredocs converts the parser's heredocs into the model.
-func heredocs(n *parser.Node) []Heredoc {
-	var out []Heredoc
-	for _, h := range n.Heredocs {
-		out = append(out, Heredoc{Name: h.Name, Data: h.Content, Chomp: h.Chomp, Expand: h.Expand, FD: h.FileDescriptor})
 	}
 	return out
 }

@@ -3,8 +3,6 @@ package dockerfile
 import (
 	"path"
 	"strings"
-
-	"github.com/moby/buildkit/frontend/dockerfile/parser"
 )
 
 // stageFiles is what the Dockerfile alone says about a stage's file
@@ -39,22 +37,4 @@ func (f *stageFiles) workdir(p string) {
 	case f.dir != "":
 		f.dir = path.Join(f.dir, p)
 	}
-}
-
-// stageNames lists the name of every stage of the Dockerfile, lower-cased,
-// "" for an unnamed one, before any stage is read: a mount may name a
-// stage defined after it, which BuildKit refuses by name.
-func stageNames(root *parser.Node) []string {
-	var out []string
-	for _, n := range root.Children {
-		if !strings.EqualFold(n.Value, "from") {
-			continue
-		}
-		name := ""
-		if n.Next != nil && n.Next.Next != nil && strings.EqualFold(n.Next.Next.Value, "as") && n.Next.Next.Next != nil {
-			name = strings.ToLower(n.Next.Next.Next.Value)
-		}
-		out = append(out, name)
-	}
-	return out
 }

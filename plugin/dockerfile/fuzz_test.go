@@ -9,6 +9,7 @@ import (
 	"github.com/moby/buildkit/frontend/dockerfile/parser"
 
 	"github.com/kaniko-ecr/kaniko-ecr/plugin/dockerfile/platform"
+	"github.com/kaniko-ecr/kaniko-ecr/plugin/dockerfile/reach"
 )
 
 func FuzzAnalyze(f *testing.F) {
@@ -35,7 +36,11 @@ func FuzzAnalyze(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, src []byte) {
+		checkPruned(t, src)
+		// Every stage, so that what kaniko sees of each instruction is
+		// checked; checkPruned covers the stages the target does not need.
 		opts := testOpts()
+		opts.AllStages = true
 		res, probs := Analyze(src, opts)
 		for _, p := range probs {
 			if strings.Contains(p.Msg, "internal") {
@@ -131,4 +136,65 @@ func hasStep(res *Result, line int) bool {
 		}
 	}
 	return false
+}
+
+// checkPruned analyses src for its last stage: every FROM kaniko sees
+// stays where it was, as written or emptied into a scratch stage of the
+// same name (see reach.Prune).
+func checkPruned(t *testing.T, src []byte) {
+	t.Helper()
+	res, probs := Analyze(src, testOpts())
+	for _, p := range probs {
+		if strings.Contains(p.Msg, "internal") {
+			t.Fatalf("%s", p)
+		}
+	}
+	if len(probs) > 0 {
+		return
+	}
+	// The lines that keep a mounted stage's files move the lines after
+	// them down by one (see checkKanikoView).
+	froms := func(b []byte) (out []seen) {
+		added := 0
+		for _, s := range parseLikeKaniko(t, b) {
+			if res.CacheBuster != "" && strings.Contains(s.text, res.CacheBuster) {
+				added++
+			}
+			if strings.HasPrefix(strings.ToUpper(s.text), "FROM ") {
+				s.line -= added
+				out = append(out, s)
+			}
+		}
+		return out
+	}
+	before, after := froms(src), froms(res.Dockerfile)
+	if len(before) != len(after) {
+		t.Fatalf("kaniko sees %d stages, the Dockerfile has %d", len(after), len(before))
+	}
+	for i, b := range before {
+		a := after[i]
+		empty := "FROM scratch"
+		if name := reach.Name(fromNode(t, b.line, src)); name != "" {
+			empty += " AS " + name
+		}
+		if a.line != b.line || a.text != b.text && a.text != empty {
+			t.Errorf("stage %d: kaniko sees %q on line %d, the Dockerfile has %q on line %d", i, a.text, a.line, b.text, b.line)
+		}
+	}
+}
+
+// fromNode is the instruction of src that starts on line.
+func fromNode(t *testing.T, line int, src []byte) *parser.Node {
+	t.Helper()
+	ast, err := parser.Parse(bytes.NewReader(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range ast.AST.Children {
+		if n.StartLine == line {
+			return n
+		}
+	}
+	t.Fatalf("no instruction on line %d", line)
+	return nil
 }

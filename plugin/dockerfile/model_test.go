@@ -7,6 +7,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/kaniko-ecr/kaniko-ecr/plugin/dockerfile/step"
 )
 
 func oneStep(t *testing.T, src string, opts Options) Step {
@@ -81,7 +83,7 @@ func TestRunStepRecordsCommandShellStageAndOriginalText(t *testing.T) {
 		got, _ := json.MarshalIndent(st, "", " ")
 		t.Errorf("got %s", got)
 	}
-	if id != stepID(want) {
+	if id != step.ID(want) {
 		t.Errorf("id %s is not the sha256 of the step", id)
 	}
 }

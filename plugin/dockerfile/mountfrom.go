@@ -9,6 +9,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/name"
 
 	"github.com/kaniko-ecr/kaniko-ecr/plugin/dockerfile/edits"
+	"github.com/kaniko-ecr/kaniko-ecr/plugin/dockerfile/step"
 )
 
 // mountFrom resolves the from= of a bind or cache mount as BuildKit does:
@@ -91,13 +92,13 @@ func (a *analysis) keepStep(i int, st stage) (string, bool) {
 			paths = append(paths, p)
 		}
 	}
-	step := Step{
+	keep := Step{
 		Kind: "keep", Helper: true, File: a.opts.File, Line: st.end, Stage: i, StageName: st.name,
 		Shell: append([]string(nil), st.shell...), Escape: a.escape, Keep: paths,
 	}
-	step.ID = stepID(step)
-	a.res.Steps = append(a.res.Steps, step)
-	line, _ := runLine([]string{a.opts.Helper, "step", a.opts.StepFile(step.ID), a.res.CacheBuster})
+	keep.ID = step.ID(keep)
+	a.res.Steps = append(a.res.Steps, keep)
+	line, _ := step.RunLine([]string{a.opts.Helper, "step", a.opts.StepFile(keep.ID), a.res.CacheBuster})
 	return line, true
 }
 

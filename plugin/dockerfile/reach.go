@@ -9,7 +9,6 @@ import (
 	"github.com/moby/buildkit/frontend/dockerfile/parser"
 	"github.com/moby/buildkit/frontend/dockerfile/shell"
 
-	"github.com/kaniko-ecr/kaniko-ecr/plugin/dockerfile/edits"
 	"github.com/kaniko-ecr/kaniko-ecr/plugin/dockerfile/reach"
 	"github.com/kaniko-ecr/kaniko-ecr/plugin/dockerfile/words"
 )
@@ -64,40 +63,17 @@ func (a *analysis) unused() bool {
 	return a.reached != nil && i >= 0 && i < len(a.reached) && !a.reached[i]
 }
 
-// pruneStages turns each stage the target does not need into an empty
-// scratch stage that keeps its name and index (so COPY --from=<index>
-// still names the same stage), and drops what was pending in it. kaniko
-// then builds exactly the stages BuildKit builds; its own
-// --skip-unused-stages cannot be trusted with this: it builds every stage
-// when the last one names no other, and drops unnamed stages that a later
-// one names by index.
+// pruneStages empties each stage the target does not need (see
+// reach.Prune) and drops what was pending in it.
 func (a *analysis) pruneStages(ast *parser.Node) {
 	if a.reached == nil {
 		return
 	}
-	lines := bytes.Count(a.src, []byte("\n")) + 1
-	var froms []*parser.Node
-	for _, n := range ast.Children {
-		if strings.EqualFold(n.Value, "from") {
-			froms = append(froms, n)
-		}
-	}
-	for i, n := range froms {
-		if i >= len(a.reached) || a.reached[i] {
-			continue
-		}
-		end := lines
-		if i+1 < len(froms) {
-			end = froms[i+1].StartLine - 1
-		}
-		text := "FROM scratch"
-		if name := reach.Name(n); name != "" {
-			text += " AS " + name
-		}
-		a.edits = append(a.edits, edits.Edit{Start: n.StartLine, End: end, Text: text})
+	for _, e := range reach.Prune(ast, a.reached, bytes.Count(a.src, []byte("\n"))+1) {
+		a.edits = append(a.edits, e)
 		kept := a.pending[:0]
 		for _, r := range a.pending {
-			if r.line < n.StartLine || r.line > end {
+			if r.line < e.Start || r.line > e.End {
 				kept = append(kept, r)
 			}
 		}

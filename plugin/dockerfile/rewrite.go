@@ -1,23 +1,13 @@
 package dockerfile
 
 import (
-	"bufio"
-	"bytes"
-	"crypto/sha256"
-	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"path"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/kaniko-ecr/kaniko-ecr/plugin/dockerfile/edits"
+	"github.com/kaniko-ecr/kaniko-ecr/plugin/dockerfile/step"
 )
-
-// maxLine keeps a rewritten instruction within the line length BuildKit's
-// parser (a bufio.Scanner with its default buffer) accepts; longer
-// heredocs go through the helper, whose step file has no such limit.
-const maxLine = bufio.MaxScanTokenSize - 64
 
 // rewrite is an instruction that kaniko cannot run as written.
 type rewrite struct {
@@ -41,7 +31,7 @@ type rewrite struct {
 // History maps it back to the instruction as written.
 func (a *analysis) plan() {
 	for _, r := range a.pending {
-		if !portable(r.step) {
+		if !step.Portable(r.step) {
 			a.problem(r.line, "the instruction must be valid UTF-8 text without NUL bytes to be rewritten")
 			continue
 		}
@@ -51,7 +41,7 @@ func (a *analysis) plan() {
 		}
 		text, ok := "", false
 		if r.shell {
-			text, ok = runLine(r.step.Args)
+			text, ok = step.RunLine(r.step.Args)
 			// A created_by that is taken by another instruction would
 			// make the history ambiguous; the helper's line is unique.
 			if prev, seen := a.res.History[text]; ok && (a.written[text] || seen && prev != orig) {
@@ -63,23 +53,15 @@ func (a *analysis) plan() {
 				continue
 			}
 			r.step.Helper = true
-			r.step.ID = stepID(r.step)
-			text, _ = runLine([]string{a.opts.Helper, "step", a.opts.StepFile(r.step.ID)})
+			r.step.ID = step.ID(r.step)
+			text, _ = step.RunLine([]string{a.opts.Helper, "step", a.opts.StepFile(r.step.ID)})
 		} else {
-			r.step.ID = stepID(r.step)
+			r.step.ID = step.ID(r.step)
 		}
 		a.res.Steps = append(a.res.Steps, r.step)
 		a.res.History[text] = orig
 		a.edits = append(a.edits, edits.Edit{Start: r.line, End: r.end, Text: text})
 	}
-}
-
-// portable reports whether the step survives JSON (which replaces invalid
-// UTF-8) and exec (which refuses NUL bytes) unchanged. fmt.Sprint prints
-// every string field as its raw bytes.
-func portable(s Step) bool {
-	all := fmt.Sprint(s)
-	return utf8.ValidString(all) && !strings.ContainsRune(all, 0)
 }
 
 // helperReady checks that Options can express a helper step.
@@ -89,32 +71,6 @@ func (a *analysis) helperReady(line int) bool {
 	}
 	a.problem(0, fmt.Sprintf("internal: line %d needs the step helper, but Options.Helper %q or Options.StepDir %q is not an absolute path", line, a.opts.Helper, a.opts.StepDir))
 	return false
-}
-
-// runLine renders args as a one-line exec-form RUN. It fails when the line
-// would be too long for kaniko's parser.
-func runLine(args []string) (string, bool) {
-	var b bytes.Buffer
-	enc := json.NewEncoder(&b)
-	// Plain < > & keep the history readable; JSON does not need them escaped.
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(args); err != nil {
-		return "", false
-	}
-	line := "RUN " + string(bytes.TrimRight(b.Bytes(), "\n"))
-	return line, len(line) <= maxLine
-}
-
-// stepID is the hex sha256 of the step's JSON with the ID left empty.
-func stepID(s Step) string {
-	s.ID = ""
-	b, err := json.Marshal(s)
-	if err != nil {
-		// Step holds only strings, numbers and booleans.
-		panic(err)
-	}
-	sum := sha256.Sum256(b)
-	return hex.EncodeToString(sum[:])
 }
 
 // bindDigests records the content of each bind mount's source from the

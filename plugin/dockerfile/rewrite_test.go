@@ -11,6 +11,8 @@ import (
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
 	"github.com/moby/buildkit/frontend/dockerfile/linter"
 	"github.com/moby/buildkit/frontend/dockerfile/parser"
+
+	"github.com/kaniko-ecr/kaniko-ecr/plugin/dockerfile/step"
 )
 
 var plainDockerfiles = map[string]string{
@@ -287,7 +289,7 @@ func parseLikeKaniko(t *testing.T, src []byte) []seen {
 	}
 	var out []seen
 	for _, n := range ast.AST.Children {
-		out = append(out, seen{line: n.StartLine, text: strings.TrimSpace(n.Original), original: original(n), heredocs: len(n.Heredocs)})
+		out = append(out, seen{line: n.StartLine, text: strings.TrimSpace(n.Original), original: step.Original(n), heredocs: len(n.Heredocs)})
 	}
 	return out
 }

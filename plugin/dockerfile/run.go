@@ -2,16 +2,14 @@ package dockerfile
 
 import (
 	"fmt"
-	"path"
 	"strings"
 	"unicode/utf8"
 
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
 	"github.com/moby/buildkit/frontend/dockerfile/parser"
-)
 
-// scriptDir is where BuildKit mounts a shebang heredoc before running it.
-const scriptDir = "/dev/pipes"
+	"github.com/kaniko-ecr/kaniko-ecr/plugin/dockerfile/step"
+)
 
 // run checks a RUN instruction and reports whether it must be rewritten.
 //
@@ -77,56 +75,22 @@ func (a *analysis) runModes(n *parser.Node) bool {
 	return found
 }
 
-// runArgs computes the command BuildKit executes for a RUN (dispatchRun in
-// dockerfile2llb/convert.go):
-//   - exec form: the arguments as written;
-//   - shell form without heredocs: SHELL + the command line;
-//   - a single heredoc that is the whole command: SHELL + its body (tabs
-//     stripped for <<-), or, if the body starts with #!, the body written
-//     to a file and executed;
-//   - anything else: SHELL + the command line followed by each body and
-//     terminator, so the shell itself reads the heredocs.
+// runArgs computes the command BuildKit executes for a RUN (see
+// step.Command), refusing heredocs that cannot be carried there.
 func (a *analysis) runArgs(n *parser.Node, c *instructions.RunCommand) ([]string, string, bool) {
-	shell := a.cur().shell
-	if !c.PrependShell {
-		return c.CmdLine, "", true
-	}
-	docs := heredocs(n)
-	if len(docs) == 0 {
-		// Appending, not joining: an empty RUN gives the shell no command,
-		// as in BuildKit, rather than an empty one.
-		return append(append([]string(nil), shell...), c.CmdLine...), "", true
-	}
-	cmd := strings.Join(c.CmdLine, " ")
-	for _, h := range docs {
-		if !a.textOK(n, h) {
-			return nil, "", false
-		}
-	}
-	if parser.MustParseHeredoc(cmd) != nil {
-		body := docs[0].Content()
-		if strings.HasPrefix(body, "#!") {
-			name := docs[0].Name
-			if !a.fileName(n, name) {
+	docs := step.Heredocs(n)
+	if c.PrependShell {
+		for _, h := range docs {
+			if !a.textOK(n, h) {
 				return nil, "", false
 			}
-			p := path.Join(scriptDir, name)
-			return []string{p}, p, true
 		}
-		return withShell(shell, body), "", true
 	}
-	var b strings.Builder
-	b.WriteString(cmd)
-	for _, h := range docs {
-		b.WriteByte('\n')
-		b.WriteString(h.Data)
-		b.WriteString(h.Name)
+	args, script := step.Command(a.cur().shell, c.CmdLine, c.PrependShell, docs)
+	if script != "" && !a.fileName(n, docs[0].Name) {
+		return nil, "", false
 	}
-	return withShell(shell, b.String()), "", true
-}
-
-func withShell(shell []string, cmd string) []string {
-	return append(append([]string(nil), shell...), cmd)
+	return args, script, true
 }
 
 // textOK refuses heredoc bodies that cannot travel as a process argument
@@ -160,11 +124,11 @@ func (a *analysis) newStep(n *parser.Node, kind string) Step {
 		Kind:      kind,
 		File:      a.opts.File,
 		Line:      n.StartLine,
-		Original:  original(n),
+		Original:  step.Original(n),
 		Stage:     len(a.stages) - 1,
 		StageName: cur.name,
 		Shell:     append([]string(nil), cur.shell...),
 		Escape:    a.escape,
-		Heredocs:  heredocs(n),
+		Heredocs:  step.Heredocs(n),
 	}
 }

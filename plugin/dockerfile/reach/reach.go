@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"github.com/moby/buildkit/frontend/dockerfile/parser"
+
+	"github.com/kaniko-ecr/kaniko-ecr/plugin/dockerfile/edits"
 )
 
 // stage is what the walk knows of a stage: its name and the stages or
@@ -110,4 +112,55 @@ func mark(stages []stage, target string) []bool {
 		}
 	}
 	return reached
+}
+
+// Names lists the name of every stage of the Dockerfile, lower-cased, ""
+// for an unnamed one, before any stage is read: a mount may name a stage
+// defined after it, which BuildKit refuses by name.
+func Names(root *parser.Node) []string {
+	var out []string
+	for _, n := range root.Children {
+		if !strings.EqualFold(n.Value, "from") {
+			continue
+		}
+		name := ""
+		if n.Next != nil && n.Next.Next != nil && strings.EqualFold(n.Next.Next.Value, "as") && n.Next.Next.Next != nil {
+			name = strings.ToLower(n.Next.Next.Next.Value)
+		}
+		out = append(out, name)
+	}
+	return out
+}
+
+// Prune returns the edits that turn each stage not reached into an empty
+// scratch stage that keeps its name and index (so COPY --from=<index>
+// still names the same stage); lines is the number of lines of the
+// Dockerfile. Each edit spans the whole stage, to the line before the
+// next FROM. kaniko then builds exactly the stages BuildKit builds; its
+// own --skip-unused-stages cannot be trusted with this: it builds every
+// stage when the last one names no other, and drops unnamed stages that a
+// later one names by index.
+func Prune(root *parser.Node, reached []bool, lines int) []edits.Edit {
+	var froms []*parser.Node
+	for _, n := range root.Children {
+		if strings.EqualFold(n.Value, "from") {
+			froms = append(froms, n)
+		}
+	}
+	var out []edits.Edit
+	for i, n := range froms {
+		if i >= len(reached) || reached[i] {
+			continue
+		}
+		end := lines
+		if i+1 < len(froms) {
+			end = froms[i+1].StartLine - 1
+		}
+		text := "FROM scratch"
+		if name := Name(n); name != "" {
+			text += " AS " + name
+		}
+		out = append(out, edits.Edit{Start: n.StartLine, End: end, Text: text})
+	}
+	return out
 }

@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"github.com/moby/buildkit/frontend/dockerfile/parser"
+
+	"github.com/kaniko-ecr/kaniko-ecr/plugin/dockerfile/edits"
 )
 
 func TestStagesMarksWhatTheTargetNeeds(t *testing.T) {
@@ -33,5 +35,24 @@ func TestStagesMarksWhatTheTargetNeeds(t *testing.T) {
 				t.Errorf("got %v, want %v", got, tc.want)
 			}
 		})
+	}
+}
+
+func TestPruneEmptiesEveryStageNotReachedKeepingNamesAndIndexes(t *testing.T) {
+	const src = "FROM a AS One\nRUN x\n\nFROM b\nRUN y\nFROM c AS three\nCOPY --from=0 /x /x\n"
+	res, err := parser.Parse(strings.NewReader(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := Prune(res.AST, []bool{false, false, true}, 8)
+	want := []edits.Edit{{Start: 1, End: 3, Text: "FROM scratch AS One"}, {Start: 4, End: 5, Text: "FROM scratch"}}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("got %v, want %v", got, want)
+	}
+	if got := Prune(res.AST, []bool{true, true, false}, 8); !reflect.DeepEqual(got, []edits.Edit{{Start: 6, End: 8, Text: "FROM scratch AS three"}}) {
+		t.Errorf("the last stage: got %v", got)
+	}
+	if got := Names(res.AST); !reflect.DeepEqual(got, []string{"one", "", "three"}) {
+		t.Errorf("names %q", got)
 	}
 }
