@@ -125,3 +125,33 @@ func TestDocsNameOnlyKnownSettings(t *testing.T) {
 }
 
 func rel(p string) string { return strings.TrimPrefix(filepath.ToSlash(p), repoRoot+"/") }
+
+// readmeMaxLines keeps the README a front door: the manual lives in docs/.
+const readmeMaxLines = 300
+
+// The README stays short and links to every page of docs/, so a newcomer
+// finds each topic from it.
+func TestREADMEIsShortAndLinksEveryDocsPage(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join(repoRoot, "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	readme := string(b)
+	if n := strings.Count(readme, "\n"); n > readmeMaxLines {
+		t.Errorf("README.md has %d lines, more than %d: move the detail to a page in docs/", n, readmeMaxLines)
+	}
+	linked := map[string]bool{}
+	for _, m := range mdLink.FindAllStringSubmatch(fence.ReplaceAllString(readme, ""), -1) {
+		path, _, _ := strings.Cut(m[1], "#")
+		linked[filepath.Clean(path)] = true
+	}
+	pages, err := filepath.Glob(filepath.Join(repoRoot, "docs", "*.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range pages {
+		if name := "docs/" + filepath.Base(p); !linked[name] {
+			t.Errorf("README.md does not link to %s", name)
+		}
+	}
+}
