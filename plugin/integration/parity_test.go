@@ -500,18 +500,7 @@ func compareImages(t *testing.T, pluginRef, executorRef string, wallClock []stri
 
 func remoteImage(t *testing.T, ref string) (v1.Image, v1.Hash) {
 	t.Helper()
-	r, err := name.ParseReference(ref)
-	if err != nil {
-		t.Fatal(err)
-	}
-	opts, err := stack.Registry.Options()
-	if err != nil {
-		t.Fatal(err)
-	}
-	img, err := remote.Image(r, opts...)
-	if err != nil {
-		t.Fatalf("reading %s back: %v", ref, err)
-	}
+	img := pullImage(t, ref)
 	d, err := img.Digest()
 	if err != nil {
 		t.Fatal(err)

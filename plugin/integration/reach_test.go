@@ -49,9 +49,8 @@ func imageBytes(t *testing.T, ref string) map[string][]byte {
 	return files
 }
 
-// readBack reads an image back from the registry and flattens it: every
-// regular file's content by path.
-func readBack(t *testing.T, ref string) (v1.Image, map[string][]byte) {
+// pullImage reads an image's manifest back from the registry.
+func pullImage(t *testing.T, ref string) v1.Image {
 	t.Helper()
 	r, err := name.ParseReference(ref)
 	if err != nil {
@@ -65,6 +64,14 @@ func readBack(t *testing.T, ref string) (v1.Image, map[string][]byte) {
 	if err != nil {
 		t.Fatalf("reading %s back: %v", ref, err)
 	}
+	return img
+}
+
+// readBack reads an image back from the registry and flattens it: every
+// regular file's content by path.
+func readBack(t *testing.T, ref string) (v1.Image, map[string][]byte) {
+	t.Helper()
+	img := pullImage(t, ref)
 	files := map[string][]byte{}
 	rc := mutate.Extract(img)
 	defer rc.Close()
