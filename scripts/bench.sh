@@ -96,25 +96,7 @@ done
 BT=$W/bin/benchtool
 
 KANIKO_VERSION=$(go list -m -f '{{.Version}}' github.com/chainguard-dev/kaniko)
-if [ -n "${BENCH_EXECUTOR:-}" ]; then
-  EXEC_BIN=$(realpath "$BENCH_EXECUTOR")
-else
-  # The executor from the same kaniko version, with our go.mod's versions
-  # of every shared dependency (and its replace): only the front end differs.
-  key=$(cat go.mod go.sum | sha256sum | cut -c1-12)
-  CACHE=${XDG_CACHE_HOME:-$HOME/.cache}/kaniko-ecr-bench
-  EXEC_BIN=$CACHE/executor-$KANIKO_VERSION-$(go env GOVERSION)-$key
-  if [ ! -x "$EXEC_BIN" ]; then
-    log "building kaniko's executor $KANIKO_VERSION (a few minutes, cached in $CACHE)"
-    mod=$W/executor-module
-    mkdir -p "$mod" "$CACHE"
-    cp go.mod go.sum "$mod/"
-    printf '//go:build tools\n\npackage tools\n\nimport _ "github.com/chainguard-dev/kaniko/cmd/executor"\n' >"$mod/tools.go"
-    (cd "$mod" && go mod edit -module kaniko-executor-bench && go mod tidy &&
-      CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o "$EXEC_BIN.tmp" github.com/chainguard-dev/kaniko/cmd/executor)
-    mv "$EXEC_BIN.tmp" "$EXEC_BIN"
-  fi
-fi
+EXEC_BIN=$(scripts/executor.sh)
 
 # --- workloads ------------------------------------------------------------
 log "generating workloads"
