@@ -158,7 +158,7 @@ func TestWarningsNameTheLineAndDoNotStopTheBuild(t *testing.T) {
 	cases := []struct{ name, src, want string }{
 		{"network none", "FROM alpine\nRUN --network=none make test\n", "Dockerfile:2: RUN --network=none: cannot be enforced in-process"},
 		{"maintainer", "FROM alpine\nMAINTAINER me@example.com\n", "Dockerfile:2: MAINTAINER: kaniko ignores it"},
-		{"check directive", "# check=error=true\nFROM alpine\n", "Dockerfile:1: # check=error=true: build checks are not run here"},
+		{"check directive", "# check=error=true\nFROM alpine\n", "Dockerfile:1: # check=error=true: build checks are off (PLUGIN_BUILD_CHECKS=false)"},
 		{"build platform differs", "FROM --platform=$BUILDPLATFORM alpine\n", "Dockerfile:1: FROM --platform=$BUILDPLATFORM: kaniko pulls this stage for linux/riscv64"},
 	}
 	for _, c := range cases {

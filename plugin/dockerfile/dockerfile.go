@@ -28,6 +28,7 @@ import (
 	"github.com/moby/buildkit/frontend/dockerfile/linter"
 	"github.com/moby/buildkit/frontend/dockerfile/parser"
 
+	"github.com/kaniko-ecr/kaniko-ecr/plugin/dockerfile/checks"
 	"github.com/kaniko-ecr/kaniko-ecr/plugin/dockerfile/edits"
 	"github.com/kaniko-ecr/kaniko-ecr/plugin/dockerfile/reach"
 	"github.com/kaniko-ecr/kaniko-ecr/plugin/dockerfile/words"
@@ -61,6 +62,9 @@ type Options struct {
 	// set, only the stages it needs are checked, as only those are built.
 	Target    string
 	AllStages bool
+	// Checks runs BuildKit's build checks (see package checks): their
+	// findings are warnings, or problems under `# check=error=true`.
+	Checks bool
 }
 
 // StepFile is where the builder writes the Step with the given id.
@@ -133,6 +137,9 @@ func Analyze(src []byte, opts Options) (res *Result, problems []Problem) {
 		return a.finish(false)
 	}
 	a.escape = string(ast.EscapeToken)
+	if a.opts.Checks {
+		a.buildChecks(ast)
+	}
 	a.names = reach.Names(ast.AST)
 	a.reached = a.reachStages(ast.AST)
 	for _, n := range ast.AST.Children {
@@ -334,4 +341,22 @@ func flagValues(n *parser.Node, name string) []string {
 		}
 	}
 	return out
+}
+
+// buildChecks runs BuildKit's build checks on every stage, used or not, as
+// BuildKit parses them all.
+func (a *analysis) buildChecks(ast *parser.Result) {
+	rep, line, err := checks.Run(a.src, ast)
+	if err != nil {
+		a.refuse(line, "# check: "+err.Error())
+		return
+	}
+	for _, w := range rep.Warnings {
+		p := Problem{File: a.opts.File, Line: w.Line, Msg: w.Msg}
+		if rep.Error {
+			a.problems = append(a.problems, p)
+		} else {
+			a.res.Warnings = append(a.res.Warnings, p)
+		}
+	}
 }

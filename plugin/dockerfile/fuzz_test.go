@@ -2,12 +2,15 @@ package dockerfile
 
 import (
 	"bytes"
+	"fmt"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/moby/buildkit/frontend/dockerfile/parser"
 
+	"github.com/kaniko-ecr/kaniko-ecr/plugin/dockerfile/checks"
 	"github.com/kaniko-ecr/kaniko-ecr/plugin/dockerfile/platform"
 	"github.com/kaniko-ecr/kaniko-ecr/plugin/dockerfile/reach"
 )
@@ -31,12 +34,14 @@ func FuzzAnalyze(f *testing.F) {
 		"FROM a AS b\nRUN x\nFROM scratch AS c\nCOPY --from=b /o /\nFROM a\nWORKDIR /w\nRUN --mount=from=b,source=/o --mount=from=c,rw --mount=type=cache,from=b,target=/c x",
 		"FROM a\nRUN --mount=from=reg.io/x:1,source=/bin,target=/t --mount=type=bind,source=. x\n",
 		"ARG T=cache\nFROM a\nARG M=0755\nENV S=1m\nRUN --mount=type=$T,target=/c,mode=$M,uid=\"1\" --mount=type=tmpfs,target=/t,size=${S} x\nADD --chmod=\"644\" --checksum=${D} \"https://e.x/a.git#$V\" /a\n",
+		"# check=error=true;skip=JSONArgsRecommended;experimental=all\nfrom a as B\nENV A 1\nCMD x\nCMD y\nEXPOSE 1:2/TCP\n",
 		"# syntax=acme/x\nFROM a\nONBUILD RUN --mount=type=cache,target=/x <<EOF\nx\nEOF\nARG --x=1 A\n",
 	} {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, src []byte) {
 		checkPruned(t, src)
+		checkBuildChecks(t, src)
 		// Every stage, so that what kaniko sees of each instruction is
 		// checked; checkPruned covers the stages the target does not need.
 		opts := testOpts()
@@ -197,4 +202,19 @@ func fromNode(t *testing.T, line int, src []byte) *parser.Node {
 	}
 	t.Fatalf("no instruction on line %d", line)
 	return nil
+}
+
+// checkBuildChecks runs the build checks on src: they must not crash, and
+// each finding names its line as docker build does.
+func checkBuildChecks(t *testing.T, src []byte) {
+	res, probs := Analyze(src, checkOpts())
+	for _, p := range append(probs, res.Warnings...) {
+		if strings.Contains(p.Msg, "internal") {
+			t.Fatalf("%s", p)
+		}
+		if rule, _, ok := strings.Cut(p.Msg, ": "); ok && slices.Contains(checks.Rules, rule) && p.Line > 0 &&
+			!strings.HasSuffix(p.Msg, fmt.Sprintf("(line %d)", p.Line)) {
+			t.Errorf("%s: the message does not name line %d", p, p.Line)
+		}
+	}
 }

@@ -111,6 +111,7 @@ func validateBuildKit(s *Settings, env Env, p *Plan, bad reporter) {
 		Target:      p.Target,
 		AllStages:   !p.Kaniko.SkipUnusedStages,
 		BuildArgs:   p.BuildArgs,
+		Checks:      s.BuildChecks.V,
 		ContentHash: buildinput.ContextHash(p.Context, p.Dockerfile),
 	})
 	for _, pr := range probs {

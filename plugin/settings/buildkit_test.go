@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 
@@ -161,5 +162,35 @@ func TestForeignPlatformRunStepsNeedABinfmtHandler(t *testing.T) {
 	writeFile(t, filepath.Join(binfmt, qemu), "enabled\ninterpreter /usr/bin/"+qemu+"\n")
 	if err := validateIn("Dockerfile"); err != nil {
 		t.Errorf("refused although a handler is registered: %v", err)
+	}
+}
+
+func TestBuildChecksWarnByDefaultAndBuildChecksFalseTurnsThemOff(t *testing.T) {
+	dir := workspace(t)
+	writeFile(t, filepath.Join(dir, "Dockerfile"), "FROM busybox as build\nRUN ls\n")
+	for _, c := range []struct {
+		checks string
+		warns  bool
+	}{{"", true}, {"true", true}, {"false", false}} {
+		t.Run("PLUGIN_BUILD_CHECKS="+c.checks, func(t *testing.T) {
+			t.Setenv("PLUGIN_REGISTRY", testRegistry)
+			t.Setenv("PLUGIN_REPO", "team/app")
+			t.Setenv("PLUGIN_BUILD_CHECKS", c.checks)
+			if c.checks == "" {
+				os.Unsetenv("PLUGIN_BUILD_CHECKS") // the default
+			}
+			s, _, err := Load()
+			if err != nil {
+				t.Fatal(err)
+			}
+			p, err := s.Validate(Env{Lookup: os.LookupEnv, Dir: dir})
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := "Dockerfile:1: FromAsCasing: 'as' and 'FROM' keywords' casing do not match (line 1)"
+			if got := slices.Contains(p.Warnings, want); got != c.warns {
+				t.Errorf("warned %v, want %v: %q", got, c.warns, p.Warnings)
+			}
+		})
 	}
 }

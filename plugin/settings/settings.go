@@ -74,6 +74,7 @@ type Settings struct {
 	RegistryCertificate KeyValues `envconfig:"REGISTRY_CERTIFICATE" seed:"-" desc:"host=path items: trust this certificate for that registry (kaniko --registry-certificate)"`
 	RegistryMirrors     List      `envconfig:"REGISTRY_MIRRORS" seed:"Base Image Connector" desc:"Pull-through mirrors for Docker Hub images (kaniko --registry-mirror)"`
 	RegistryMap         List      `envconfig:"REGISTRY_MAP" seed:"Base Image Connector" desc:"registry=mirror items (several mirrors ;-separated): pull that registry's images through the mirrors first, such as gcr.io=mirror.example.com/gcr (kaniko --registry-map)"`
+	BuildChecks         Bool      `envconfig:"BUILD_CHECKS" default:"true" seed:"-" desc:"Run BuildKit's Dockerfile build checks and log their warnings as docker build does (# check=skip=... and # check=error=true honoured; error=true fails validation); false turns them off"`
 	SkipUnusedStages    Bool      `envconfig:"SKIP_UNUSED_STAGES" default:"true" seed:"Target" desc:"Build only the stages the target needs, as BuildKit does; false builds every stage, as kaniko's executor does (kaniko --skip-unused-stages)"`
 	Reproducible        Bool      `envconfig:"REPRODUCIBLE" seed:"-" desc:"Strip timestamps for reproducible images (kaniko --reproducible)"`
 	SingleSnapshot      Bool      `envconfig:"SINGLE_SNAPSHOT" seed:"Optimize" desc:"Take one snapshot at the end of the build (kaniko --single-snapshot)"`
