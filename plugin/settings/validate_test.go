@@ -23,7 +23,7 @@ const testRegistry = "123456789012.dkr.ecr.eu-west-1.amazonaws.com"
 func workspace(t *testing.T) string {
 	t.Helper()
 	dir := t.TempDir()
-	df := "FROM busybox AS build\nRUN true\nFROM busybox as final\n"
+	df := "FROM busybox AS build\nRUN true\nFROM busybox AS final\n"
 	if err := os.WriteFile(filepath.Join(dir, "Dockerfile"), []byte(df), 0o644); err != nil {
 		t.Fatal(err)
 	}
