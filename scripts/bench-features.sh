@@ -9,7 +9,9 @@
 #      and a base build (the two RUNs, no context): the cost of one bind
 #   h  the warm no-change rebuild with the remote cache on, from a fresh
 #      root to the same repository and tag, against kaniko's executor
-#      (--cache --cache-copy-layers --cache-repo) doing the same
+#      (--cache --cache-copy-layers --cache-repo) doing the same, and
+#      against BuildKit (buildkitd from scripts/buildkit.sh, pruned before
+#      each build, registry cache imported and exported with mode=max)
 #   i  provenance: PLUGIN_PROVENANCE=min (the default) against false
 # Every build runs in the bubblewrap sandbox against the local registry,
 # whose access log gives the requests and uploads of each run.
@@ -26,7 +28,9 @@
 #                        with EXECUTOR_ANY_KEY=1: the newest cached one for
 #                        go.mod's kaniko version, built if there is none)
 #   BENCH_KEEP=1         keep the work directory (logs, results)
-# Needs: go, bwrap, /usr/bin/time, docker-registry (Debian).
+#   BENCH_BUILDKIT [1]   0: leave BuildKit out of h
+# Needs: go, bwrap, /usr/bin/time, docker-registry (Debian); for BuildKit,
+# root and runc (Debian).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -68,6 +72,8 @@ BT=$W/bin/benchtool
 KANIKO_VERSION=$(go list -m -f '{{.Version}}' github.com/chainguard-dev/kaniko)
 EXEC_BIN=
 if has h; then EXEC_BIN=$(EXECUTOR_ANY_KEY=1 scripts/executor.sh); fi
+BK_BIN=
+if has h && [ "${BENCH_BUILDKIT:-1}" = 1 ]; then BK_BIN=$(scripts/buildkit.sh); fi
 
 # --- contexts -------------------------------------------------------------
 log "generating contexts"
@@ -86,7 +92,7 @@ fi
 if has h || has i; then "$BT" gen -kind small -dir "$W/ctx/small"; fi
 
 # --- registry -------------------------------------------------------------
-repos=(bench/h-plugin bench/h-executor bench/h-cache-plugin bench/h-cache-executor)
+repos=(bench/h-plugin bench/h-executor bench/h-buildkit bench/h-cache-plugin bench/h-cache-executor bench/h-cache-buildkit)
 for i in $(seq 0 "$RUNS"); do
   for v in g-base g-bind g-copy i-min i-false; do repos+=("bench/$v-$i"); done
 done
@@ -102,6 +108,18 @@ done <"$W/ecr.env"
 REGLOG=$W/ecr/registry/registry.log
 BASE_IMAGE=$REG/base/busybox-oci:latest
 "$BT" docker-config -dir "$W/dockercfg" -registry "$REG"
+BK_ADDR=
+if [ -n "$BK_BIN" ]; then
+  # buildkitd with the OCI worker, trusting the registry's CA; buildctl
+  # pushes with the docker config's token.
+  printf '[worker.oci]\n  enabled = true\n  snapshotter = "overlayfs"\n[worker.containerd]\n  enabled = false\n[registry."%s"]\n  http = false\n  ca = ["%s"]\n' \
+    "$REG" "$CA_BUNDLE" >"$W/buildkitd.toml"
+  BK_ADDR=unix://$W/buildkitd.sock
+  "$BK_BIN/buildkitd" --root "$W/buildkit" --addr "$BK_ADDR" --config "$W/buildkitd.toml" >"$W/logs/buildkitd.log" 2>&1 &
+  PIDS+=($!)
+  for _ in $(seq 1 60); do "$BK_BIN/buildctl" --addr "$BK_ADDR" debug workers >/dev/null 2>&1 && break; sleep 0.25; done
+  "$BK_BIN/buildctl" --addr "$BK_ADDR" debug workers >/dev/null || { echo "bench-features.sh: buildkitd did not start:" >&2; tail "$W/logs/buildkitd.log" >&2; exit 1; }
+fi
 
 RESULTS=$W/results.tsv
 printf '# item\tvariant\trun\twall_s\tmaxrss_kib\tcpu_s\trequests\tblob_puts\tmanifest_puts\tprovenance_s\n' >"$RESULTS"
@@ -121,7 +139,15 @@ build() {
   local id=$item-$variant-$run status=0 before
   before=$(wc -l <"$REGLOG")
   local env=(SANDBOX_NOPIDNS=1 "SANDBOX_ROOTS=$ROOTS" "SANDBOX_WRAP=/usr/bin/time -v -o $W/time/$id")
-  if [ "$tool" = plugin ]; then
+  if [ "$tool" = buildkit ]; then
+    # From a cold local state, as a fresh CI pod: prune, then build with
+    # the registry cache; only the client is timed (its RSS and CPU are
+    # buildctl's, not the daemon's).
+    "$BK_BIN/buildctl" --addr "$BK_ADDR" prune --all >/dev/null 2>&1
+    DOCKER_CONFIG=$W/dockercfg /usr/bin/time -v -o "$W/time/$id" "$BK_BIN/buildctl" --addr "$BK_ADDR" build \
+      --frontend dockerfile.v0 --local "context=$ctx" --local "dockerfile=$ctx" \
+      --opt "build-arg:BASE_IMAGE=$BASE_IMAGE" "$@" >"$W/logs/$id.log" 2>&1 || status=$?
+  elif [ "$tool" = plugin ]; then
     env "${env[@]}" "PLUGIN_REGISTRY=$REG" "PLUGIN_BUILD_ARGS=BASE_IMAGE=$BASE_IMAGE" "$@" \
       scripts/sandbox.sh "$PLUGIN_BIN" "$ctx" "$CA_BUNDLE" >"$W/logs/$id.log" 2>&1 || status=$?
   else
@@ -172,6 +198,11 @@ if has h; then
     fi
     build h "executor$sfx" "$i" executor "$W/ctx/small" "--destination=$REG/bench/h-executor:latest" \
       --cache=true --cache-copy-layers "--cache-repo=$REG/bench/h-cache-executor"
+    if [ -n "$BK_BIN" ]; then
+      build h "buildkit$sfx" "$i" buildkit "$W/ctx/small" --output "type=image,name=$REG/bench/h-buildkit:latest,push=true" \
+        --export-cache "type=registry,ref=$REG/bench/h-cache-buildkit:cache,mode=max" \
+        --import-cache "type=registry,ref=$REG/bench/h-cache-buildkit:cache"
+    fi
   done
 fi
 if has i; then
@@ -210,7 +241,7 @@ function w(it, v) { return med(it SUBSEP v SUBSEP "wall") }
 {
   if ($1 != "h" && $3 == 0) next
   if ($2 ~ /-warmup$/) next
-  k = $1 SUBSEP $2; seen[$1] = 1
+  k = $1 SUBSEP $2; seen[$1] = 1; seen[$1, $2] = 1
   add(k SUBSEP "wall", $4); add(k SUBSEP "rss", $5); add(k SUBSEP "cpu", $6)
   add(k SUBSEP "req", $7); add(k SUBSEP "blob", $8); add(k SUBSEP "man", $9); add(k SUBSEP "prov", $10)
 }
@@ -261,19 +292,24 @@ END {
   }
   if (seen["h"]) {
     print ""
-    print "### (h) The warm no-change rebuild, against kaniko's executor"
+    print "### (h) The warm no-change rebuild, against kaniko's executor and BuildKit"
     print ""
     print "The small 3-stage app (`benchtool gen -kind small`) with the remote cache on"
     print "(kaniko-ecr: `PLUGIN_ENABLE_CACHE=true`, `PLUGIN_CACHE_REPO`; the executor: `--cache=true"
     print "--cache-copy-layers --cache-repo`). Each tool builds once cold, then rebuilds, each time from"
     print "a fresh sandbox root, to the same repository and tag; every kaniko-ecr rebuild logged"
-    print "`unchanged: sha256:…, nothing uploaded` (the script fails otherwise). BuildKit is not"
-    print "measured: buildkitd is not built on this machine."
+    print "`unchanged: sha256:…, nothing uploaded` (the script fails otherwise). BuildKit (buildkitd"
+    print "at go.mod's buildkit, `scripts/buildkit.sh`) prunes everything before each build, as a fresh"
+    print "CI pod, and imports and exports its registry cache (`mode=max`); only its client, buildctl,"
+    print "is under `/usr/bin/time`, so its CPU and RSS are the client's, not the daemon's."
     print ""
     head(); row("h", "plugin-cold", "kaniko-ecr, cold (1 run)"); row("h", "executor-cold", "executor, cold (1 run)")
+    if (seen["h", "buildkit"]) row("h", "buildkit-cold", "BuildKit, cold (1 run)")
     row("h", "plugin", "kaniko-ecr, warm rebuild"); row("h", "executor", "executor, warm rebuild")
+    if (seen["h", "buildkit"]) row("h", "buildkit", "BuildKit, warm rebuild")
     print ""
     printf "- warm rebuild, kaniko-ecr / executor: **%.2f×** (%.2f s / %.2f s)\n", w("h", "plugin") / w("h", "executor"), w("h", "plugin"), w("h", "executor")
+    if (seen["h", "buildkit"]) printf "- warm rebuild, kaniko-ecr / BuildKit: **%.2f×** (%.2f s / %.2f s)\n", w("h", "plugin") / w("h", "buildkit"), w("h", "plugin"), w("h", "buildkit")
   }
   if (seen["i"]) {
     print ""
