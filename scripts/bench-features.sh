@@ -46,21 +46,9 @@ for t in go bwrap /usr/bin/time; do
 done
 has() { case " $ITEMS " in *" $1 "*) return 0 ;; esac; return 1; }
 
-W=$(mktemp -d "${TMPDIR:-/tmp}/kaniko-ecr-bench-features.XXXXXX")
-PIDS=()
-cleanup() {
-  for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
-  for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
-  [ -n "${ROOTS:-}" ] && rm -rf "$ROOTS"
-  if [ "${BENCH_KEEP:-0}" = 1 ]; then echo "bench-features.sh: kept $W" >&2; else rm -rf "$W"; fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-mkdir -p "$W/bin" "$W/ctx" "$W/time" "$W/logs" "$W/dockercfg"
-ROOTS_IN=${BENCH_ROOTS:-/dev/shm}
-if [ "$ROOTS_IN" = disk ] || [ "$(stat -f -c %T "$ROOTS_IN" 2>/dev/null)" != tmpfs ]; then ROOTS_IN=$W; fi
-ROOTS=$(mktemp -d "$ROOTS_IN/kaniko-ecr-bench-roots.XXXXXX")
+NAME=bench-features
+. scripts/benchlib.sh
+bench_workdir
 LOAD0=$(cut -d' ' -f1-3 /proc/loadavg)
 log() { printf '%s bench-features: %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 
@@ -97,14 +85,7 @@ for i in $(seq 0 "$RUNS"); do
   for v in g-base g-bind g-copy i-min i-false; do repos+=("bench/$v-$i"); done
 done
 log "starting the local ECR stand-in"
-"$W/bin/local-ecr" -dir "$W/ecr" -env "$W/ecr.env" -base-oci base/busybox-oci \
-  -repos "$(IFS=,; echo "${repos[*]}")" >"$W/logs/local-ecr.log" 2>&1 &
-PIDS+=($!)
-for _ in $(seq 1 240); do [ -s "$W/ecr.env" ] && break; sleep 0.25; done
-[ -s "$W/ecr.env" ] || { echo "bench-features.sh: local ECR did not start:" >&2; cat "$W/logs/local-ecr.log" >&2; exit 1; }
-while IFS='=' read -r k v; do
-  case $k in AWS_*) export "$k=$v" ;; PLUGIN_REGISTRY) REG=$v ;; LOCAL_ECR_CA_BUNDLE) CA_BUNDLE=$v ;; esac
-done <"$W/ecr.env"
+bench_local_ecr "${repos[@]}"
 REGLOG=$W/ecr/registry/registry.log
 BASE_IMAGE=$REG/base/busybox-oci:latest
 "$BT" docker-config -dir "$W/dockercfg" -registry "$REG"
@@ -124,11 +105,6 @@ fi
 RESULTS=$W/results.tsv
 printf '# item\tvariant\trun\twall_s\tmaxrss_kib\tcpu_s\trequests\tblob_puts\tmanifest_puts\tprovenance_s\n' >"$RESULTS"
 
-timev() {
-  awk -F': ' '/Elapsed \(wall clock\)/ { n = split($2, a, ":"); s = 0; for (i = 1; i <= n; i++) s = s * 60 + a[i]; w = s }
-    /User time/ { c += $2 } /System time/ { c += $2 }
-    /Maximum resident set size/ { r = $2 } END { printf "%.2f\t%d\t%.2f\n", w, r, c }' "$1"
-}
 
 # build ITEM VARIANT RUN TOOL CTX [ARG...]: one sandboxed build, timed, with
 # the registry requests it made (the access log's new lines). TOOL plugin:

@@ -69,21 +69,9 @@ for t in go bwrap /usr/bin/time tar gzip; do
   command -v "$t" >/dev/null || { echo "bench.sh: $t not found" >&2; exit 127; }
 done
 
-W=$(mktemp -d "${TMPDIR:-/tmp}/kaniko-ecr-bench.XXXXXX")
-PIDS=()
-cleanup() {
-  for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
-  for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
-  [ -n "${ROOTS:-}" ] && rm -rf "$ROOTS"
-  if [ "${BENCH_KEEP:-0}" = 1 ]; then echo "bench.sh: kept $W" >&2; else rm -rf "$W"; fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-mkdir -p "$W/bin" "$W/ctx" "$W/time" "$W/logs" "$W/dockercfg"
-ROOTS_IN=${BENCH_ROOTS:-/dev/shm}
-if [ "$ROOTS_IN" = disk ] || [ "$(stat -f -c %T "$ROOTS_IN" 2>/dev/null)" != tmpfs ]; then ROOTS_IN=$W; fi
-ROOTS=$(mktemp -d "$ROOTS_IN/kaniko-ecr-bench-roots.XXXXXX")
+NAME=bench
+. scripts/benchlib.sh
+bench_workdir
 log() { printf '%s bench: %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 
 # --- binaries -------------------------------------------------------------
@@ -119,13 +107,7 @@ for n in $NETS; do
   repos+=("bench/$n-cache-plugin" "bench/$n-cache-executor")
 done
 log "starting the local ECR stand-in"
-"$W/bin/local-ecr" -dir "$W/ecr" -env "$W/ecr.env" -base-oci base/busybox-oci -repos "$(IFS=,; echo "${repos[*]}")" >"$W/logs/local-ecr.log" 2>&1 &
-PIDS+=($!)
-for _ in $(seq 1 240); do [ -s "$W/ecr.env" ] && break; sleep 0.25; done
-[ -s "$W/ecr.env" ] || { echo "bench.sh: local ECR did not start:" >&2; cat "$W/logs/local-ecr.log" >&2; exit 1; }
-while IFS='=' read -r k v; do
-  case $k in AWS_*) export "$k=$v" ;; PLUGIN_REGISTRY) REG=$v ;; LOCAL_ECR_CA_BUNDLE) CA_BUNDLE=$v ;; esac
-done <"$W/ecr.env"
+bench_local_ecr "${repos[@]}"
 
 PX=
 case " $NETS " in *" delay "*)
@@ -146,13 +128,6 @@ printf '# net\tworkload\ttool\trun\tbytes\n' >"$SIZES"
 PROFILES=$W/profiles.tsv
 printf '# net\tworkload\tkind\tphase\tpart\towner\tseconds\n' >"$PROFILES"
 
-# timev FILE: "wall_seconds<TAB>max_rss_kib<TAB>cpu_seconds" from
-# /usr/bin/time -v output; cpu is user plus system time.
-timev() {
-  awk -F': ' '/Elapsed \(wall clock\)/ { n = split($2, a, ":"); s = 0; for (i = 1; i <= n; i++) s = s * 60 + a[i]; w = s }
-    /User time/ { c += $2 } /System time/ { c += $2 }
-    /Maximum resident set size/ { r = $2 } END { printf "%.2f\t%d\t%.2f\n", w, r, c }' "$1"
-}
 
 # build TOOL NET WORKLOAD RUN: one sandboxed build and push, timed. RUN
 # "profile": the plugin with KANIKO_ECR_PROFILE, split into parts by
