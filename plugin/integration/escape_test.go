@@ -13,10 +13,8 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
-	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
-	"github.com/google/go-containerregistry/pkg/v1/remote"
 
 	"github.com/kaniko-ecr/kaniko-ecr/scripts/localecr"
 )
@@ -82,18 +80,7 @@ func hostileImage(t *testing.T, repo string, entries []layerEntry) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ref, err := name.NewTag(stack.Registry.Addr + "/" + repo + ":latest")
-	if err != nil {
-		t.Fatal(err)
-	}
-	opts, err := stack.Registry.Options()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := remote.Write(ref, img, opts...); err != nil {
-		t.Fatal(err)
-	}
-	return ref.String()
+	return writeImage(t, stack.Registry, stack.Registry.Addr+"/"+repo+":latest", img)
 }
 
 // fileTree describes every file under root: type and mode, owner, modification

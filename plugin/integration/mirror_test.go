@@ -4,14 +4,9 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"maps"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
-
-	"github.com/google/go-containerregistry/pkg/name"
-	"github.com/google/go-containerregistry/pkg/v1/remote"
 
 	"github.com/kaniko-ecr/kaniko-ecr/scripts/localecr"
 )
@@ -27,17 +22,7 @@ func pushTo(t *testing.T, reg *localecr.Registry, repo string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ref, err := name.NewTag(reg.Addr + "/" + repo + ":1.36")
-	if err != nil {
-		t.Fatal(err)
-	}
-	opts, err := reg.Options()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := remote.Write(ref, img, opts...); err != nil {
-		t.Fatal(err)
-	}
+	writeImage(t, reg, reg.Addr+"/"+repo+":1.36", img)
 }
 
 // buildConfigAuths decodes the docker config the build saw: host -> user:password.
@@ -146,12 +131,7 @@ func TestMirrorOnTheBaseImageRegistryGetsItsCredentialsAndARefusalNamesIt(t *tes
 	}
 	defer second.Stop()
 	pushTo(t, second, "hub/library/busybox")
-	bundle := filepath.Join(t.TempDir(), "ca.crt")
-	a, _ := os.ReadFile(stack.CABundle)
-	b, _ := os.ReadFile(second.CAFile)
-	if err := os.WriteFile(bundle, append(append(a, '\n'), b...), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	bundle := secondRegistryCA(t, second)
 	addRepos("it/mirror-connector")
 	ws := writeFiles(t, map[string]string{"Dockerfile": mirrorDockerfile})
 	env := map[string]string{

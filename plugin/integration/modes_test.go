@@ -216,17 +216,10 @@ func TestBaseImageIsPulledFromASecondRegistryWithItsOwnCredentials(t *testing.T)
 	if err != nil {
 		t.Fatal(err)
 	}
-	ref, _ := name.NewTag(second.Addr + "/private/base:1")
-	opts, _ := second.Options()
-	if err := remote.Write(ref, img, opts...); err != nil {
-		t.Fatal(err)
-	}
-	bundle := filepath.Join(t.TempDir(), "ca.crt")
-	a, _ := os.ReadFile(stack.CABundle)
-	b, _ := os.ReadFile(second.CAFile)
-	os.WriteFile(bundle, append(append(a, '\n'), b...), 0o644)
+	ref := writeImage(t, second, second.Addr+"/private/base:1", img)
+	bundle := secondRegistryCA(t, second)
 
-	ws := writeFiles(t, map[string]string{"Dockerfile": "FROM " + ref.String() + "\nRUN echo from-private > /p.txt\n"})
+	ws := writeFiles(t, map[string]string{"Dockerfile": "FROM " + ref + "\nRUN echo from-private > /p.txt\n"})
 	env := map[string]string{"PLUGIN_REPO": "team/private-base", "SANDBOX_CA": bundle}
 	if r := runPlugin(t, ws, env); r.code != 1 {
 		t.Fatalf("without the base image credentials: exit %d, want 1\n%s", r.code, r.stderr)

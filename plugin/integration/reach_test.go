@@ -49,6 +49,36 @@ func imageBytes(t *testing.T, ref string) map[string][]byte {
 	return files
 }
 
+// writeImage pushes img to reg under ref and returns the reference.
+func writeImage(t *testing.T, reg *localecr.Registry, ref string, img v1.Image) string {
+	t.Helper()
+	tag, err := name.NewTag(ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts, err := reg.Options()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := remote.Write(tag, img, opts...); err != nil {
+		t.Fatalf("pushing %s: %v", ref, err)
+	}
+	return tag.String()
+}
+
+// secondRegistryCA is a CA bundle trusting both the stack's registry and
+// second, for the sandbox (SANDBOX_CA).
+func secondRegistryCA(t *testing.T, second *localecr.Registry) string {
+	t.Helper()
+	a, _ := os.ReadFile(stack.CABundle)
+	b, _ := os.ReadFile(second.CAFile)
+	bundle := filepath.Join(t.TempDir(), "ca.crt")
+	if err := os.WriteFile(bundle, append(append(a, '\n'), b...), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return bundle
+}
+
 // pullImage reads an image's manifest back from the registry.
 func pullImage(t *testing.T, ref string) v1.Image {
 	t.Helper()
