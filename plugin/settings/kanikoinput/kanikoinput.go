@@ -43,11 +43,11 @@ func notInHost(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) 
 // Mirror is one of kaniko's --registry-mirror values: a host, maybe with a
 // path, without the scheme or a trailing slash.
 func Mirror(s string) (string, error) {
-	m := strings.TrimPrefix(strings.TrimPrefix(s, "https://"), "http://")
-	if m == "" || strings.ContainsFunc(m, notInHost) {
+	m := strings.TrimSuffix(strings.TrimPrefix(strings.TrimPrefix(s, "https://"), "http://"), "/")
+	if m == "" || strings.HasPrefix(m, "/") || strings.ContainsFunc(m, notInHost) {
 		return "", fmt.Errorf("%q is not a registry host", m)
 	}
-	return strings.TrimSuffix(m, "/"), nil
+	return m, nil
 }
 
 // RegistryMapping is one of kaniko's --registry-map values,
@@ -59,7 +59,7 @@ func RegistryMapping(s string) (registry string, mirrors []string, err error) {
 		return "", nil, fmt.Errorf("%q wants registry=mirror", s)
 	}
 	reg, err := name.NewRegistry(strings.TrimSpace(from))
-	if err != nil {
+	if err != nil || strings.ContainsFunc(reg.RegistryStr(), notInHost) {
 		return "", nil, fmt.Errorf("%q: %q is not a registry host", s, from)
 	}
 	for _, m := range strings.Split(to, ";") {

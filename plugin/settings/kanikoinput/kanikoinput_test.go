@@ -44,7 +44,7 @@ func TestMirrorDropsTheSchemeAndTrailingSlashButKeepsThePath(t *testing.T) {
 			t.Errorf("Mirror(%q) = %q, %v; want %q", in, got, err, want)
 		}
 	}
-	for _, in := range []string{"", "https://", "a b", "mirror.example/\x00"} {
+	for _, in := range []string{"", "https://", "/", "https:///hub", "a b", "mirror.example/\x00"} {
 		if got, err := Mirror(in); err == nil {
 			t.Errorf("Mirror(%q) = %q, want an error", in, got)
 		}
@@ -214,6 +214,7 @@ func TestRegistryMappingKeysTheRegistryAsReferencesNameIt(t *testing.T) {
 		{"gcr.io=", "", nil, `"" is not a registry host`},
 		{"gcr.io=a;;b", "", nil, `"" is not a registry host`},
 		{"bad host=m.example", "", nil, "is not a registry host"},
+		{"\u009b=m.example", "", nil, "is not a registry host"},
 	} {
 		from, to, err := RegistryMapping(tc.in)
 		switch {
