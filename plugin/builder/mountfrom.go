@@ -4,10 +4,9 @@ import (
 	"bytes"
 	"crypto/rand"
 	"encoding/hex"
-	"net/http"
 
 	"github.com/chainguard-dev/kaniko/pkg/config"
-	"github.com/chainguard-dev/kaniko/pkg/creds"
+	"github.com/chainguard-dev/kaniko/pkg/image"
 	"github.com/chainguard-dev/kaniko/pkg/util"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
@@ -28,20 +27,14 @@ func withCacheBuster(res *dockerfile.Result) []byte {
 	return bytes.ReplaceAll(res.Dockerfile, []byte(res.CacheBuster), []byte(hex.EncodeToString(b)))
 }
 
-// mountRegistry pulls mounted images as kaniko pulls base images: with its
-// keychain (the docker config, then the ECR helper), its transport for the
-// registry and its platform.
+// mountRegistry pulls mounted images as kaniko pulls base images, through
+// its retrieval seam: its keychain (the docker config, then the ECR
+// helper), its transport, its platform, and the registry mirrors and maps
+// with their fallback. The seam also records the image for the provenance.
 func mountRegistry(opts *config.KanikoOptions) fetch.Registry {
-	r := fetch.Registry{
-		Keychain: creds.GetKeychain(),
-		Transport: func(registry string) (http.RoundTripper, error) {
-			return util.MakeTransport(opts.RegistryOptions, registry)
-		},
-	}
-	if p, err := v1.ParsePlatform(opts.CustomPlatform); err == nil && opts.CustomPlatform != "" {
-		r.Platform = p
-	}
-	return r
+	return fetch.Registry{Pull: func(ref string) (v1.Image, error) {
+		return image.RetrieveRemoteImage(ref, opts.RegistryOptions, opts.CustomPlatform)
+	}}
 }
 
 // kanikoIgnoreList is the paths kaniko ignores at this point of the build

@@ -14,6 +14,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/registry"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/random"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
@@ -134,7 +135,13 @@ func pushImage(t *testing.T, files map[string]string) string {
 func TestBindAndCacheFromAnImagePullItsSourceOnce(t *testing.T) {
 	ref := pushImage(t, map[string]string{"opt/tool/bin": "tool", "opt/tool/lib/x": "lib", "etc/other": "no"})
 	f := newFixture(t)
-	f.cfg.Registry = fetch.Registry{Keychain: authn.DefaultKeychain}
+	f.cfg.Registry = fetch.Registry{Pull: func(ref string) (v1.Image, error) {
+		r, err := name.ParseReference(ref)
+		if err != nil {
+			return nil, err
+		}
+		return remote.Image(r, remote.WithAuthFromKeychain(authn.DefaultKeychain))
+	}}
 	file := f.add("s", dockerfile.Step{Mounts: []dockerfile.Mount{
 		{Type: "bind", From: ref, FromImage: true, Source: "/opt/tool", Target: "/t", ReadOnly: true},
 		{Type: "cache", ID: "c", From: ref, FromImage: true, Source: "/opt/tool", Target: "/c", Sharing: "shared"},

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/http"
 	"os"
 	"path"
 	"path/filepath"
@@ -13,20 +12,15 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/google/go-containerregistry/pkg/authn"
-	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
-	"github.com/google/go-containerregistry/pkg/v1/remote"
 )
 
-// Registry is how images are pulled: the build's keychain (the docker
-// config kaniko reads), the transport kaniko would use for a registry,
-// and the platform kaniko pulls for.
+// Registry is how images are pulled: Pull is the build's own retrieval
+// (kaniko's, with its keychain, transport, platform, registry mirrors and
+// maps), so a mounted image comes the way a base image does.
 type Registry struct {
-	Keychain  authn.Keychain
-	Transport func(registry string) (http.RoundTripper, error)
-	Platform  *v1.Platform
+	Pull func(ref string) (v1.Image, error)
 }
 
 // ImageTree pulls ref and writes the files of its flattened file system
@@ -34,22 +28,10 @@ type Registry struct {
 // dst becomes source's copy, with owners, modes, links and times as in the
 // image.
 func (r Registry) ImageTree(ref, source, dst string) error {
-	parsed, err := name.ParseReference(ref)
-	if err != nil {
-		return err
+	if r.Pull == nil {
+		return fmt.Errorf("pulling %s: no registry access in this build", ref)
 	}
-	opts := []remote.Option{remote.WithAuthFromKeychain(r.Keychain)}
-	if r.Transport != nil {
-		tr, err := r.Transport(parsed.Context().RegistryStr())
-		if err != nil {
-			return err
-		}
-		opts = append(opts, remote.WithTransport(tr))
-	}
-	if r.Platform != nil {
-		opts = append(opts, remote.WithPlatform(*r.Platform))
-	}
-	img, err := remote.Image(parsed, opts...)
+	img, err := r.Pull(ref)
 	if err != nil {
 		return fmt.Errorf("pulling %s: %w", ref, err)
 	}
