@@ -1,8 +1,12 @@
 package dockerfile
 
 import (
+	"bytes"
 	"strings"
 	"testing"
+
+	"github.com/moby/buildkit/frontend/dockerfile/instructions"
+	"github.com/moby/buildkit/frontend/dockerfile/parser"
 )
 
 // testOpts is a typical helper setup with one secret and no SSH agent.
@@ -211,13 +215,31 @@ func TestCheckDirectivesThatOnlySkipChecksAreSilent(t *testing.T) {
 }
 
 // kaniko parses with an empty linter.Linter, and BuildKit then writes to
-// its nil rule maps: the build would panic.
-func TestCheckRulesAboveAnInstructionAreRefusedBecauseKanikoCrashes(t *testing.T) {
+// its nil rule maps: the build would panic. The front end honours the
+// comment (its linter reads it) and blanks it in the Dockerfile kaniko
+// reads, keeping every line number.
+func TestCheckRulesAboveAnInstructionAreHonouredAndHiddenFromKaniko(t *testing.T) {
 	for _, c := range []string{"check=skip=JSONArgsRecommended", "check=experimental=InvalidBaseImagePlatform"} {
-		_, probs := Analyze([]byte("FROM alpine\n# "+c+"\nRUN ls\n"), testOpts())
-		want := "Dockerfile:3: # " + c + " above RUN: kaniko's parser crashes"
-		if !strings.Contains(messages(probs), want) {
-			t.Errorf("problems:\n%swant %q", messages(probs), want)
+		src := "FROM alpine\n# " + c + "\nCMD ls\n"
+		res, probs := Analyze([]byte(src), checkOpts())
+		if len(probs) != 0 {
+			t.Fatalf("%s: problems:\n%s", c, messages(probs))
+		}
+		if want := "FROM alpine\n\nCMD ls\n"; string(res.Dockerfile) != want {
+			t.Errorf("%s: kaniko reads %q, want %q", c, res.Dockerfile, want)
+		}
+		ast, err := parser.Parse(bytes.NewReader(res.Dockerfile))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, n := range ast.AST.Children {
+			if _, err := instructions.ParseInstruction(n); err != nil {
+				t.Errorf("%s: kaniko's parse of line %d: %v", c, n.StartLine, err)
+			}
+		}
+		skipped := strings.Contains(c, "JSONArgsRecommended")
+		if warned := strings.Contains(messages(res.Warnings), "JSONArgsRecommended"); warned == skipped {
+			t.Errorf("%s: warnings %q", c, messages(res.Warnings))
 		}
 	}
 }

@@ -231,8 +231,13 @@ func (a *analysis) node(n *parser.Node) {
 	line := n.StartLine
 	name := strings.ToUpper(n.Value)
 	if c, crash := crashesKaniko(n); crash {
-		a.problem(line, "# "+c+" above "+name+": kaniko's parser crashes on per-instruction check rules; remove the comment")
-		return
+		// BuildKit's linter reads it (below); kaniko's parser would crash on it.
+		l := edits.CommentLine(a.src, line, c)
+		if l == 0 {
+			a.problem(line, "# "+c+" above "+name+": kaniko's parser crashes on per-instruction check rules; remove the comment")
+			return
+		}
+		a.edits = append(a.edits, edits.Edit{Start: l, End: l})
 	}
 	// A complete linter: BuildKit writes to its rule maps when a comment
 	// above the instruction holds a check= directive.

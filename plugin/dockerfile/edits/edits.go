@@ -54,3 +54,23 @@ func Apply(src []byte, edits []Edit) []byte {
 	}
 	return bytes.Join(lines, nil)
 }
+
+// CommentLine finds the physical line of comment, one of the comments
+// the parser gathered right above the instruction starting at line
+// before (its text without "#" and surrounding space), or returns 0.
+func CommentLine(src []byte, before int, comment string) int {
+	lines := bytes.SplitAfter(src, []byte("\n"))
+	for l := min(before-1, len(lines)); l >= 1; l-- {
+		text := bytes.TrimSpace(lines[l-1])
+		if len(text) == 0 {
+			continue
+		}
+		if text[0] != '#' {
+			return 0
+		}
+		if string(bytes.TrimSpace(text[1:])) == comment {
+			return l
+		}
+	}
+	return 0
+}
