@@ -43,7 +43,8 @@ var allowedImports = map[string][]string{
 	"plugin/dockerfile/syntax":        {},
 	"plugin/dockerfile/sources":       {},
 	"plugin/dockerfile/words":         {},
-	"plugin/awsecr":                   {"docker", "plugin/redact", "plugin/settings", "plugin/awsecr/policy"},
+	"plugin/awsecr":                   {"docker", "plugin/redact", "plugin/settings", "plugin/awsecr/ecrtoken", "plugin/awsecr/policy"},
+	"plugin/awsecr/ecrtoken":          {"docker", "plugin/settings"},
 	"plugin/awsecr/policy":            {},
 	"plugin/builder":                  {"plugin/builder/cachemounts", "plugin/builder/copykey", "plugin/dockerfile", "plugin/settings", "plugin/settings/buildinput", "plugin/steps", "plugin/steps/fetch"},
 	"plugin/builder/cachemounts":      {"plugin/dockerfile"},
@@ -116,7 +117,7 @@ func TestOnlyTheBuildImportsKanikoAndOnlyTheFrontEndImportsBuildkit(t *testing.T
 			}
 		}
 	}
-	for _, pkg := range []string{"plugin", "plugin/settings", "plugin/attest", "plugin/provenance", "plugin/awsecr", "plugin/push", "plugin/outputs", "plugin/redact", "plugin/settings/values", "plugin/index", "docker"} {
+	for _, pkg := range []string{"plugin", "plugin/settings", "plugin/attest", "plugin/provenance", "plugin/awsecr", "plugin/awsecr/ecrtoken", "plugin/push", "plugin/outputs", "plugin/redact", "plugin/settings/values", "plugin/index", "docker"} {
 		deps, err := exec.Command("go", "list", "-deps", module+"/"+pkg).Output()
 		if err != nil {
 			t.Fatalf("go list -deps: %v", err)
@@ -236,7 +237,7 @@ func generated(src []byte) bool {
 // context.
 func TestOnlyTheBuildTouchesTheRoot(t *testing.T) {
 	fset := token.NewFileSet()
-	for _, dir := range []string{".", "settings", "awsecr", "push", "index", "outputs", "redact", "builder/copykey", "../docker"} {
+	for _, dir := range []string{".", "settings", "awsecr", "awsecr/ecrtoken", "push", "index", "outputs", "redact", "builder/copykey", "../docker"} {
 		files, err := filepath.Glob(filepath.Join(dir, "*.go"))
 		if err != nil || len(files) == 0 {
 			t.Fatalf("no Go files in %s: %v", dir, err)

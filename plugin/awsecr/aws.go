@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/kaniko-ecr/kaniko-ecr/plugin/awsecr/ecrtoken"
 	"github.com/kaniko-ecr/kaniko-ecr/plugin/redact"
 	"github.com/kaniko-ecr/kaniko-ecr/plugin/settings"
 
@@ -107,7 +108,7 @@ func NewClients(ctx context.Context, p *settings.Plan) (*Clients, error) {
 		c.Registry = publicECR{ecrpublic.NewFromConfig(cfg, func(o *ecrpublic.Options) { o.Region = settings.PublicRegion })}
 	} else {
 		c.Registry = privateECR{ecr.NewFromConfig(cfg)}
-		c.Scoper = newScoper(base, p)
+		c.Scoper = ecrtoken.NewScoper(base, p)
 	}
 	return c, nil
 }

@@ -10,6 +10,8 @@ import (
 	ecrtypes "github.com/aws/aws-sdk-go-v2/service/ecr/types"
 	"github.com/aws/aws-sdk-go-v2/service/ecrpublic"
 	"github.com/aws/smithy-go"
+
+	"github.com/kaniko-ecr/kaniko-ecr/plugin/awsecr/ecrtoken"
 )
 
 // ecrRepoAPI is the part of the ECR client that the token, repository
@@ -87,7 +89,7 @@ func isAccessDenied(err error) bool {
 type privateECR struct{ api ecrRepoAPI }
 
 func (e privateECR) Token(ctx context.Context) (Token, error) {
-	return getRegistryToken(ctx, e.api)
+	return ecrtoken.Get(ctx, e.api)
 }
 
 func (e privateECR) DescribeRepository(ctx context.Context, name string) (RepoInfo, error) {
@@ -168,9 +170,9 @@ func (e publicECR) Token(ctx context.Context) (Token, error) {
 		return Token{}, err
 	}
 	if out.AuthorizationData == nil || out.AuthorizationData.AuthorizationToken == nil {
-		return Token{}, errNoToken
+		return Token{}, ecrtoken.ErrNone
 	}
-	return decodeToken(*out.AuthorizationData.AuthorizationToken, nil, out.AuthorizationData.ExpiresAt)
+	return ecrtoken.Decode(*out.AuthorizationData.AuthorizationToken, nil, out.AuthorizationData.ExpiresAt)
 }
 
 func (e publicECR) DescribeRepository(ctx context.Context, name string) (RepoInfo, error) {

@@ -1,4 +1,4 @@
-package awsecr
+package ecrtoken
 
 import (
 	"context"
@@ -39,9 +39,9 @@ type scoper struct {
 	federated string
 }
 
-// newScoper returns the scoper the credential mode allows, or nil: temporary
+// NewScoper returns the scoper the credential mode allows, or nil: temporary
 // static keys and the default chain's other sources take no session policy.
-func newScoper(base aws.Config, p *settings.Plan) Scoper {
+func NewScoper(base aws.Config, p *settings.Plan) Scoper {
 	a := p.AWS
 	sc := &scoper{base: base, role: a.AssumeRole, session: a.RoleSessionName}
 	switch {
@@ -109,6 +109,6 @@ func (sc *scoper) ScopedToken(ctx context.Context, policy string) (Token, []stri
 	secrets := []string{aws.ToString(c.SecretAccessKey), aws.ToString(c.SessionToken)}
 	cfg := sc.base.Copy()
 	cfg.Credentials = credentials.NewStaticCredentialsProvider(aws.ToString(c.AccessKeyId), aws.ToString(c.SecretAccessKey), aws.ToString(c.SessionToken))
-	tok, err := getRegistryToken(ctx, ecr.NewFromConfig(cfg))
+	tok, err := Get(ctx, ecr.NewFromConfig(cfg))
 	return tok, append(secrets, tok.Password), err
 }
