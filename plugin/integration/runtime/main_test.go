@@ -18,6 +18,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -53,7 +54,18 @@ func run(m *testing.M) int {
 		fmt.Fprintln(os.Stderr, msg, "(skipped: set KANIKO_ECR_RUNTIME_TESTS=require to fail instead)")
 		return 0
 	}
-	var err error
+	// Every checkout's runtime tests tag their image kaniko-ecr:latest on
+	// the one engine: one test binary at a time holds it.
+	lock, err := os.OpenFile(filepath.Join(os.TempDir(), "kaniko-ecr-runtime-image.lock"), os.O_CREATE|os.O_RDWR, 0o600)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer lock.Close()
+	if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX); err != nil {
+		fmt.Fprintln(os.Stderr, "runtime: locking the engine's image tag:", err)
+		return 1
+	}
 	if tmpDir, err = os.MkdirTemp("", "kaniko-ecr-runtime-"); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
