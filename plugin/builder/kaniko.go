@@ -74,6 +74,9 @@ func (Kaniko) Build(ctx context.Context, p *settings.Plan, onLayer func(path str
 		if img, err = restoreHistory(img, p.Frontend.History); err != nil {
 			return nil, fmt.Errorf("restoring the image history: %w", err)
 		}
+		if img, err = withStartInterval(img, p.Frontend.Health, pulledBases()); err != nil {
+			return nil, fmt.Errorf("setting the healthcheck's start interval: %w", err)
+		}
 	}
 	return img, nil
 }

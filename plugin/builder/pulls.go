@@ -5,6 +5,7 @@ import (
 	"maps"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sync"
 	"time"
 
@@ -21,6 +22,7 @@ import (
 var pulls struct {
 	mu     sync.Mutex
 	digest map[string]string // reference as the build gave it -> sha256:...
+	bases  []v1.Image        // what kaniko's seam returned, for their configs
 	once   sync.Once
 }
 
@@ -46,6 +48,9 @@ func watchBasePulls() {
 			img, err := retrieve(ref, opts, platform)
 			if err == nil {
 				recordPull(ref, img)
+				pulls.mu.Lock()
+				pulls.bases = append(pulls.bases, img)
+				pulls.mu.Unlock()
 			}
 			return img, err
 		}
@@ -86,4 +91,11 @@ func (Kaniko) Pulled() map[string]string {
 	pulls.mu.Lock()
 	defer pulls.mu.Unlock()
 	return maps.Clone(pulls.digest)
+}
+
+// pulledBases returns the images kaniko's seam returned so far.
+func pulledBases() []v1.Image {
+	pulls.mu.Lock()
+	defer pulls.mu.Unlock()
+	return slices.Clone(pulls.bases)
 }

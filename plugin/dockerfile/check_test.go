@@ -83,7 +83,6 @@ func TestRefusedFormsAreProblemsNamingFileLineAndFlag(t *testing.T) {
 		{"command not utf-8", "RUN --mount=type=tmpfs,target=/t echo \xfe", "Dockerfile:2: the instruction must be valid UTF-8 text without NUL bytes"},
 		{"command with NUL", "RUN --mount=type=tmpfs,target=/t echo \x00", "Dockerfile:2: the instruction must be valid UTF-8 text without NUL bytes"},
 		{"unterminated heredoc", "RUN <<EOF\necho hi", "Dockerfile:2: unterminated heredoc"},
-		{"healthcheck start-interval", "HEALTHCHECK --start-interval=2s CMD true", "Dockerfile:2: HEALTHCHECK --start-interval=2s: not supported here"},
 		{"healthcheck none with flags", "HEALTHCHECK --interval=5s NONE", "Dockerfile:2: HEALTHCHECK --interval=5s: HEALTHCHECK NONE takes no flags"},
 		{"arg with flags", "ARG --global=1 X", "Dockerfile:2: ARG --global=1: ARG takes no flags"},
 		{"stopsignal with flags", "STOPSIGNAL --now SIGTERM", "Dockerfile:2: STOPSIGNAL --now: STOPSIGNAL takes no flags"},

@@ -30,6 +30,7 @@ import (
 
 	"github.com/kaniko-ecr/kaniko-ecr/plugin/dockerfile/checks"
 	"github.com/kaniko-ecr/kaniko-ecr/plugin/dockerfile/edits"
+	"github.com/kaniko-ecr/kaniko-ecr/plugin/dockerfile/health"
 	"github.com/kaniko-ecr/kaniko-ecr/plugin/dockerfile/reach"
 	"github.com/kaniko-ecr/kaniko-ecr/plugin/dockerfile/words"
 )
@@ -115,6 +116,9 @@ type Result struct {
 	Notices []string
 	// Warnings are findings that do not stop the build.
 	Warnings []Problem
+	// Health is what sets the built image's HEALTHCHECK --start-interval,
+	// which kaniko drops.
+	Health health.Check
 }
 
 // Analyze checks src against opts and returns what the builder needs. The
@@ -149,6 +153,7 @@ func Analyze(src []byte, opts Options) (res *Result, problems []Problem) {
 		}
 	}
 	a.pruneStages(ast.AST)
+	a.res.Health = health.Of(ast.AST, a.opts.Target)
 	a.keepFiles()
 	a.plan()
 	return a.finish(true)

@@ -124,6 +124,9 @@ func represented(res *Result, n *parser.Node, flag string) bool {
 				return true
 			}
 		}
+	case "healthcheck start-interval":
+		// The builder writes it back from Result.Health (package health).
+		return n.Next == nil || !strings.EqualFold(n.Next.Value, "none")
 	case "add checksum":
 		for _, st := range res.Steps {
 			if st.Line == n.StartLine && st.Helper && st.Kind == "add" && (st.Checksum == val || strings.ContainsAny(val, "$'\"\\")) {

@@ -66,18 +66,14 @@ func (a *analysis) platform(line int, value string) {
 	}
 }
 
-// healthcheck refuses the HEALTHCHECK flags kaniko drops: --start-interval
-// (its image config has no such field) and any flag on HEALTHCHECK NONE,
-// which BuildKit itself never reads.
+// healthcheck refuses any flag on HEALTHCHECK NONE, which BuildKit itself
+// never reads. (--start-interval, which kaniko drops, the builder writes
+// back: Result.Health.)
 func (a *analysis) healthcheck(n *parser.Node, c *instructions.HealthCheckCommand) {
 	if c.Health != nil && len(c.Health.Test) == 1 && c.Health.Test[0] == "NONE" {
 		for _, f := range n.Flags {
 			a.problem(n.StartLine, "HEALTHCHECK "+f+": HEALTHCHECK NONE takes no flags")
 		}
-		return
-	}
-	for _, v := range flagValues(n, "start-interval") {
-		a.problem(n.StartLine, "HEALTHCHECK --start-interval="+v+": not supported here (kaniko drops it)")
 	}
 }
 
