@@ -29,6 +29,7 @@ import (
 	"github.com/moby/buildkit/frontend/dockerfile/parser"
 
 	"github.com/kaniko-ecr/kaniko-ecr/plugin/dockerfile/checks"
+	"github.com/kaniko-ecr/kaniko-ecr/plugin/dockerfile/copyflags"
 	"github.com/kaniko-ecr/kaniko-ecr/plugin/dockerfile/edits"
 	"github.com/kaniko-ecr/kaniko-ecr/plugin/dockerfile/reach"
 	"github.com/kaniko-ecr/kaniko-ecr/plugin/dockerfile/words"
@@ -52,6 +53,9 @@ type Options struct {
 	// build context ("" for the whole context): bind mounts from the context
 	// are part of their step's cache key.
 	ContentHash func(source string) (string, error)
+	// SelectHash, when set, returns a digest of what COPY or ADD sources
+	// with --parents and --exclude select in the build context.
+	SelectHash copyflags.Hash
 	// BuildArgs are the build args given (NAME=value), for the global ARGs
 	// a FROM names.
 	BuildArgs []string
