@@ -27,7 +27,9 @@ COPY --from=gen --parents /test/a/b2*/nothing /test/a/b/./c9* /out6/
 `
 
 // bkExclude is COPY and ADD --exclude as BuildKit's own test uses them,
-// with ** and ! patterns, --chmod, a file source, and a stage.
+// with ** and ! patterns, --chmod, a file source, a linked directory,
+// directories merged into the image's (whose modes they take), and a
+// stage.
 const bkExclude = `ARG BASE
 FROM ${BASE} AS base
 RUN mkdir -p /src/dir1/deep /src/dir2 && echo 1 > /src/dir1/a.txt && echo 2 > /src/dir1/b.md && echo 3 > /src/dir2/c.md && echo 4 > /src/dir1/deep/d.md && ln -s a.txt /src/dir1/link.txt && chmod 711 /src/dir1/deep
@@ -43,6 +45,9 @@ COPY --exclude=*.txt dir4/file-401.txt /9/
 COPY --chmod=750 --exclude=*.png dir1 /10/
 COPY --from=base --exclude=**/*.md --exclude=!dir2/c.md /src /11/
 COPY --from=base --exclude=deep /src/dir* /12/
+COPY --exclude=*.png over/ /
+COPY --exclude=*.png linkdir /13/
+COPY --exclude=*.png dir1/file-102.txt /14
 `
 
 // pickCases compare COPY --parents and COPY or ADD --exclude with
@@ -68,15 +73,15 @@ func pickCases() []bkCase {
 				"dir1/file-101.png": "2", "dir1/file-102.txt": "3", "dir1/file-103.jpeg": "4",
 				"dir2/file-201.pdf": "6", "dir2/file-202.jpeg": "7", "dir2/file-203.png": "8",
 				"dir3/file-301.mp3": "9", "dir3/file-302.mpeg": "10", "dir3/ignored.mp3": "x",
-				"dir4/file-401.txt": "11",
+				"dir4/file-401.txt": "11", "over/tmp/x": "x", "over/tmp/y.png": "y", "over/etc/new.conf": "conf",
 			},
 			prepare: func(t *testing.T, ws string) {
-				for link, target := range map[string]string{"dir4/file-402.txt": "file-401.txt", "dir4/file-403.txt": "file-404.txt"} {
+				for link, target := range map[string]string{"dir4/file-402.txt": "file-401.txt", "dir4/file-403.txt": "file-404.txt", "linkdir": "dir1"} {
 					if err := os.Symlink(target, filepath.Join(ws, link)); err != nil {
 						t.Fatal(err)
 					}
 				}
-				for p, mode := range map[string]os.FileMode{"dir1": 0o700, "dir1/file-101.png": 0o600, "dir4/file-401.txt": 0o755} {
+				for p, mode := range map[string]os.FileMode{"dir1": 0o700, "dir1/file-101.png": 0o600, "dir4/file-401.txt": 0o755, "over/tmp": 0o755, "over/etc": 0o750} {
 					if err := os.Chmod(filepath.Join(ws, p), mode); err != nil {
 						t.Fatal(err)
 					}
