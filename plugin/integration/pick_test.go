@@ -20,12 +20,14 @@ COPY --parents src/./**/*.go /go/
 COPY --parents cmd/tool/main.go cfg/*.yaml ./
 ADD --exclude=**/*.md --chmod=640 docs /docs/
 COPY --from=gen --parents --exclude=obj /out/./bin /out/./README /gen/
+ARG SUB=sub
+COPY --exclude=*.md --exclude=!keep.md app/${SUB} /var-sub/
 `
 
 func pickFiles() map[string]string {
 	return map[string]string{
 		"Dockerfile": pickDockerfile, ".dockerignore": "app/secret.txt\n",
-		"app/a.txt": "a\n", "app/debug.log": "debug\n", "app/keep.log": "keep\n", "app/sub/b.txt": "b\n", "app/secret.txt": "ignored\n",
+		"app/a.txt": "a\n", "app/debug.log": "debug\n", "app/keep.log": "keep\n", "app/sub/b.txt": "b\n", "app/sub/c.md": "c\n", "app/sub/keep.md": "k\n", "app/secret.txt": "ignored\n",
 		"src/x/main.go": "package main\n", "src/x/README.md": "x\n", "src/y/z/lib.go": "package z\n",
 		"cmd/tool/main.go": "package main\n", "cmd/tool/other.go": "package main\n", "cfg/a.yaml": "a: 1\n", "cfg/b.json": "{}\n",
 		"docs/guide.txt": "guide\n", "docs/notes.md": "notes\n", "docs/sub/api.md": "api\n",
@@ -46,13 +48,14 @@ func TestParentsAndExcludeBuildAsBuildKitBuildsThem(t *testing.T) {
 		"w/cmd/tool/main.go": "0 644 0:0", "w/cfg/a.yaml": "0 644 0:0",
 		"docs/guide.txt": "0 640 0:0", "docs/sub/": "5 640 0:0",
 		"gen/bin/tool": "0 750 0:0", "gen/README": "0 644 0:0",
+		"var-sub/b.txt": "0 644 0:0", "var-sub/keep.md": "0 644 0:0",
 	}
 	for p, w := range want {
 		if got := files[strings.TrimSuffix(p, "/")]; !strings.HasPrefix(got, w+" ") {
 			t.Errorf("%s: %q, want %s", p, got, w)
 		}
 	}
-	for _, p := range []string{"app/debug.log", "app/secret.txt", "go/x/README.md", "go/src", "w/cmd/tool/other.go", "w/cfg/b.json", "docs/notes.md", "docs/sub/api.md", "gen/obj", "gen/out", "docs/docs"} {
+	for _, p := range []string{"app/debug.log", "app/secret.txt", "go/x/README.md", "go/src", "w/cmd/tool/other.go", "w/cfg/b.json", "docs/notes.md", "docs/sub/api.md", "gen/obj", "gen/out", "docs/docs", "var-sub/c.md"} {
 		if _, ok := files[p]; ok {
 			t.Errorf("%s reached the image", p)
 		}
