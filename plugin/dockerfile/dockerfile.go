@@ -94,8 +94,9 @@ type Result struct {
 	// Dockerfile is what kaniko builds: byte-identical to the input unless
 	// an instruction had to be rewritten. Nil when there are problems.
 	Dockerfile []byte
-	// Steps has one entry per RUN with heredocs or mounts and per COPY or
-	// ADD of heredocs; those with Helper set are run by the step helper.
+	// Steps has one entry per RUN with heredocs or mounts, per COPY or ADD
+	// of heredocs or with --parents or --exclude; the helper runs those
+	// with Helper set.
 	Steps []Step
 	// History maps the created_by kaniko records for each rewritten
 	// instruction to the instruction as written, so the builder can

@@ -12,7 +12,7 @@ func TestParentsAndExcludeBecomeAPickStepKeyedByWhatTheySelect(t *testing.T) {
 	for _, content := range []string{"v1", "v2"} {
 		opts := testOpts()
 		var asked []string
-		opts.SelectHash = func(sources []string, parents bool, exclude []string) (string, error) {
+		opts.SelectHash = func(sources []string, parents bool, exclude []string, _ bool) (string, error) {
 			asked = append(asked, strings.Join(sources, ",")+" "+strings.Join(exclude, ","))
 			return content, nil
 		}
@@ -65,7 +65,7 @@ func TestParentsAndExcludeBecomeAPickStepKeyedByWhatTheySelect(t *testing.T) {
 
 func TestAPickWhoseSourcesAreMissingIsAProblem(t *testing.T) {
 	opts := testOpts()
-	opts.SelectHash = func([]string, bool, []string) (string, error) { return "", errNotFound }
+	opts.SelectHash = func([]string, bool, []string, bool) (string, error) { return "", errNotFound }
 	_, probs := Analyze([]byte("FROM alpine\nCOPY --exclude=x nope /d/\n"), opts)
 	if want := `Dockerfile:2: COPY: "nope": not found in the build context`; !strings.Contains(messages(probs), want) {
 		t.Errorf("problems:\n%swant %q", messages(probs), want)

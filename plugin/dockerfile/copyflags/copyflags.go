@@ -55,8 +55,9 @@ func Check(st *step.Step, heredocs int, from string, earlier []string, word func
 	return msgs
 }
 
-// Hash digests what sources, with the flags, select in the build context.
-type Hash func(sources []string, parents bool, exclude []string) (string, error)
+// Hash digests what sources, with the flags, select in the build context;
+// add is set for ADD (which refuses a local archive here).
+type Hash func(sources []string, parents bool, exclude []string, add bool) (string, error)
 
 // Digest records in a pick step from the build context the digest of
 // exactly what it selects there, so that kaniko's cache key of the step
@@ -70,9 +71,9 @@ func Digest(st *step.Step, hash Hash) error {
 	}
 	var err error
 	if strings.ContainsAny(strings.Join(st.Sources, ""), "$'\"\\`") {
-		st.Digest, err = hash([]string{"."}, false, nil)
+		st.Digest, err = hash([]string{"."}, false, nil, false)
 	} else {
-		st.Digest, err = hash(st.Sources, st.Parents, st.Exclude)
+		st.Digest, err = hash(st.Sources, st.Parents, st.Exclude, st.Add)
 	}
 	if err != nil {
 		name := "COPY"

@@ -43,7 +43,7 @@ func TestCheckResolvesFromAsAnEarlierStageAndRefusesWhatIsNotDoneHere(t *testing
 
 func TestDigestHashesTheSelectionOrTheWholeContextForSourcesKnownLater(t *testing.T) {
 	var asked []string
-	hash := func(srcs []string, parents bool, excl []string) (string, error) {
+	hash := func(srcs []string, parents bool, excl []string, _ bool) (string, error) {
 		asked = append(asked, strings.Join(srcs, ",")+" "+strings.Join(excl, ","))
 		return "d", nil
 	}
@@ -60,7 +60,7 @@ func TestDigestHashesTheSelectionOrTheWholeContextForSourcesKnownLater(t *testin
 	if want := "a,b/./c x|. "; strings.Join(asked, "|") != want {
 		t.Errorf("hashed %q, want %q", strings.Join(asked, "|"), want)
 	}
-	err := Digest(&step.Step{Kind: "pick", Add: true, Sources: []string{"a"}}, func([]string, bool, []string) (string, error) { return "", errors.New(`"a": not found`) })
+	err := Digest(&step.Step{Kind: "pick", Add: true, Sources: []string{"a"}}, func([]string, bool, []string, bool) (string, error) { return "", errors.New(`"a": not found`) })
 	if err == nil || err.Error() != `ADD: "a": not found in the build context` {
 		t.Errorf("err = %v", err)
 	}

@@ -7,14 +7,15 @@ import "github.com/kaniko-ecr/kaniko-ecr/plugin/steps/pick"
 // package pick: paths, types, modes, link targets and contents), after the
 // context's .dockerignore has left its paths out (dockerfile is the
 // Dockerfile's path). A source that is not there is an error, as in
-// BuildKit.
-func SelectHash(context, dockerfile string) func(sources []string, parents bool, exclude []string) (string, error) {
-	return func(sources []string, parents bool, exclude []string) (string, error) {
+// BuildKit, and so is a local archive for ADD (add), which is not unpacked
+// here.
+func SelectHash(context, dockerfile string) func(sources []string, parents bool, exclude []string, add bool) (string, error) {
+	return func(sources []string, parents bool, exclude []string, add bool) (string, error) {
 		ig, err := ContextIgnore(context, dockerfile)
 		if err != nil {
 			return "", err
 		}
-		ms, err := pick.Tree{Root: context, Ignored: ig.Skips, AsRoot: true}.Select(pick.Spec{Sources: sources, Parents: parents, Exclude: exclude})
+		ms, err := pick.Tree{Root: context, Ignored: ig.Skips, AsRoot: true}.Select(pick.Spec{Sources: sources, Parents: parents, Exclude: exclude, Add: add})
 		if err != nil {
 			return "", err
 		}
