@@ -80,7 +80,11 @@ func Digest(st *step.Step, hash Hash) error {
 		if st.Add {
 			name = "ADD"
 		}
-		return fmt.Errorf("%s: %v in the build context", name, err)
+		msg := err.Error()
+		if strings.HasSuffix(msg, "not found") {
+			msg += " in the build context"
+		}
+		return fmt.Errorf("%s: %s", name, msg)
 	}
 	return nil
 }
