@@ -34,8 +34,9 @@ func (Kaniko) Build(ctx context.Context, p *settings.Plan, onLayer func(path str
 		return nil, err
 	}
 	var rewritten []byte
+	var buster string
 	if p.Frontend != nil {
-		rewritten = withCacheBuster(p.Frontend)
+		rewritten, buster = withCacheBuster(p.Frontend)
 	}
 	if err := prepare(opts, rewritten); err != nil {
 		return nil, err
@@ -71,7 +72,7 @@ func (Kaniko) Build(ctx context.Context, p *settings.Plan, onLayer func(path str
 		return nil, fmt.Errorf("restoring the image history: %w", err)
 	}
 	if p.Frontend != nil {
-		if img, err = restoreHistory(img, p.Frontend.History); err != nil {
+		if img, err = restoreHistory(img, bustedHistory(p.Frontend, buster)); err != nil {
 			return nil, fmt.Errorf("restoring the image history: %w", err)
 		}
 		if img, err = withStartInterval(img, p.Frontend.Health, pulledBases()); err != nil {

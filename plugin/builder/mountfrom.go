@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/rand"
 	"encoding/hex"
+	"strings"
 
 	"github.com/chainguard-dev/kaniko/pkg/config"
 	"github.com/chainguard-dev/kaniko/pkg/image"
@@ -15,16 +16,30 @@ import (
 )
 
 // withCacheBuster is the front end's Dockerfile with its cache buster
-// replaced by a value of this build's: the lines that keep a mounted
-// stage's files then never match kaniko's layer cache, which would skip
-// the step or bring an (empty) layer back into the image.
-func withCacheBuster(res *dockerfile.Result) []byte {
+// replaced by a value of this build's (returned too): the lines that keep
+// a mounted stage's files, or copy from one, then never match kaniko's
+// layer cache, which would skip the step or bring a stale layer back.
+func withCacheBuster(res *dockerfile.Result) ([]byte, string) {
 	if res.CacheBuster == "" {
-		return res.Dockerfile
+		return res.Dockerfile, ""
 	}
 	b := make([]byte, 8)
 	_, _ = rand.Read(b)
-	return bytes.ReplaceAll(res.Dockerfile, []byte(res.CacheBuster), []byte(hex.EncodeToString(b)))
+	v := hex.EncodeToString(b)
+	return bytes.ReplaceAll(res.Dockerfile, []byte(res.CacheBuster), []byte(v)), v
+}
+
+// bustedHistory is the front end's history with the cache buster replaced
+// by value, as in the lines kaniko built.
+func bustedHistory(res *dockerfile.Result, value string) map[string]string {
+	if res.CacheBuster == "" {
+		return res.History
+	}
+	out := make(map[string]string, len(res.History))
+	for k, v := range res.History {
+		out[strings.ReplaceAll(k, res.CacheBuster, value)] = v
+	}
+	return out
 }
 
 // mountRegistry pulls mounted images as kaniko pulls base images, through

@@ -61,9 +61,10 @@ func TestRefusedFormsAreProblemsNamingFileLineAndFlag(t *testing.T) {
 		{"device", "RUN --device=nvidia.com/gpu=all ls", "Dockerfile:2: RUN --device=nvidia.com/gpu=all: devices cannot be attached here"},
 		{"unknown flag", "RUN --mont=type=cache ls", "Dockerfile:2: RUN: unknown flag: --mont"},
 		{"copy from a later stage index", "COPY --from=1 /a /b", "Dockerfile:2: COPY --from=1: no earlier stage has that index"},
-		{"copy parents", "COPY --parents a/b /c/", "Dockerfile:2: COPY --parents: not implemented here"},
-		{"copy exclude", "COPY --exclude=*.md . /src/", "Dockerfile:2: COPY --exclude=*.md: not implemented here"},
-		{"add exclude", "ADD --exclude=*.md . /src/", "Dockerfile:2: ADD --exclude=*.md: not implemented here"},
+		{"copy exclude from an image", "COPY --from=reg.io/x:1 --exclude=*.md . /src/", "Dockerfile:2: COPY --from=reg.io/x:1: with --parents or --exclude, name an earlier stage here (images are not supported)"},
+		{"add exclude of a download", "ADD --exclude=*.md https://e.x/a /src/", "Dockerfile:2: ADD https://e.x/a: --exclude is supported here for files of the context or a stage, not downloads"},
+		{"copy exclude bad pattern", "COPY --exclude=a[ . /src/", "Dockerfile:2: COPY --exclude: "},
+		{"copy exclude with heredocs", "COPY --exclude=x <<EOF /d/\nhi\nEOF", "Dockerfile:2: COPY: heredocs cannot be combined with --parents or --exclude here"},
 		{"add keep-git-dir", "ADD --keep-git-dir=true https://github.com/moby/buildkit.git /src", "Dockerfile:2: ADD --keep-git-dir: git sources are not supported here"},
 		{"add git https", "ADD https://github.com/moby/buildkit.git#v0.29.0 /src", "Dockerfile:2: ADD https://github.com/moby/buildkit.git#v0.29.0: git sources are not supported here"},
 		{"add git ssh", "ADD git@github.com:moby/buildkit.git /src", "Dockerfile:2: ADD git@github.com:moby/buildkit.git: git sources are not supported here"},
@@ -131,7 +132,7 @@ func TestOfficialSyntaxFrontendVersionOneIsAccepted(t *testing.T) {
 }
 
 func TestProblemsAreAllReportedSortedByLine(t *testing.T) {
-	src := "# syntax=acme/x\nFROM alpine\nRUN --security=insecure ls\nCOPY --parents a /b/\nRUN --mount=type=nope ls\n"
+	src := "# syntax=acme/x\nFROM alpine\nRUN --security=insecure ls\nADD --exclude=a https://e.x/a /b/\nRUN --mount=type=nope ls\n"
 	res, probs := Analyze([]byte(src), testOpts())
 	var lines []int
 	for _, p := range probs {

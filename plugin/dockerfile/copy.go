@@ -20,25 +20,20 @@ import (
 // follows it, as BuildKit does without --link.
 
 // copyCmd checks a COPY and reports whether it must be rewritten. kaniko
-// implements --from, --chown and --chmod (octal only).
+// implements --from, --chown and --chmod (octal only); --parents and
+// --exclude become a step (pick).
 func (a *analysis) copyCmd(n *parser.Node, c *instructions.CopyCommand) bool {
 	line := n.StartLine
-	ok := true
-	if c.Parents {
-		a.problem(line, "COPY --parents: not implemented here")
-		ok = false
-	}
-	for _, p := range c.ExcludePatterns {
-		a.problem(line, "COPY --exclude="+p+": not implemented here")
-		ok = false
-	}
-	ok = a.chmod(line, "COPY", c.Chmod) && ok
+	ok := a.chmod(line, "COPY", c.Chmod)
 	a.copyFrom(c.From)
 	// kaniko indexes its stage list with a numeric --from when it skips
 	// unused stages, and panics when the index is out of range.
 	if i, err := strconv.Atoi(c.From); err == nil && (i < 0 || i >= len(a.stages)-1) {
 		a.problem(line, "COPY --from="+c.From+": no earlier stage has that index")
 		ok = false
+	}
+	if c.Parents || len(c.ExcludePatterns) > 0 {
+		return a.pick(n, c.SourcesAndDest, c.From, c.Parents, c.ExcludePatterns, c.Chmod, c.Chown, ok)
 	}
 	if len(c.SourceContents) == 0 {
 		return false
@@ -57,10 +52,6 @@ func (a *analysis) copyCmd(n *parser.Node, c *instructions.CopyCommand) bool {
 func (a *analysis) add(n *parser.Node, c *instructions.AddCommand) bool {
 	line := n.StartLine
 	ok := true
-	for _, p := range c.ExcludePatterns {
-		a.problem(line, "ADD --exclude="+p+": not implemented here")
-		ok = false
-	}
 	if c.KeepGitDir != nil {
 		a.problem(line, "ADD --keep-git-dir: git sources are not supported here")
 		ok = false
@@ -79,6 +70,9 @@ func (a *analysis) add(n *parser.Node, c *instructions.AddCommand) bool {
 	ok = a.chmod(line, "ADD", c.Chmod) && ok
 	if c.Checksum != "" {
 		return a.checksum(n, c, ok)
+	}
+	if len(c.ExcludePatterns) > 0 {
+		return a.pick(n, c.SourcesAndDest, "", false, c.ExcludePatterns, c.Chmod, c.Chown, ok)
 	}
 	if len(c.SourceContents) == 0 {
 		return false

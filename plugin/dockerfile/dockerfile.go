@@ -29,6 +29,7 @@ import (
 	"github.com/moby/buildkit/frontend/dockerfile/parser"
 
 	"github.com/kaniko-ecr/kaniko-ecr/plugin/dockerfile/checks"
+	"github.com/kaniko-ecr/kaniko-ecr/plugin/dockerfile/copyflags"
 	"github.com/kaniko-ecr/kaniko-ecr/plugin/dockerfile/edits"
 	"github.com/kaniko-ecr/kaniko-ecr/plugin/dockerfile/health"
 	"github.com/kaniko-ecr/kaniko-ecr/plugin/dockerfile/reach"
@@ -53,6 +54,9 @@ type Options struct {
 	// build context ("" for the whole context): bind mounts from the context
 	// are part of their step's cache key.
 	ContentHash func(source string) (string, error)
+	// SelectHash, when set, returns a digest of what COPY or ADD sources
+	// with --parents and --exclude select in the build context.
+	SelectHash copyflags.Hash
 	// BuildArgs are the build args given (NAME=value), for the global ARGs
 	// a FROM names.
 	BuildArgs []string
@@ -91,8 +95,9 @@ type Result struct {
 	// Dockerfile is what kaniko builds: byte-identical to the input unless
 	// an instruction had to be rewritten. Nil when there are problems.
 	Dockerfile []byte
-	// Steps has one entry per RUN with heredocs or mounts and per COPY or
-	// ADD of heredocs; those with Helper set are run by the step helper.
+	// Steps has one entry per RUN with heredocs or mounts, per COPY or ADD
+	// of heredocs or with --parents or --exclude; the helper runs those
+	// with Helper set.
 	Steps []Step
 	// History maps the created_by kaniko records for each rewritten
 	// instruction to the instruction as written, so the builder can

@@ -29,6 +29,7 @@ func FuzzAnalyze(f *testing.F) {
 		"FROM alpine\nRUN --mount=type=ssh --security=sandbox --device=x ls\n",
 		"FROM --platform=$BUILDPLATFORM alpine AS a\nADD --checksum=sha256:" + strings.Repeat("0", 64) + " https://e.x/a /a\n",
 		"FROM alpine\nCOPY --parents --exclude=x --link --from=a a /b\nADD --keep-git-dir --unpack https://github.com/a/b.git /c\n",
+		"FROM alpine AS a\nFROM a\nCOPY --parents --exclude=x --exclude=!y/** --from=a a/./b* /c/\nADD --exclude=**/*.md --chmod=644 src /d/\nCOPY --exclude=$X --parents ${S}/./x* .\nCOPY --from=0 --exclude=a /\nCOPY --exclude=[ a /\n",
 		"# escape=`\nFROM alpine\nRUN echo `\n <<EOF\nx\nEOF\nHEALTHCHECK --start-interval=1s CMD x\n",
 		"FROM a\n# check=skip=JSONArgsRecommended\nRUN ls\nFROM b\nCOPY --from=0 /a /b\n",
 		"FROM a AS b\nRUN x\nFROM scratch AS c\nCOPY --from=b /o /\nFROM a\nWORKDIR /w\nRUN --mount=from=b,source=/o --mount=from=c,rw --mount=type=cache,from=b,target=/c x",
@@ -127,6 +128,12 @@ func represented(res *Result, n *parser.Node, flag string) bool {
 	case "healthcheck start-interval":
 		// The builder writes it back from Result.Health (package health).
 		return n.Next == nil || !strings.EqualFold(n.Next.Value, "none")
+	case "copy parents", "copy exclude", "add exclude":
+		for _, st := range res.Steps {
+			if st.Line == n.StartLine && st.Helper && st.Kind == "pick" && (st.Parents || name == "exclude" && slices.Contains(st.Exclude, val)) {
+				return true
+			}
+		}
 	case "add checksum":
 		for _, st := range res.Steps {
 			if st.Line == n.StartLine && st.Helper && st.Kind == "add" && (st.Checksum == val || strings.ContainsAny(val, "$'\"\\")) {

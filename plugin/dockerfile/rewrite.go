@@ -1,10 +1,12 @@
 package dockerfile
 
 import (
+	"cmp"
 	"fmt"
 	"path"
 	"strings"
 
+	"github.com/kaniko-ecr/kaniko-ecr/plugin/dockerfile/copyflags"
 	"github.com/kaniko-ecr/kaniko-ecr/plugin/dockerfile/edits"
 	"github.com/kaniko-ecr/kaniko-ecr/plugin/dockerfile/step"
 )
@@ -39,6 +41,10 @@ func (a *analysis) plan() {
 		if !a.bindDigests(&r.step) {
 			continue
 		}
+		if err := copyflags.Digest(&r.step, a.opts.SelectHash); err != nil {
+			a.problem(r.line, err.Error())
+			continue
+		}
 		text, ok := "", false
 		if r.shell {
 			text, ok = step.RunLine(r.step.Args)
@@ -54,7 +60,12 @@ func (a *analysis) plan() {
 			}
 			r.step.Helper = true
 			r.step.ID = step.ID(r.step)
-			text, _ = step.RunLine([]string{a.opts.Helper, "step", a.opts.StepFile(r.step.ID)})
+			args := []string{a.opts.Helper, "step", a.opts.StepFile(r.step.ID)}
+			if r.step.FromStage != nil { // a stage's files: never cached
+				a.res.CacheBuster = cmp.Or(a.res.CacheBuster, absentToken(a.src))
+				args = append(args, a.res.CacheBuster)
+			}
+			text, _ = step.RunLine(args)
 		} else {
 			r.step.ID = step.ID(r.step)
 		}

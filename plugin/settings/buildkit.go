@@ -112,7 +112,7 @@ func validateBuildKit(s *Settings, env Env, p *Plan, bad reporter) {
 		AllStages:   !p.Kaniko.SkipUnusedStages,
 		BuildArgs:   p.BuildArgs,
 		Checks:      s.BuildChecks.V,
-		ContentHash: buildinput.ContextHash(p.Context, p.Dockerfile),
+		ContentHash: buildinput.ContextHash(p.Context, p.Dockerfile), SelectHash: buildinput.SelectHash(p.Context, p.Dockerfile),
 	})
 	for _, pr := range probs {
 		bad("%s", pr)

@@ -63,9 +63,9 @@ func (s *Server) verifyPeer(pid int, stepFile string) error {
 			args[0] = s.exe
 		}
 	}
-	// A step that ends a stage carries the build's token as well.
+	// A step that ends a stage, or copies from one, carries the build's token as well.
 	id := strings.TrimSuffix(filepath.Base(stepFile), ".json")
-	if len(args) == 4 && args[3] != "" && s.cfg.Steps[id].Kind == "keep" {
+	if len(args) == 4 && args[3] != "" && (s.cfg.Steps[id].Kind == "keep" || s.cfg.Steps[id].Kind == "pick") {
 		args = args[:3]
 	}
 	if want := []string{s.exe, "step", stepFile}; !slices.Equal(args, want) {

@@ -79,6 +79,8 @@ func (se *session) setup() error {
 		return se.addChecksum()
 	case "keep":
 		return se.keep()
+	case "pick":
+		return se.pick()
 	case "run":
 	default:
 		return fmt.Errorf("unknown step kind %q", se.step.Kind)

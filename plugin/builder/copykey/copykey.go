@@ -39,8 +39,9 @@ import (
 //
 // Key gives each such COPY what its key lacks, as a flag that
 // changes the line kaniko keys and nothing else: --exclude=<token>, a
-// pattern no file matches (kaniko ignores --exclude; the front end refuses
-// it in Dockerfiles, so it is never the user's). The token is a digest of
+// pattern no file matches (kaniko ignores --exclude; the front end turns
+// every COPY or ADD with the user's --exclude into a step, a RUN line, so
+// on a COPY line it is never the user's). The token is a digest of
 // the names (and, where the line uses variables, of their values); for
 // COPY --from a stage, of everything that stage's output can
 // depend on. COPY --from an image named by tag alone, and a line whose

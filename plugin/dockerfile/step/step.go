@@ -29,8 +29,9 @@ type Step struct {
 	ID string `json:"id"`
 	// Kind is "run" for RUN, "copy" for COPY or ADD of heredocs (BuildKit
 	// treats an ADD heredoc exactly like a COPY one), "add" for ADD
-	// --checksum of a download, which the helper fetches and verifies, and
-	// "keep" for the end of a stage whose files later RUNs mount.
+	// --checksum of a download, which the helper fetches and verifies,
+	// "pick" for COPY --parents and COPY or ADD --exclude, and "keep" for
+	// the end of a stage whose files later RUNs or picks read.
 	Kind string `json:"kind"`
 	// Helper is set when the rewritten Dockerfile runs the step through
 	// the step helper. Otherwise kaniko runs Args itself and the step is
@@ -76,6 +77,17 @@ type Step struct {
 	// later RUNs mount: the server copies them out of the build root at
 	// the end of the stage ("/" alone: all but kaniko's ignored paths).
 	Keep []string `json:"keep,omitempty"`
+	// Sources, Parents and Exclude are, for Kind "pick" (COPY --parents,
+	// COPY or ADD --exclude; Add set for ADD), the sources as written and
+	// the flags. FromStage is the index of the stage a COPY --from names,
+	// whose files a "keep" step keeps; else the sources are the build
+	// context's, and Digest the digest of what they select there.
+	Sources   []string `json:"sources,omitempty"`
+	Parents   bool     `json:"parents,omitempty"`
+	Exclude   []string `json:"exclude,omitempty"`
+	Add       bool     `json:"add,omitempty"`
+	FromStage *int     `json:"fromStage,omitempty"`
+	Digest    string   `json:"digest,omitempty"`
 	// Dest, Chmod and Chown are the COPY destination and flags, as written.
 	Dest  string `json:"dest,omitempty"`
 	Chmod string `json:"chmod,omitempty"`

@@ -227,6 +227,7 @@ func startPlainRegistry(dir string) (string, error) {
 var plainRegistry *exec.Cmd
 
 func stopReference() {
+	stopBuildkitd()
 	if plainRegistry != nil && plainRegistry.Process != nil {
 		_ = plainRegistry.Process.Kill()
 		_ = plainRegistry.Wait()
@@ -315,6 +316,9 @@ type bkCase struct {
 	// them again after the RUN (executor.MountStubsCleaner, in go.mod's
 	// BuildKit, where the front end comes from), as kaniko-ecr does.
 	stubs []string
+	// current: the reference is buildkitd at go.mod's version, not the
+	// engine's BuildKit (see buildkitd_test.go).
+	current bool
 }
 
 // BuildKit is the reference for BuildKit's Dockerfile features: each
@@ -369,8 +373,16 @@ func compareWithBuildKit(t *testing.T, ref *reference, c bkCase) {
 	var bkErr error
 	var wg sync.WaitGroup
 	wg.Add(1)
+	addr := ""
+	if c.current {
+		addr = currentBuildKit(t, ref)
+	}
 	go func() {
 		defer wg.Done()
+		if c.current {
+			bkTree, bkOut, bkErr = buildWithCurrentBuildKit(t, addr, ref, ws, c, rootfs)
+			return
+		}
 		bkTree, bkOut, bkErr = buildWithBuildKit(t, ref, ws, c, sock, rootfs)
 	}()
 

@@ -1,0 +1,79 @@
+package dockerfile
+
+import (
+	"reflect"
+	"strings"
+	"testing"
+)
+
+func TestParentsAndExcludeBecomeAPickStepKeyedByWhatTheySelect(t *testing.T) {
+	src := []byte("FROM alpine AS base\nRUN make\nFROM alpine\nCOPY --parents --exclude=**/*.md --chown=1:2 a/./b* /d/\nADD --exclude=x --exclude=!x/y . /e/\nCOPY --from=base --exclude=*.o /out /bin/\n")
+	ids := map[string]bool{}
+	for _, content := range []string{"v1", "v2"} {
+		opts := testOpts()
+		var asked []string
+		opts.SelectHash = func(sources []string, parents bool, exclude []string, _ bool) (string, error) {
+			asked = append(asked, strings.Join(sources, ",")+" "+strings.Join(exclude, ","))
+			return content, nil
+		}
+		res, probs := Analyze(src, opts)
+		if len(probs) != 0 {
+			t.Fatal(messages(probs))
+		}
+		if want := []string{"a/./b* **/*.md", ". x,!x/y"}; !reflect.DeepEqual(asked, want) {
+			t.Errorf("hashed %q, want %q (not the stage's sources)", asked, want)
+		}
+		var picks []Step
+		keep := false
+		for _, st := range res.Steps {
+			switch st.Kind {
+			case "pick":
+				picks = append(picks, st)
+			case "keep":
+				keep = st.Stage == 0 && reflect.DeepEqual(st.Keep, []string{"/"})
+			}
+		}
+		if len(picks) != 3 || !keep {
+			t.Fatalf("steps %+v: want three picks and stage 0 kept whole", res.Steps)
+		}
+		p, a, f := picks[0], picks[1], picks[2]
+		if !p.Helper || !p.Parents || p.Add || p.Chown != "1:2" || p.Dest != "/d/" || p.Digest != content || !reflect.DeepEqual(p.Sources, []string{"a/./b*"}) {
+			t.Errorf("COPY --parents: %+v", p)
+		}
+		if !a.Add || a.Parents || !reflect.DeepEqual(a.Exclude, []string{"x", "!x/y"}) {
+			t.Errorf("ADD --exclude: %+v", a)
+		}
+		if f.FromStage == nil || *f.FromStage != 0 || f.Digest != "" {
+			t.Errorf("COPY --from: %+v", f)
+		}
+		ids[p.ID] = true
+		lines := strings.Split(string(res.Dockerfile), "\n")[1:] // the keep step's line comes after line 2
+		if !strings.HasPrefix(lines[3], `RUN ["/kaniko/kaniko-ecr","step","/kaniko/steps/`+p.ID+`.json"]`) {
+			t.Errorf("line 4: %s", lines[3])
+		}
+		if res.CacheBuster == "" || !strings.HasSuffix(lines[5], `.json","`+res.CacheBuster+`"]`) {
+			t.Errorf("the copy from a stage is cached: %s", lines[5])
+		}
+		if res.History[lines[3]] != "COPY --parents --exclude=**/*.md --chown=1:2 a/./b* /d/" {
+			t.Errorf("history: %q", res.History)
+		}
+	}
+	if len(ids) != 2 {
+		t.Error("the step id did not change with what the sources select")
+	}
+}
+
+func TestAPickWhoseSourcesAreMissingIsAProblem(t *testing.T) {
+	opts := testOpts()
+	opts.SelectHash = func([]string, bool, []string, bool) (string, error) { return "", errNotFound }
+	_, probs := Analyze([]byte("FROM alpine\nCOPY --exclude=x nope /d/\n"), opts)
+	if want := `Dockerfile:2: COPY: "nope": not found in the build context`; !strings.Contains(messages(probs), want) {
+		t.Errorf("problems:\n%swant %q", messages(probs), want)
+	}
+}
+
+type notFound struct{}
+
+func (notFound) Error() string { return `"nope": not found` }
+
+var errNotFound = notFound{}

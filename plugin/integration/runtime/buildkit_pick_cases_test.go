@@ -1,0 +1,92 @@
+package runtime
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// bkParents is COPY --parents as BuildKit's own tests use it, from the
+// context and from a stage: with and without the /./ pivot, with
+// wildcards before and after it, and ** .
+const bkParents = `ARG BASE
+FROM ${BASE} AS gen
+RUN mkdir -p /test/a/b/c/d/e /test/a/b2/c/d/e /test/a/b/c2/d/e /test/a/b/c2/d/e2 && touch /test/a/b/c/d/foo /test/a/b/c/d/e/bay /test/a/b2/c/d/e/bar /test/a/b/c2/d/e/baz /test/a/b/c2/d/e2/baz && chmod 700 /test/a/b2 && chmod 640 /test/a/b/c/d/foo && chown 5:6 /test/a/b/c/d/e/bay
+FROM ${BASE}
+COPY --parents foo1/foo2/bar /
+WORKDIR /test
+COPY --parents foo1/foo2/ba* .
+COPY --parents x/./y/z x/./y/w* /pivot/
+COPY --parents --chown=7:8 x/y /owned/
+COPY --from=gen --parents /test/a/b/./c/d /out1/
+COPY --from=gen --parents /test/a/./*/c /out2/
+COPY --from=gen --parents /test/a/b*/./c/**/e /out3/
+COPY --from=gen --parents /test/a/b/c*/./d/**/baz /test/a/b*/./c/**/bar /out4/
+COPY --from=gen --parents /test/a/b/c/d/. /out5/
+COPY --from=gen --parents /test/a/b2*/nothing /test/a/b/./c9* /out6/
+`
+
+// bkExclude is COPY and ADD --exclude as BuildKit's own test uses them,
+// with ** and ! patterns, --chmod, a file source, a linked directory,
+// directories merged into the image's (whose modes they take), and a
+// stage.
+const bkExclude = `ARG BASE
+FROM ${BASE} AS base
+RUN mkdir -p /src/dir1/deep /src/dir2 && echo 1 > /src/dir1/a.txt && echo 2 > /src/dir1/b.md && echo 3 > /src/dir2/c.md && echo 4 > /src/dir1/deep/d.md && ln -s a.txt /src/dir1/link.txt && chmod 711 /src/dir1/deep
+FROM ${BASE}
+COPY --exclude=*/*.png --exclude=*/*.jpeg . /1
+COPY --exclude=*.mp3 dir3/ /3/
+COPY --exclude=*.mp3 --exclude=*.jpeg --exclude=*.png --exclude=*.pdf --exclude=*.txt dir* /4/
+ADD --exclude=*.mp* --exclude=*.jpeg --exclude=*.png --exclude=*.pdf dir* /5
+ADD --exclude=* dir* /6
+COPY --exclude=**/*.txt --exclude=!dir4/file-401.txt --exclude=dir2 . /7/
+COPY --exclude=dir* --exclude=!dir1/file-102.txt . /8/
+COPY --exclude=*.txt dir4/file-401.txt /9/
+COPY --chmod=750 --exclude=*.png dir1 /10/
+COPY --from=base --exclude=**/*.md --exclude=!dir2/c.md /src /11/
+COPY --from=base --exclude=deep /src/dir* /12/
+COPY --exclude=*.png over/ /
+COPY --exclude=*.png linkdir /13/
+COPY --exclude=*.png dir1/file-102.txt /14
+`
+
+// pickCases compare COPY --parents and COPY or ADD --exclude with
+// buildkitd at go.mod's version: the engine's BuildKit ignores exclude
+// patterns and required paths.
+func pickCases() []bkCase {
+	return []bkCase{
+		{
+			name: "parents", dockerfile: bkParents, current: true,
+			files: map[string]string{"foo1/foo2/bar": "testing", "foo1/foo2/baz": "testing2", "x/y/z": "z", "x/y/w1": "w1", "x/y/w2/v": "v", "x/y/u": "u"},
+			prepare: func(t *testing.T, ws string) {
+				for p, mode := range map[string]os.FileMode{"foo1": 0o700, "foo1/foo2/baz": 0o600, "x/y": 0o750} {
+					if err := os.Chmod(filepath.Join(ws, p), mode); err != nil {
+						t.Fatal(err)
+					}
+				}
+			},
+		},
+		{
+			name: "exclude", dockerfile: bkExclude, current: true,
+			files: map[string]string{
+				".dockerignore":     "dir3/ignored.mp3\n",
+				"dir1/file-101.png": "2", "dir1/file-102.txt": "3", "dir1/file-103.jpeg": "4",
+				"dir2/file-201.pdf": "6", "dir2/file-202.jpeg": "7", "dir2/file-203.png": "8",
+				"dir3/file-301.mp3": "9", "dir3/file-302.mpeg": "10", "dir3/ignored.mp3": "x",
+				"dir4/file-401.txt": "11", "over/tmp/x": "x", "over/tmp/y.png": "y", "over/etc/new.conf": "conf",
+			},
+			prepare: func(t *testing.T, ws string) {
+				for link, target := range map[string]string{"dir4/file-402.txt": "file-401.txt", "dir4/file-403.txt": "file-404.txt", "linkdir": "dir1"} {
+					if err := os.Symlink(target, filepath.Join(ws, link)); err != nil {
+						t.Fatal(err)
+					}
+				}
+				for p, mode := range map[string]os.FileMode{"dir1": 0o700, "dir1/file-101.png": 0o600, "dir4/file-401.txt": 0o755, "over/tmp": 0o755, "over/etc": 0o750} {
+					if err := os.Chmod(filepath.Join(ws, p), mode); err != nil {
+						t.Fatal(err)
+					}
+				}
+			},
+		},
+	}
+}
