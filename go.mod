@@ -36,6 +36,8 @@ require (
 	google.golang.org/protobuf v1.36.11
 )
 
+require github.com/tonistiigi/dchapes-mode v0.0.0-20250318174251-73d941a28323
+
 require (
 	cloud.google.com/go/compute/metadata v0.9.0 // indirect
 	github.com/Azure/azure-sdk-for-go v68.0.0+incompatible // indirect

@@ -7,6 +7,7 @@ import (
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
 	"github.com/moby/buildkit/frontend/dockerfile/parser"
 
+	"github.com/kaniko-ecr/kaniko-ecr/plugin/dockerfile/copyflags"
 	"github.com/kaniko-ecr/kaniko-ecr/plugin/dockerfile/sources"
 	"github.com/kaniko-ecr/kaniko-ecr/plugin/dockerfile/words"
 )
@@ -24,7 +25,7 @@ import (
 // --exclude become a step (pick).
 func (a *analysis) copyCmd(n *parser.Node, c *instructions.CopyCommand) bool {
 	line := n.StartLine
-	ok := a.chmod(line, "COPY", c.Chmod)
+	ok, symbolic := a.chmod(line, "COPY", c.Chmod)
 	a.copyFrom(c.From)
 	// kaniko indexes its stage list with a numeric --from when it skips
 	// unused stages, and panics when the index is out of range.
@@ -32,7 +33,7 @@ func (a *analysis) copyCmd(n *parser.Node, c *instructions.CopyCommand) bool {
 		a.problem(line, "COPY --from="+c.From+": no earlier stage has that index")
 		ok = false
 	}
-	if c.Parents || len(c.ExcludePatterns) > 0 {
+	if c.Parents || len(c.ExcludePatterns) > 0 || symbolic {
 		return a.pick(n, c.SourcesAndDest, c.From, c.Parents, c.ExcludePatterns, c.Chmod, c.Chown, ok)
 	}
 	if len(c.SourceContents) == 0 {
@@ -67,11 +68,15 @@ func (a *analysis) add(n *parser.Node, c *instructions.AddCommand) bool {
 			ok = false
 		}
 	}
-	ok = a.chmod(line, "ADD", c.Chmod) && ok
+	okMode, symbolic := a.chmod(line, "ADD", c.Chmod)
+	ok = okMode && ok
 	if c.Checksum != "" {
-		return a.checksum(n, c, ok)
+		if symbolic {
+			a.problem(line, "ADD --chmod="+c.Chmod+": a symbolic mode is supported here for files of the context or a stage, not downloads")
+		}
+		return a.checksum(n, c, ok && !symbolic)
 	}
-	if len(c.ExcludePatterns) > 0 {
+	if len(c.ExcludePatterns) > 0 || symbolic {
 		return a.pick(n, c.SourcesAndDest, "", false, c.ExcludePatterns, c.Chmod, c.Chown, ok)
 	}
 	if len(c.SourceContents) == 0 {
@@ -110,18 +115,21 @@ func (a *analysis) checksum(n *parser.Node, c *instructions.AddCommand, ok bool)
 	return true
 }
 
-// chmod refuses modes kaniko cannot apply: it parses --chmod as octal
-// only, while BuildKit also takes symbolic modes. Values with variables
-// are left to kaniko, which expands them first.
-func (a *analysis) chmod(line int, name, mode string) bool {
+// chmod checks --chmod: kaniko applies octal modes; a symbolic one, which
+// BuildKit also takes and kaniko refuses, makes the copy a pick step.
+// Values with variables are left to kaniko, which expands them first.
+func (a *analysis) chmod(line int, name, mode string) (ok, symbolic bool) {
 	if mode == "" || strings.Contains(mode, "$") {
-		return true
+		return true, false
+	}
+	if copyflags.Symbolic(a.word(mode)) {
+		return true, true
 	}
 	if v, err := strconv.ParseUint(a.word(mode), 8, 32); err != nil || v > 0o7777 {
-		a.problem(line, name+" --chmod="+mode+": only octal modes up to 7777 are supported here")
-		return false
+		a.problem(line, name+" --chmod="+mode+": want an octal mode up to 7777 or a symbolic one such as u+x,go-w")
+		return false, false
 	}
-	return true
+	return true, false
 }
 
 // heredocCopy turns a COPY or ADD of heredocs into a helper step. kaniko

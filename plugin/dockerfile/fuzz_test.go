@@ -11,6 +11,7 @@ import (
 	"github.com/moby/buildkit/frontend/dockerfile/parser"
 
 	"github.com/kaniko-ecr/kaniko-ecr/plugin/dockerfile/checks"
+	"github.com/kaniko-ecr/kaniko-ecr/plugin/dockerfile/copyflags"
 	"github.com/kaniko-ecr/kaniko-ecr/plugin/dockerfile/platform"
 	"github.com/kaniko-ecr/kaniko-ecr/plugin/dockerfile/reach"
 )
@@ -28,6 +29,7 @@ func FuzzAnalyze(f *testing.F) {
 		"FROM alpine\nRUN --mount=type=secret,id=npmrc,required --mount=type=cache,target=/c --network=none ls\n",
 		"FROM alpine\nRUN --mount=type=ssh --security=sandbox --device=x ls\n",
 		"FROM --platform=$BUILDPLATFORM alpine AS a\nADD --checksum=sha256:" + strings.Repeat("0", 64) + " https://e.x/a /a\n",
+		"FROM alpine\nCOPY --chmod=a+rX,u-w a /b\nADD --chmod=g=u https://e.x/a /c\n",
 		"FROM alpine\nCOPY --parents --exclude=x --link --from=a a /b\nADD --keep-git-dir --unpack https://github.com/a/b.git /c\n",
 		"FROM alpine AS a\nFROM a\nCOPY --parents --exclude=x --exclude=!y/** --from=a a/./b* /c/\nADD --exclude=**/*.md --chmod=644 src /d/\nCOPY --exclude=$X --parents ${S}/./x* .\nCOPY --from=0 --exclude=a /\nCOPY --exclude=[ a /\n",
 		"# escape=`\nFROM alpine\nRUN echo `\n <<EOF\nx\nEOF\nHEALTHCHECK --start-interval=1s CMD x\n",
@@ -93,7 +95,9 @@ func kanikoHonours(n *parser.Node, flag string, opts Options) bool {
 		return true // BuildKit reads an empty value as no flag
 	}
 	switch strings.ToLower(n.Value) + " " + name {
-	case "copy from", "copy chown", "copy chmod", "copy link", "add chown", "add chmod", "add link":
+	case "copy chmod", "add chmod":
+		return !copyflags.Symbolic(val) // a symbolic one makes a pick step
+	case "copy from", "copy chown", "copy link", "add chown", "add link":
 		return true
 	case "healthcheck interval", "healthcheck timeout", "healthcheck start-period", "healthcheck retries":
 		return n.Next == nil || !strings.EqualFold(n.Next.Value, "none")
@@ -128,9 +132,9 @@ func represented(res *Result, n *parser.Node, flag string) bool {
 	case "healthcheck start-interval":
 		// The builder writes it back from Result.Health (package health).
 		return n.Next == nil || !strings.EqualFold(n.Next.Value, "none")
-	case "copy parents", "copy exclude", "add exclude":
+	case "copy parents", "copy exclude", "add exclude", "copy chmod", "add chmod":
 		for _, st := range res.Steps {
-			if st.Line == n.StartLine && st.Helper && st.Kind == "pick" && (st.Parents || name == "exclude" && slices.Contains(st.Exclude, val)) {
+			if st.Line == n.StartLine && st.Helper && st.Kind == "pick" && (st.Parents || name == "exclude" && slices.Contains(st.Exclude, val) || name == "chmod" && st.Chmod == val) {
 				return true
 			}
 		}

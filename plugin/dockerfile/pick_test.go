@@ -77,3 +77,28 @@ type notFound struct{}
 func (notFound) Error() string { return `"nope": not found` }
 
 var errNotFound = notFound{}
+
+// kaniko refuses a symbolic --chmod; BuildKit applies it to each file's
+// own mode. Such a COPY or ADD becomes a pick step with the mode as written;
+// an octal one stays kaniko's.
+func TestASymbolicChmodMakesTheCopyAPickStep(t *testing.T) {
+	opts := testOpts()
+	opts.SelectHash = func([]string, bool, []string, bool) (string, error) { return "d", nil }
+	src := []byte("FROM alpine AS base\nRUN make\nFROM alpine\nCOPY --chmod=a+rX,u-w app /app/\nADD --chmod=go-w conf /etc/conf\nCOPY --from=base --chmod=u+x /out/tool /bin/\nCOPY --chmod=0755 run.sh /\n")
+	res, probs := Analyze(src, opts)
+	if len(probs) != 0 {
+		t.Fatal(messages(probs))
+	}
+	var modes []string
+	for _, st := range res.Steps {
+		if st.Kind == "pick" {
+			modes = append(modes, st.Chmod)
+		}
+	}
+	if want := []string{"a+rX,u-w", "go-w", "u+x"}; !reflect.DeepEqual(modes, want) {
+		t.Errorf("pick steps with modes %q, want %q", modes, want)
+	}
+	if last := strings.Split(strings.TrimSpace(string(res.Dockerfile)), "\n"); last[len(last)-1] != "COPY --chmod=0755 run.sh /" {
+		t.Errorf("the octal COPY was rewritten: %q", last[len(last)-1])
+	}
+}

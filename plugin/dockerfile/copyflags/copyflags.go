@@ -1,7 +1,8 @@
 // Package copyflags checks COPY --parents and COPY or ADD --exclude, which
-// kaniko ignores and the front end turns into a step (Kind "pick") that
-// the step server runs with BuildKit's pattern rules, and gives that step
-// its share of kaniko's cache key.
+// kaniko ignores, and a symbolic --chmod, which kaniko refuses: the front
+// end turns them into a step (Kind "pick") that the step server runs with
+// BuildKit's rules, and this package gives that step its share of kaniko's
+// cache key.
 package copyflags
 
 import (
@@ -11,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/moby/patternmatcher"
+	chmod "github.com/tonistiigi/dchapes-mode"
 
 	"github.com/kaniko-ecr/kaniko-ecr/plugin/dockerfile/sources"
 	"github.com/kaniko-ecr/kaniko-ecr/plugin/dockerfile/step"
@@ -32,11 +34,11 @@ func Check(st *step.Step, heredocs int, from string, earlier []string, word func
 		msgs = append(msgs, name+" --exclude: "+err.Error())
 	}
 	if heredocs > 0 {
-		msgs = append(msgs, name+": heredocs cannot be combined with --parents or --exclude here")
+		msgs = append(msgs, name+": heredocs cannot be combined with --parents, --exclude or a symbolic --chmod here")
 	}
 	for _, src := range st.Sources {
 		if w := word(src); sources.IsHTTP(w) || sources.IsGit(w) {
-			msgs = append(msgs, name+" "+src+": --exclude is supported here for files of the context or a stage, not downloads")
+			msgs = append(msgs, name+" "+src+": --exclude and a symbolic --chmod are supported here for files of the context or a stage, not downloads")
 		}
 	}
 	if from == "" {
@@ -50,7 +52,7 @@ func Check(st *step.Step, heredocs int, from string, earlier []string, word func
 	case i >= 0 && i < len(earlier):
 		st.FromStage = &i
 	case err != nil:
-		msgs = append(msgs, "COPY --from="+from+": with --parents or --exclude, name an earlier stage here (images are not supported)")
+		msgs = append(msgs, "COPY --from="+from+": with --parents, --exclude or a symbolic --chmod, name an earlier stage here (images are not supported)")
 	}
 	return msgs
 }
@@ -87,4 +89,14 @@ func Digest(st *step.Step, hash Hash) error {
 		return fmt.Errorf("%s: %s", name, msg)
 	}
 	return nil
+}
+
+// Symbolic reports whether mode is a valid symbolic --chmod (u+x, go-w,
+// a=rX, ...), which BuildKit takes besides octal modes.
+func Symbolic(mode string) bool {
+	if _, err := strconv.ParseUint(mode, 8, 32); err == nil {
+		return false
+	}
+	_, err := chmod.Parse(mode)
+	return err == nil
 }

@@ -21,10 +21,10 @@ func TestCheckResolvesFromAsAnEarlierStageAndRefusesWhatIsNotDoneHere(t *testing
 		{name: "stage by name", from: "Build", st: step.Step{Sources: []string{"a"}, Parents: true}, stage: 0},
 		{name: "stage by index", from: "1", st: step.Step{Sources: []string{"a"}, Parents: true}, stage: 1},
 		{name: "index of a later stage", from: "2", st: step.Step{Sources: []string{"a"}, Parents: true}, stage: -1},
-		{name: "image", from: "alpine:3", st: step.Step{Sources: []string{"a"}, Parents: true}, stage: -1, want: "COPY --from=alpine:3: with --parents or --exclude, name an earlier stage here (images are not supported)"},
+		{name: "image", from: "alpine:3", st: step.Step{Sources: []string{"a"}, Parents: true}, stage: -1, want: "COPY --from=alpine:3: with --parents, --exclude or a symbolic --chmod, name an earlier stage here (images are not supported)"},
 		{name: "bad pattern", st: step.Step{Add: true, Sources: []string{"a"}, Exclude: []string{"[x"}}, stage: -1, want: "ADD --exclude: "},
 		{name: "heredoc", st: step.Step{Exclude: []string{"x"}}, heredocs: 1, stage: -1, want: "COPY: heredocs cannot be combined"},
-		{name: "download", st: step.Step{Add: true, Sources: []string{"$U"}, Exclude: []string{"x"}}, stage: -1, want: "ADD $U: --exclude is supported here for files of the context or a stage, not downloads"},
+		{name: "download", st: step.Step{Add: true, Sources: []string{"$U"}, Exclude: []string{"x"}}, stage: -1, want: "ADD $U: --exclude and a symbolic --chmod are supported here for files of the context or a stage, not downloads"},
 		{name: "git", st: step.Step{Add: true, Sources: []string{"git@github.com:a/b.git"}, Exclude: []string{"x"}}, stage: -1, want: "not downloads"},
 	} {
 		t.Run(c.name, func(t *testing.T) {

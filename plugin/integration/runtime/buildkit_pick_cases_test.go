@@ -50,11 +50,36 @@ COPY --exclude=*.png linkdir /13/
 COPY --exclude=*.png dir1/file-102.txt /14
 `
 
+// bkSymbolicChmod is --chmod in chmod(1)'s symbolic form, which kaniko
+// refuses: applied to each entry's own mode, with X for directories and
+// executables, from the context, a stage and a single file.
+const bkSymbolicChmod = `ARG BASE
+FROM ${BASE} AS gen
+RUN mkdir -p /out/bin && echo tool > /out/bin/tool && chmod 750 /out/bin/tool && echo doc > /out/readme && chmod 600 /out/readme
+FROM ${BASE}
+COPY --chmod=a+rX,u-w app /app/
+COPY --chmod=go-w app/run.sh /bin/
+ADD --chmod=u=rwx,g=rx,o= app/conf /etc/conf/
+COPY --from=gen --chmod=o+r /out /opt/
+COPY --chmod=g=u app /g/
+`
+
 // pickCases compare COPY --parents and COPY or ADD --exclude with
 // buildkitd at go.mod's version: the engine's BuildKit ignores exclude
 // patterns and required paths.
 func pickCases() []bkCase {
 	return []bkCase{
+		{
+			name: "chmod-symbolic", dockerfile: bkSymbolicChmod, current: true,
+			files: map[string]string{"app/run.sh": "#!/bin/sh\n", "app/conf/a.conf": "a", "app/data/x": "x", "app/secret": "s"},
+			prepare: func(t *testing.T, ws string) {
+				for p, mode := range map[string]os.FileMode{"app/run.sh": 0o775, "app/conf": 0o700, "app/conf/a.conf": 0o640, "app/data": 0o750, "app/secret": 0o600} {
+					if err := os.Chmod(filepath.Join(ws, p), mode); err != nil {
+						t.Fatal(err)
+					}
+				}
+			},
+		},
 		{
 			name: "parents", dockerfile: bkParents, current: true,
 			files: map[string]string{"foo1/foo2/bar": "testing", "foo1/foo2/baz": "testing2", "x/y/z": "z", "x/y/w1": "w1", "x/y/w2/v": "v", "x/y/u": "u"},

@@ -237,7 +237,7 @@ func (t Tree) match(real, name string, inc, exc *patternmatcher.PatternMatcher, 
 	m := Match{Real: real, Name: name, Dir: fi.IsDir()}
 	if !m.Dir {
 		if add && archive(real) {
-			return m, errors.New("a local archive, which ADD unpacks: not supported with --exclude here")
+			return m, errors.New("a local archive, which ADD unpacks: not supported with --exclude or a symbolic --chmod here")
 		}
 		return m, nil
 	}

@@ -195,6 +195,20 @@ func TestCopyKeepsModesAndTakesChmodAndChown(t *testing.T) {
 			t.Errorf("%s: mode %o owner %d:%d, want %o %d:%d", p, m, u, g, want[0], want[1], want[2])
 		}
 	}
+	// A symbolic --chmod changes each entry's own mode, as chmod(1) with
+	// no umask; the directories the copy creates get 0755.
+	root = t.TempDir()
+	if err := (Tree{Root: src, AsRoot: true}).Copy(spec, Target{Root: root, Cwd: "/", Dest: "/s/d/", Chmod: "a+rX,u-w"}); err != nil {
+		t.Fatal(err)
+	}
+	for p, want := range map[string]uint32{"s": 0o755, "s/d": 0o755, "s/d/x": 0o4555, "s/d/b": 0o555, "s/d/b/y": 0o444} {
+		if m, _, _ := stat(filepath.Join(root, p)); m != want {
+			t.Errorf("--chmod=a+rX,u-w: %s has mode %o, want %o", p, m, want)
+		}
+	}
+	if err := (Tree{Root: src}).Copy(spec, Target{Root: t.TempDir(), Cwd: "/", Dest: "/e/", Chmod: "u+q"}); err == nil {
+		t.Error("--chmod=u+q was taken")
+	}
 }
 
 func TestAFileSourceGoesToTheDestinationOrIntoIt(t *testing.T) {

@@ -83,8 +83,8 @@ func Digest(ms []Match) (string, error) {
 
 // owners is how a copy sets modes and owners.
 type owners struct {
-	mode     uint32
-	chmod    bool
+	chmod    func(fs.FileMode) uint32 // nil without --chmod
+	dirMode  uint32                   // of the directories the copy creates
 	uid, gid int
 	chown    bool
 	asRoot   bool
@@ -98,10 +98,8 @@ type owners struct {
 func (dst Target) Write(ms []Match, asRoot bool) error {
 	var o owners
 	var err error
-	if o.chmod = dst.Chmod != ""; o.chmod {
-		if o.mode, err = owner.ParseChmod(dst.Chmod); err != nil {
-			return err
-		}
+	if o.chmod, o.dirMode, err = chmodOf(dst.Chmod); err != nil {
+		return err
 	}
 	if o.chown = dst.Chown != ""; o.chown {
 		if o.uid, o.gid, err = owner.ParseChown(dst.Chown, dst.Lookup); err != nil {
@@ -129,8 +127,8 @@ func (dst Target) Write(ms []Match, asRoot bool) error {
 	return nil
 }
 
-// mkdir creates a directory of the destination's path: 0755 (--chmod's
-// mode when given), owned by --chown's owner or root.
+// mkdir creates a directory of the destination's path: 0755 (an octal
+// --chmod's mode when given), owned by --chown's owner or root.
 func (o owners) mkdir(d string) error {
 	if err := os.Mkdir(d, 0o700); err != nil {
 		return err
@@ -139,11 +137,7 @@ func (o owners) mkdir(d string) error {
 	if err := os.Lchown(d, uid, gid); err != nil {
 		return err
 	}
-	mode := uint32(0o755)
-	if o.chmod {
-		mode = o.mode
-	}
-	return syscall.Chmod(d, mode)
+	return syscall.Chmod(d, o.dirMode)
 }
 
 func (o owners) owner(uid, gid int) (int, int) {
@@ -210,8 +204,8 @@ func (o owners) write(root, dest string, intoDir bool, m Match) error {
 func (o owners) entry(target, src string, fi fs.FileInfo, parent bool) (func() error, error) {
 	st := fi.Sys().(*syscall.Stat_t)
 	mode := st.Mode &^ syscall.S_IFMT
-	if o.chmod {
-		mode = o.mode
+	if o.chmod != nil {
+		mode = o.chmod(fi.Mode())
 	}
 	uid, gid := o.owner(int(st.Uid), int(st.Gid))
 	old, err := os.Lstat(target)
