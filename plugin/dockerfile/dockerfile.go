@@ -30,6 +30,7 @@ import (
 
 	"github.com/kaniko-ecr/kaniko-ecr/plugin/dockerfile/checks"
 	"github.com/kaniko-ecr/kaniko-ecr/plugin/dockerfile/edits"
+	"github.com/kaniko-ecr/kaniko-ecr/plugin/dockerfile/named"
 	"github.com/kaniko-ecr/kaniko-ecr/plugin/dockerfile/reach"
 	"github.com/kaniko-ecr/kaniko-ecr/plugin/dockerfile/words"
 )
@@ -65,6 +66,8 @@ type Options struct {
 	// Checks runs BuildKit's build checks (see package checks): their
 	// findings are warnings, or problems under `# check=error=true`.
 	Checks bool
+	// Contexts are the named build contexts by named.Key.
+	Contexts map[string]named.Context
 }
 
 // StepFile is where the builder writes the Step with the given id.
@@ -140,6 +143,9 @@ func Analyze(src []byte, opts Options) (res *Result, problems []Problem) {
 	if a.opts.Checks {
 		a.buildChecks(ast)
 	}
+	if len(a.opts.Contexts) > 0 {
+		ast = a.namedContexts(ast)
+	}
 	a.names = reach.Names(ast.AST)
 	a.reached = a.reachStages(ast.AST)
 	for _, n := range ast.AST.Children {
@@ -151,6 +157,7 @@ func Analyze(src []byte, opts Options) (res *Result, problems []Problem) {
 	a.pruneStages(ast.AST)
 	a.keepFiles()
 	a.plan()
+	named.History(a.res.History, a.restore)
 	return a.finish(true)
 }
 
@@ -168,8 +175,9 @@ type analysis struct {
 	written map[string]bool
 	pending []rewrite
 	edits   []edits.Edit
-	names   []string // every stage's name, lower-cased, "" when unnamed
-	reached []bool   // by stage: the target needs it (nil: all do)
+	names   []string          // every stage's name, lower-cased, "" when unnamed
+	reached []bool            // by stage: the target needs it (nil: all do)
+	restore map[string]string // named contexts: rewritten instruction -> as written
 }
 
 // stage is what is known statically about a build stage.

@@ -11,6 +11,7 @@ import (
 	"github.com/moby/buildkit/frontend/dockerfile/parser"
 
 	"github.com/kaniko-ecr/kaniko-ecr/plugin/dockerfile/checks"
+	"github.com/kaniko-ecr/kaniko-ecr/plugin/dockerfile/named"
 	"github.com/kaniko-ecr/kaniko-ecr/plugin/dockerfile/platform"
 	"github.com/kaniko-ecr/kaniko-ecr/plugin/dockerfile/reach"
 )
@@ -36,12 +37,14 @@ func FuzzAnalyze(f *testing.F) {
 		"ARG T=cache\nFROM a\nARG M=0755\nENV S=1m\nRUN --mount=type=$T,target=/c,mode=$M,uid=\"1\" --mount=type=tmpfs,target=/t,size=${S} x\nADD --chmod=\"644\" --checksum=${D} \"https://e.x/a.git#$V\" /a\n",
 		"# check=error=true;skip=JSONArgsRecommended;experimental=all\nfrom a as B\nENV A 1\nCMD x\nCMD y\nEXPOSE 1:2/TCP\n",
 		"# syntax=acme/x\nFROM a\nONBUILD RUN --mount=type=cache,target=/x <<EOF\nx\nEOF\nARG --x=1 A\n",
+		"ARG B=ctx\nFROM $B AS ctx2\nRUN --mount=from=ctx,target=/t \\\n  --mount=type=bind,from=ctx2,target=/u x\nFROM ctx2\nCOPY --from=ctx /a /b\nFROM docker.io/library/ctx:latest AS ctx\nCOPY x /\n",
 	} {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, src []byte) {
 		checkPruned(t, src)
 		checkBuildChecks(t, src)
+		checkNamedContexts(t, src)
 		// Every stage, so that what kaniko sees of each instruction is
 		// checked; checkPruned covers the stages the target does not need.
 		opts := testOpts()
@@ -216,5 +219,21 @@ func checkBuildChecks(t *testing.T, src []byte) {
 			!strings.HasSuffix(p.Msg, fmt.Sprintf("(line %d)", p.Line)) {
 			t.Errorf("%s: the message does not name line %d", p, p.Line)
 		}
+	}
+}
+
+// checkNamedContexts: with named image contexts, Analyze never fails
+// inside, and kaniko's Dockerfile keeps the lines of the one written.
+func checkNamedContexts(t *testing.T, src []byte) {
+	opts := testOpts()
+	opts.Contexts = map[string]named.Context{"ctx": {Image: "reg.example/ctx:1"}, "alpine": {Image: "reg.example/alpine@sha256:" + strings.Repeat("a", 64)}}
+	res, probs := Analyze(src, opts)
+	for _, p := range probs {
+		if strings.Contains(p.Msg, "internal") {
+			t.Fatalf("%s", p)
+		}
+	}
+	if len(probs) == 0 && !bytes.Contains(res.Dockerfile, []byte("kaniko-ecr")) && bytes.Count(res.Dockerfile, []byte("\n")) != bytes.Count(src, []byte("\n")) {
+		t.Fatalf("lines changed:\n%s\n---\n%s", src, res.Dockerfile)
 	}
 }
