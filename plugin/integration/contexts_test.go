@@ -1,6 +1,7 @@
 package integration
 
 import (
+	"encoding/json"
 	"strings"
 	"testing"
 
@@ -106,5 +107,34 @@ func TestMovedImageContextTagRebuildsWithTheNewImage(t *testing.T) {
 		if string(files[f]) != "v2\n" {
 			t.Errorf("/%s = %q after the tag moved, want v2 (a stale layer)", f, files[f])
 		}
+	}
+}
+
+// The dry-run plan lists the contexts; a wrong item is exit 2 with the
+// rest, before anything is contacted.
+func TestDryRunListsTheBuildContextsAndBadOnesExitTwoBeforeAnyCall(t *testing.T) {
+	ws := writeFiles(t, map[string]string{"Dockerfile": contextsDockerfile})
+	env := contextsEnv("team/dry-contexts", "reg.example/tools:1")
+	env["PLUGIN_DRY_RUN"] = "true"
+	r := runPlugin(t, ws, env)
+	if r.code != 0 {
+		t.Fatalf("exit %d\n%s", r.code, r.stderr)
+	}
+	var plan struct{ Contexts map[string]map[string]string }
+	if err := json.Unmarshal([]byte(r.stdout), &plan); err != nil {
+		t.Fatalf("plan is not JSON: %v\n%s", err, r.stdout)
+	}
+	if plan.Contexts["tools"]["image"] != "reg.example/tools:1" || len(plan.Contexts) != 3 {
+		t.Errorf("plan contexts %v", plan.Contexts)
+	}
+	before := len(stack.API.Calls())
+	env["PLUGIN_BUILD_CONTEXTS"] = "tools=oci-layout:///x,Bad=docker-image://a"
+	delete(env, "PLUGIN_DRY_RUN")
+	r = runPlugin(t, ws, env)
+	if r.code != 2 || !strings.Contains(r.stderr, "PLUGIN_BUILD_CONTEXTS: tools") || !strings.Contains(r.stderr, `PLUGIN_BUILD_CONTEXTS: "Bad"`) {
+		t.Errorf("exit %d, want 2 naming both items\n%s", r.code, r.stderr)
+	}
+	if n := len(stack.API.Calls()) - before; n != 0 {
+		t.Errorf("%d AWS calls before validation ended", n)
 	}
 }
