@@ -1,29 +1,30 @@
 package dockerfile
 
 import (
-	"bytes"
-
 	"github.com/moby/buildkit/frontend/dockerfile/parser"
 
-	"github.com/kaniko-ecr/kaniko-ecr/plugin/dockerfile/edits"
 	"github.com/kaniko-ecr/kaniko-ecr/plugin/dockerfile/named"
 )
 
 // namedContexts rewrites the uses of Options.Contexts (package named) and
-// reads the Dockerfile again as kaniko will see it; its lines keep their
-// numbers. The history gets the instructions back as written (plan).
+// reads the Dockerfile as kaniko will see it; what Analyze finds in it is
+// given the lines of the Dockerfile as written (unshift), and the history
+// the instructions as written (plan).
 func (a *analysis) namedContexts(ast *parser.Result) *parser.Result {
 	a.readMeta(ast.AST)
-	rw, probs := named.Apply(a.src, ast.AST, a.opts.Contexts, a.expandMeta, nil)
+	rw := named.Apply(a.src, ast, named.Options{Contexts: a.opts.Contexts, Expand: a.expandMeta, File: a.opts.File, Helper: a.opts.Helper, StepDir: a.opts.StepDir})
 	a.meta = nil // the main pass reads the global ARGs again, in order
-	for _, p := range probs {
+	for _, p := range rw.Problems {
 		a.refuse(p.Line, p.Msg)
 	}
-	src := edits.Apply(a.src, rw.Edits)
-	next, err := parser.Parse(bytes.NewReader(src))
-	if len(rw.Edits) == 0 || err != nil {
-		return ast
-	}
-	a.restore, a.src = named.Restore(ast.AST, next.AST, rw.Uses), src
-	return next
+	a.src, a.restore, a.shift, a.res.Steps = rw.Src, rw.Restore, rw.Shift, rw.Steps
+	return rw.AST
+}
+
+// unshift gives what Analyze found the lines of the Dockerfile as written.
+func (a *analysis) unshift() {
+	named.Lines(a.shift, a.problems, func(p *Problem) *int { return &p.Line })
+	named.Lines(a.shift, a.res.Warnings, func(p *Problem) *int { return &p.Line })
+	named.Lines(a.shift, a.res.Steps, func(s *Step) *int { return &s.Line })
+	named.Lines(a.shift, a.res.Runs, func(r *StageRun) *int { return &r.Line })
 }

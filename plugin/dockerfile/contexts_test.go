@@ -69,3 +69,67 @@ func TestNamedImageContextOfAMountIsPulledAndItsHistoryRestored(t *testing.T) {
 		t.Errorf("history %q lacks the RUN as written", res.History)
 	}
 }
+
+func TestNamedDirectoryContextsBecomeAStageBeforeTheFirstFromWithTheLinesAsWritten(t *testing.T) {
+	opts := testOpts()
+	opts.Contexts = map[string]named.Context{"shared": {Dir: "/ws/shared", Digest: "sha256:abc", Excludes: []string{"*.o"}}}
+	src := "# syntax=docker/dockerfile:1\nARG BASE=busybox\nFROM ${BASE} AS build\nRUN --mount=from=shared,target=/s cat /s/a\nFROM scratch\nCOPY --from=shared /lib /lib\nCOPY --from=0 /x /x\nRUN --mount=type=foo ls\n"
+	_, probs := Analyze([]byte(src), opts)
+	if len(probs) != 1 || probs[0].Line != 8 {
+		t.Fatalf("problems %s, want the one of line 8", messages(probs))
+	}
+	opts.AllStages = true
+	res, probs := Analyze([]byte(strings.Replace(src, "RUN --mount=type=foo ls\n", "", 1)), opts)
+	if len(probs) > 0 {
+		t.Fatal(messages(probs))
+	}
+	df := string(res.Dockerfile)
+	if !strings.HasPrefix(df, "# syntax=docker/dockerfile:1\nARG BASE=busybox\nFROM scratch AS kaniko-ecr-context-0\nRUN [\"/kaniko/kaniko-ecr\",\"step\",\"/kaniko/steps/") ||
+		!strings.Contains(df, "COPY --from=kaniko-ecr-context-0 /kaniko-ecr-context/lib /lib\nCOPY --from=1 /x /x\n") || !strings.Contains(df, "RUN [\"/kaniko/kaniko-ecr\",\"step\"") {
+		t.Errorf("kaniko's Dockerfile:\n%s", df)
+	}
+	var ctx, run *Step
+	for i, s := range res.Steps {
+		switch s.Kind {
+		case "context":
+			ctx = &res.Steps[i]
+		case "run":
+			run = &res.Steps[i]
+		}
+	}
+	if ctx == nil || ctx.Dir != "/ws/shared" || ctx.Digest != "sha256:abc" || ctx.Excludes[0] != "*.o" || ctx.Line != 3 {
+		t.Errorf("context step %+v", ctx)
+	}
+	if run == nil || run.Line != 4 || run.Mounts[0].FromStage == nil || *run.Mounts[0].FromStage != 0 {
+		t.Errorf("the RUN's step %+v, want line 4 mounting stage 0", run)
+	}
+	if res.History["COPY --from=kaniko-ecr-context-0 /kaniko-ecr-context/lib /lib"] != "COPY --from=shared /lib /lib" || res.History["COPY --from=1 /x /x"] != "COPY --from=0 /x /x" {
+		t.Errorf("history %q", res.History)
+	}
+}
+
+func TestNamedDirectoryContextsServeCopyAndMountOnly(t *testing.T) {
+	opts := testOpts()
+	opts.Contexts = map[string]named.Context{"shared": {Dir: "/ws/shared"}}
+	src := "FROM alpine AS shared\nRUN false\nFROM shared\nFROM scratch\nCOPY --from=shared [\"a b\", \"/c\"]\nRUN --mount=type=bind,from=shared,src=/lib,target=/l x\n"
+	_, probs := Analyze([]byte(src), opts)
+	if len(probs) != 1 || probs[0].Line != 3 || !strings.Contains(probs[0].Msg, `build context "shared" is a directory`) {
+		t.Fatalf("problems %s, want FROM shared refused on line 3", messages(probs))
+	}
+	src = strings.Replace(src, "FROM shared\n", "FROM busybox\n", 1)
+	opts.AllStages = true
+	res, probs := Analyze([]byte(src), opts)
+	if len(probs) > 0 {
+		t.Fatal(messages(probs))
+	}
+	for _, want := range []string{"FROM scratch AS shared\n\n", `COPY --from=kaniko-ecr-context-0 ["/kaniko-ecr-context/a b","/c"]`} {
+		if !strings.Contains(string(res.Dockerfile), want) {
+			t.Errorf("kaniko's Dockerfile lacks %q:\n%s", want, res.Dockerfile)
+		}
+	}
+	for _, s := range res.Steps {
+		if s.Kind == "run" && (s.Mounts[0].Source != "/kaniko-ecr-context//lib" && s.Mounts[0].Source != "/kaniko-ecr-context/lib" || *s.Mounts[0].FromStage != 0) {
+			t.Errorf("mount %+v", s.Mounts[0])
+		}
+	}
+}

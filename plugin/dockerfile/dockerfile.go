@@ -140,11 +140,11 @@ func Analyze(src []byte, opts Options) (res *Result, problems []Problem) {
 		return a.finish(false)
 	}
 	a.escape = string(ast.EscapeToken)
-	if a.opts.Checks {
-		a.buildChecks(ast)
-	}
 	if len(a.opts.Contexts) > 0 {
 		ast = a.namedContexts(ast)
+	}
+	if a.opts.Checks {
+		a.buildChecks(ast)
 	}
 	a.names = reach.Names(ast.AST)
 	a.reached = a.reachStages(ast.AST)
@@ -178,6 +178,7 @@ type analysis struct {
 	names   []string          // every stage's name, lower-cased, "" when unnamed
 	reached []bool            // by stage: the target needs it (nil: all do)
 	restore map[string]string // named contexts: rewritten instruction -> as written
+	shift   named.Shift       // where named contexts added lines
 }
 
 // stage is what is known statically about a build stage.
@@ -214,6 +215,7 @@ func (a *analysis) warn(line int, msg string) {
 }
 
 func (a *analysis) finish(complete bool) (*Result, []Problem) {
+	a.unshift()
 	sort.SliceStable(a.problems, func(i, j int) bool { return a.problems[i].Line < a.problems[j].Line })
 	sort.SliceStable(a.res.Warnings, func(i, j int) bool { return a.res.Warnings[i].Line < a.res.Warnings[j].Line })
 	if complete && len(a.problems) == 0 {

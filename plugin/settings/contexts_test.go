@@ -3,8 +3,6 @@ package settings
 import (
 	"strings"
 	"testing"
-
-	"github.com/kaniko-ecr/kaniko-ecr/plugin/dockerfile/named"
 )
 
 func TestBuildContextsReachThePlanAndTheFrontEnd(t *testing.T) {
@@ -16,7 +14,7 @@ func TestBuildContextsReachThePlanAndTheFrontEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if p.Contexts["busybox"] != (named.Context{Image: "public.ecr.aws/docker/library/busybox:1.36"}) || len(p.Contexts) != 2 {
+	if p.Contexts["busybox"].Image != "public.ecr.aws/docker/library/busybox:1.36" || len(p.Contexts) != 2 {
 		t.Errorf("plan contexts %+v", p.Contexts)
 	}
 	if df := string(p.Frontend.Dockerfile); !strings.Contains(df, "FROM public.ecr.aws/docker/library/busybox:1.36 AS final") {

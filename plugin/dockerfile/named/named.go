@@ -21,7 +21,7 @@ import (
 	"github.com/moby/buildkit/frontend/dockerfile/linter"
 	"github.com/moby/buildkit/frontend/dockerfile/parser"
 
-	"github.com/kaniko-ecr/kaniko-ecr/plugin/dockerfile/edits"
+	"github.com/kaniko-ecr/kaniko-ecr/plugin/dockerfile/step"
 )
 
 // Context is one named build context: an image (Image, a reference as
@@ -29,6 +29,10 @@ import (
 type Context struct {
 	Image string `json:"image,omitempty"`
 	Dir   string `json:"dir,omitempty"`
+	// Digest is a digest of the directory's files (names, modes, links,
+	// contents) but what Excludes (its .dockerignore) leaves out.
+	Digest   string   `json:"digest,omitempty"`
+	Excludes []string `json:"excludes,omitempty"`
 }
 
 // Key is the name BuildKit looks a context up by: the familiar form of
@@ -45,31 +49,43 @@ func Key(name string) (string, error) {
 
 // Use is one rewritten use of a context.
 type Use struct {
-	Line int    // of the instruction
-	Name string // the context's key
+	Line int    // of the instruction, in the Dockerfile as written
+	Name string // the context's key ("" for a stage index moved)
 }
 
 // Problem is a use of a context that cannot be rewritten.
 type Problem struct {
-	Line int
+	Line int // in the Dockerfile kaniko builds (see Shift)
 	Msg  string
 }
 
-// Rewrite is what Apply made.
-type Rewrite struct {
-	// Edits turn the Dockerfile into the one kaniko builds.
-	Edits []edits.Edit
-	// Uses lists every instruction that reads a context.
-	Uses []Use
+// Options is what Apply needs.
+type Options struct {
+	Contexts map[string]Context // by Key
+	// Expand expands a FROM's base name with the global ARGs, as BuildKit
+	// does before it looks the name up.
+	Expand func(string) string
+	// File, Helper and StepDir are the front end's (dockerfile.Options):
+	// a directory context is a stage of its own, made by a helper step.
+	File, Helper, StepDir string
 }
 
-// Apply finds the uses of ctxs (by Key) in the parsed Dockerfile src.
-// expand expands a FROM's base name with the global ARGs, as BuildKit
-// does before it looks the name up; local gives the stage that holds a
-// directory context's files (nil: directory contexts are not used).
-func Apply(src []byte, ast *parser.Node, ctxs map[string]Context, expand func(string) string, local func(string) string) (Rewrite, []Problem) {
-	r := rewriter{lines: strings.SplitAfter(string(src), "\n"), ctxs: ctxs, local: local, changed: map[int]string{}}
-	for _, n := range ast.Children {
+// Result is what Apply made.
+type Result struct {
+	Src []byte         // the Dockerfile kaniko builds (src when unchanged)
+	AST *parser.Result // Src parsed
+	// Restore maps each rewritten instruction, as kaniko records it in
+	// the history, to the instruction as written (see History).
+	Restore  map[string]string
+	Steps    []step.Step // the steps of the directory contexts' stages
+	Shift    Shift
+	Problems []Problem
+}
+
+// Apply rewrites every use of a context in the parsed Dockerfile src.
+func Apply(src []byte, ast *parser.Result, o Options) Result {
+	r := rewriter{lines: strings.SplitAfter(string(src), "\n"), o: o, changed: map[int]string{}, local: map[string]int{}}
+	for _, n := range ast.AST.Children {
 		if v, err := instructions.ParseInstructionWithLinter(n, linter.New(&linter.Config{})); err == nil {
 			if st, ok := v.(*instructions.Stage); ok && st.Name != "" {
 				r.stages = append(r.stages, st.Name)
@@ -78,10 +94,13 @@ func Apply(src []byte, ast *parser.Node, ctxs map[string]Context, expand func(st
 	}
 	defined := 0 // stages defined before the instruction
 	replaced := false
-	for _, n := range ast.Children {
+	for _, n := range ast.AST.Children {
 		switch strings.ToLower(n.Value) {
 		case "from":
-			replaced = r.from(n, expand, defined)
+			if defined == 0 {
+				r.first = n.StartLine
+			}
+			replaced = r.from(n, defined)
 			defined++
 		case "copy":
 			r.flags(n, replaced, "from")
@@ -93,40 +112,53 @@ func Apply(src []byte, ast *parser.Node, ctxs map[string]Context, expand func(st
 			}
 		}
 	}
-	return r.result(), r.problems
+	return r.result(src, ast)
 }
 
 type rewriter struct {
 	lines    []string
-	ctxs     map[string]Context
-	local    func(string) string
-	stages   []string // every stage's name, in order ("" skipped)
+	o        Options
+	first    int            // the line of the first FROM
+	local    map[string]int // directory contexts used -> their stage's index
+	order    []string       // of local's keys
+	indexes  []*parser.Node // COPY --from=<stage index>
+	stages   []string       // every stage's name, in order ("" skipped)
 	changed  map[int]string
 	blanked  [][2]int
 	uses     []Use
 	problems []Problem
 }
 
-// lookup returns what kaniko reads for the context that name keys, if any.
-func (r *rewriter) lookup(name string) (string, string, bool) {
+// lookup returns what kaniko reads for the context that name keys, if
+// any; use records a directory context's stage as used.
+func (r *rewriter) lookup(name string, use bool) (string, string, bool) {
 	k, err := Key(name)
 	if err != nil {
 		return "", "", false
 	}
-	c, ok := r.ctxs[k]
+	c, ok := r.o.Contexts[k]
 	switch {
-	case !ok || c.Dir != "" && r.local == nil:
+	case !ok:
 		return "", "", false
+	case c.Dir != "" && !use:
+		return "", k, true
 	case c.Dir != "":
-		return r.local(k), k, true
+		if _, seen := r.local[k]; !seen {
+			r.local[k] = len(r.order)
+			r.order = append(r.order, k)
+		}
+		return stagePrefix + strconv.Itoa(r.local[k]), k, true
 	}
 	return c.Image, k, true
 }
 
 // from rewrites a FROM: a stage named like a context is replaced by it
 // (BuildKit's rule), else a base that is no earlier stage is looked up.
-// It reports whether the stage was replaced.
-func (r *rewriter) from(n *parser.Node, expand func(string) string, defined int) bool {
+// It reports whether the stage was replaced. A directory context serves
+// COPY --from and RUN --mount from= only: a stage it replaces is left
+// empty here (its readers read the context's stage), and a FROM of it is
+// refused.
+func (r *rewriter) from(n *parser.Node, defined int) bool {
 	if n.Next == nil {
 		return false
 	}
@@ -135,14 +167,22 @@ func (r *rewriter) from(n *parser.Node, expand func(string) string, defined int)
 	if as := n.Next.Next; as != nil && as.Next != nil && strings.EqualFold(as.Value, "as") {
 		name = strings.ToLower(as.Next.Value)
 	}
-	if to, k, ok := r.lookup(name); name != "" && ok {
+	if _, k, ok := r.lookup(name, false); name != "" && ok {
+		to, _, _ := r.lookup(name, true)
+		if r.o.Contexts[k].Dir != "" {
+			to = "scratch"
+		}
 		r.word(n, base, to, k)
 		return true
 	}
-	if slices.Contains(r.stages[:min(defined, len(r.stages))], strings.ToLower(expand(base))) {
-		return false
-	}
-	if to, k, ok := r.lookup(expand(base)); ok {
+	low := strings.ToLower(r.o.Expand(base))
+	_, k, ok := r.lookup(low, false)
+	switch {
+	case ok && r.o.Contexts[k].Dir != "":
+		r.problems = append(r.problems, Problem{n.StartLine, fmt.Sprintf("FROM %s: build context %q is a directory, which only COPY --from and RUN --mount from= can read here", base, k)})
+	case slices.Contains(r.stages[:min(defined, len(r.stages))], low):
+	case ok:
+		to, _, _ := r.lookup(low, true)
 		r.word(n, base, to, k)
 	}
 	return false
@@ -150,7 +190,8 @@ func (r *rewriter) from(n *parser.Node, expand func(string) string, defined int)
 
 // flags rewrites COPY --from=<name> and each RUN --mount's from=<name>
 // where the name is no stage of the Dockerfile (a stage wins, as in
-// BuildKit). In a replaced stage the instruction is dropped instead.
+// BuildKit), or names a directory context (which replaced that stage). In
+// a replaced stage the instruction is dropped instead.
 func (r *rewriter) flags(n *parser.Node, replaced bool, flag string) {
 	if replaced {
 		r.blank(n)
@@ -165,10 +206,22 @@ func (r *rewriter) flags(n *parser.Node, replaced bool, flag string) {
 		if flag == "mount" {
 			old, pre = mountFrom(v)
 		}
-		if _, err := strconv.Atoi(old); old == "" || err == nil || slices.Contains(r.stages, strings.ToLower(old)) {
+		_, err := strconv.Atoi(old)
+		if err == nil && flag == "from" {
+			r.indexes = append(r.indexes, n)
+		}
+		_, k, ok := r.lookup(old, false)
+		dir := ok && r.o.Contexts[k].Dir != ""
+		if old == "" || err == nil || !ok || slices.Contains(r.stages, strings.ToLower(old)) && !dir {
 			continue
 		}
-		if to, k, ok := r.lookup(old); ok {
+		to, _, _ := r.lookup(old, true)
+		switch {
+		case dir && flag == "from":
+			r.copyLine(n, f, "--from="+to, k)
+		case dir:
+			r.word(n, f, "--mount="+dirMount(v, to), k)
+		default:
 			r.word(n, f, strings.Replace(f, pre+old, pre+to, 1), k)
 		}
 	}
@@ -209,37 +262,6 @@ func (r *rewriter) word(n *parser.Node, old, to, key string) {
 // blank drops an instruction of a stage that a context replaces.
 func (r *rewriter) blank(n *parser.Node) {
 	r.blanked = append(r.blanked, [2]int{n.StartLine, n.EndLine})
-}
-
-func (r *rewriter) result() Rewrite {
-	var out Rewrite
-	for l, text := range r.changed {
-		out.Edits = append(out.Edits, edits.Edit{Start: l, End: l, Text: text})
-	}
-	for _, b := range r.blanked {
-		out.Edits = append(out.Edits, edits.Edit{Start: b[0], End: b[1]})
-	}
-	slices.SortFunc(out.Edits, func(a, b edits.Edit) int { return a.Start - b.Start })
-	out.Uses = r.uses
-	return out
-}
-
-// Restore maps each rewritten instruction, as kaniko records it in the
-// history (the node's text, trimmed), to the instruction as written: old
-// and next are the Dockerfile before and after the rewrite, whose lines
-// match.
-func Restore(old, next *parser.Node, uses []Use) map[string]string {
-	out := map[string]string{}
-	for _, u := range uses {
-		for _, n := range next.Children {
-			for _, o := range old.Children {
-				if n.StartLine == u.Line && o.StartLine == u.Line {
-					out[strings.TrimSpace(n.Original)] = strings.TrimSpace(o.Original)
-				}
-			}
-		}
-	}
-	return out
 }
 
 // History maps the history of rewritten instructions (created_by ->

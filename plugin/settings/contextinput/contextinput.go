@@ -11,8 +11,10 @@ import (
 	"strings"
 
 	"github.com/distribution/reference"
+	"github.com/moby/patternmatcher/ignorefile"
 
 	"github.com/kaniko-ecr/kaniko-ecr/plugin/dockerfile/named"
+	"github.com/kaniko-ecr/kaniko-ecr/plugin/settings/buildinput"
 )
 
 const (
@@ -89,11 +91,25 @@ func value(v, workspace string) (named.Context, error) {
 	if fi, err := os.Stat(real); err != nil || !fi.IsDir() {
 		return named.Context{}, fmt.Errorf("%q is not a directory", v)
 	}
-	if !Dirs {
-		return named.Context{}, fmt.Errorf("%q: directory contexts are not supported here yet (want docker-image://<ref>)", v)
-	}
-	return named.Context{Dir: real}, nil
+	return dirContext(real)
 }
 
-// Dirs reports whether directory contexts are supported.
-const Dirs = false
+// dirContext reads a directory context's .dockerignore, which BuildKit
+// applies to it, and digests the files it leaves in (as bind mounts of
+// the build context are digested), so a change reaches the cache key.
+func dirContext(dir string) (named.Context, error) {
+	c := named.Context{Dir: dir}
+	if f, err := os.Open(filepath.Join(dir, ".dockerignore")); err == nil {
+		c.Excludes, err = ignorefile.ReadAll(f)
+		f.Close()
+		if err != nil {
+			return c, fmt.Errorf("reading %s/.dockerignore: %w", dir, err)
+		}
+	}
+	d, err := buildinput.ContextHash(dir, filepath.Join(dir, ".dockerignore"))("")
+	if err != nil {
+		return c, fmt.Errorf("reading %s: %w", dir, err)
+	}
+	c.Digest = d
+	return c, nil
+}

@@ -3,6 +3,7 @@ package contextinput
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -70,11 +71,37 @@ func TestParseReadsBuildxFormAndNamesEveryBadItem(t *testing.T) {
 	}
 }
 
-func TestDirectoryContextsAreRefusedUntilSupported(t *testing.T) {
+func TestDirectoryContextsCarryTheirDockerignoreAndADigestOfWhatItLeaves(t *testing.T) {
 	ws := t.TempDir()
-	_, probs := Parse([]string{"src=."}, ws)
-	if Dirs != (len(probs) == 0) {
-		t.Fatalf("Dirs %v, problems %q", Dirs, probs)
+	write := func(p, body string) {
+		if err := os.MkdirAll(filepath.Dir(filepath.Join(ws, p)), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(ws, p), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("shared/.dockerignore", "*.o\n")
+	write("shared/a.c", "a")
+	write("shared/a.o", "object")
+	parse := func() named.Context {
+		got, probs := Parse([]string{"shared=shared"}, ws)
+		if len(probs) > 0 {
+			t.Fatal(probs)
+		}
+		return got["shared"]
+	}
+	first := parse()
+	if first.Dir != filepath.Join(ws, "shared") || !slices.Equal(first.Excludes, []string{"*.o"}) || !strings.HasPrefix(first.Digest, "sha256:") {
+		t.Fatalf("context %+v", first)
+	}
+	write("shared/a.o", "another object")
+	if parse().Digest != first.Digest {
+		t.Error("an excluded file changed the digest")
+	}
+	write("shared/a.c", "b")
+	if parse().Digest == first.Digest {
+		t.Error("a changed file left the digest alone")
 	}
 }
 
