@@ -3,6 +3,7 @@ package integration
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -77,5 +78,54 @@ func TestDirectoryContextsSupplyCopyMountAndAReplacedStage(t *testing.T) {
 		if _, ok := files[p]; ok {
 			t.Errorf("/%s is in the image", p)
 		}
+	}
+}
+
+// With the layer cache on, an unchanged rebuild takes a COPY --from a
+// directory context from the cache, and a changed file of the context
+// reaches every layer that reads it: no stale layer. (A stage that a RUN
+// mounts, the context's too, is copied anew by every build, so a COPY
+// --from it is rebuilt then: see docs/dockerfiles.md.)
+func TestChangedDirectoryContextFileRebuildsTheLayersThatReadIt(t *testing.T) {
+	const repo = "it/contexts-dir-cache"
+	addRepos(repo, repo+"-cache")
+	env := dirContextEnv(repo)
+	env["PLUGIN_CACHE_REPO"] = repo + "-cache"
+	files := dirContextFiles()
+	mountLine := "RUN --mount=from=shared,source=lib,target=/m cat /m/a.txt > /mounted.txt\n"
+	files["app/Dockerfile"] = strings.Replace(dirContextDockerfile, mountLine, "", 1)
+	ws := writeFiles(t, files)
+	for i, change := range []func(){
+		func() {},
+		func() {},
+		func() { writeFile(t, filepath.Join(ws, "libs/shared/lib/a.txt"), "a2\n") },
+		func() { writeFile(t, filepath.Join(ws, "app/Dockerfile"), dirContextDockerfile) },
+		func() { writeFile(t, filepath.Join(ws, "libs/shared/lib/a.txt"), "a3\n") },
+	} {
+		change()
+		r := runPlugin(t, ws, env)
+		if r.code != 0 {
+			t.Fatalf("build %d: exit %d\n%s", i, r.code, r.stderr)
+		}
+		if hit := strings.Contains(r.stderr, "Using caching version of cmd: COPY --exclude=kaniko-ecr-key-"); i == 1 && !hit {
+			t.Errorf("the unchanged rebuild did not take the COPY --from the context from the cache\n%s", r.stderr)
+		}
+		want := map[int]string{0: "a1", 1: "a1", 2: "a2", 3: "a2", 4: "a3"}[i]
+		got := imageFiles(t, stack.Registry.Addr+"/"+repo+":latest")
+		for _, p := range []string{"shared/lib/a.txt", "a.txt", "mounted.txt"} {
+			if p == "mounted.txt" && i < 3 {
+				continue
+			}
+			if !strings.Contains(got[p], `"`+want+`\n"`) {
+				t.Errorf("build %d: /%s = %s, want %s: a stale layer", i, p, got[p], want)
+			}
+		}
+	}
+}
+
+func writeFile(t *testing.T, path, body string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
 	}
 }
