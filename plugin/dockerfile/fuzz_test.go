@@ -37,6 +37,7 @@ func FuzzAnalyze(f *testing.F) {
 		"ARG T=cache\nFROM a\nARG M=0755\nENV S=1m\nRUN --mount=type=$T,target=/c,mode=$M,uid=\"1\" --mount=type=tmpfs,target=/t,size=${S} x\nADD --chmod=\"644\" --checksum=${D} \"https://e.x/a.git#$V\" /a\n",
 		"# check=error=true;skip=JSONArgsRecommended;experimental=all\nfrom a as B\nENV A 1\nCMD x\nCMD y\nEXPOSE 1:2/TCP\n",
 		"# syntax=acme/x\nFROM a\nONBUILD RUN --mount=type=cache,target=/x <<EOF\nx\nEOF\nARG --x=1 A\n",
+		"FROM a\nCOPY --from=lib [\"x\", \"/y\"]\nCOPY --from=0 . /z\nRUN --mount=from=lib,src=/s x\nFROM lib\n",
 		"ARG B=ctx\nFROM $B AS ctx2\nRUN --mount=from=ctx,target=/t \\\n  --mount=type=bind,from=ctx2,target=/u x\nFROM ctx2\nCOPY --from=ctx /a /b\nFROM docker.io/library/ctx:latest AS ctx\nCOPY x /\n",
 	} {
 		f.Add([]byte(s))
@@ -222,15 +223,17 @@ func checkBuildChecks(t *testing.T, src []byte) {
 	}
 }
 
-// checkNamedContexts: with named image contexts, Analyze never fails
-// inside, and kaniko's Dockerfile keeps the lines of the one written.
+// checkNamedContexts: with named contexts, Analyze never fails inside,
+// every problem is on a line of the Dockerfile written, and kaniko's
+// Dockerfile keeps its lines unless stages were added.
 func checkNamedContexts(t *testing.T, src []byte) {
 	opts := testOpts()
-	opts.Contexts = map[string]named.Context{"ctx": {Image: "reg.example/ctx:1"}, "alpine": {Image: "reg.example/alpine@sha256:" + strings.Repeat("a", 64)}}
+	opts.Contexts = map[string]named.Context{"ctx": {Image: "reg.example/ctx:1"}, "alpine": {Image: "reg.example/alpine@sha256:" + strings.Repeat("a", 64)}, "lib": {Dir: "/ws/lib", Digest: "sha256:00"}}
 	res, probs := Analyze(src, opts)
+	lines := bytes.Count(src, []byte("\n")) + 1
 	for _, p := range probs {
-		if strings.Contains(p.Msg, "internal") {
-			t.Fatalf("%s", p)
+		if strings.Contains(p.Msg, "internal") || p.Line > lines {
+			t.Fatalf("%s (of %d lines)", p, lines)
 		}
 	}
 	if len(probs) == 0 && !bytes.Contains(res.Dockerfile, []byte("kaniko-ecr")) && bytes.Count(res.Dockerfile, []byte("\n")) != bytes.Count(src, []byte("\n")) {
