@@ -17,14 +17,14 @@ func (a *analysis) namedContexts(ast *parser.Result) *parser.Result {
 	for _, p := range rw.Problems {
 		a.refuse(p.Line, p.Msg)
 	}
-	a.src, a.restore, a.shift, a.res.Steps = rw.Src, rw.Restore, rw.Shift, rw.Steps
+	a.src, a.named, a.res.Steps = rw.Src, rw, rw.Steps
 	return rw.AST
 }
 
 // unshift gives what Analyze found the lines of the Dockerfile as written.
 func (a *analysis) unshift() {
-	named.Lines(a.shift, a.problems, func(p *Problem) *int { return &p.Line })
-	named.Lines(a.shift, a.res.Warnings, func(p *Problem) *int { return &p.Line })
-	named.Lines(a.shift, a.res.Steps, func(s *Step) *int { return &s.Line })
-	named.Lines(a.shift, a.res.Runs, func(r *StageRun) *int { return &r.Line })
+	named.Lines(a.named.Shift, a.problems, func(p *Problem) *int { return &p.Line })
+	named.Lines(a.named.Shift, a.res.Warnings, func(p *Problem) *int { return &p.Line })
+	named.Lines(a.named.Shift, a.res.Steps, func(s *Step) *int { return &s.Line })
+	named.Lines(a.named.Shift, a.res.Runs, func(r *StageRun) *int { return &r.Line })
 }

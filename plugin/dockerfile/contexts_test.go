@@ -133,3 +133,15 @@ func TestNamedDirectoryContextsServeCopyAndMountOnly(t *testing.T) {
 		}
 	}
 }
+
+func TestNamedDirectoryContextStagesAreNeitherTargetsNorForeignRuns(t *testing.T) {
+	opts := testOpts()
+	opts.Contexts = map[string]named.Context{"shared": {Dir: "/ws/shared"}}
+	res, probs := Analyze([]byte("FROM scratch AS out\nCOPY --from=shared / /\n"), opts)
+	if len(probs) > 0 {
+		t.Fatal(messages(probs))
+	}
+	if !slices.Equal(res.Stages, []string{"out"}) || len(res.Runs) != 0 {
+		t.Errorf("stages %q, runs %+v: want only the Dockerfile's", res.Stages, res.Runs)
+	}
+}

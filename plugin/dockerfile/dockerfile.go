@@ -157,7 +157,7 @@ func Analyze(src []byte, opts Options) (res *Result, problems []Problem) {
 	a.pruneStages(ast.AST)
 	a.keepFiles()
 	a.plan()
-	named.History(a.res.History, a.restore)
+	named.History(a.res.History, a.named.Restore)
 	return a.finish(true)
 }
 
@@ -175,10 +175,9 @@ type analysis struct {
 	written map[string]bool
 	pending []rewrite
 	edits   []edits.Edit
-	names   []string          // every stage's name, lower-cased, "" when unnamed
-	reached []bool            // by stage: the target needs it (nil: all do)
-	restore map[string]string // named contexts: rewritten instruction -> as written
-	shift   named.Shift       // where named contexts added lines
+	names   []string     // every stage's name, lower-cased, "" when unnamed
+	reached []bool       // by stage: the target needs it (nil: all do)
+	named   named.Result // what the named contexts rewrote (Restore, Shift)
 }
 
 // stage is what is known statically about a build stage.

@@ -14,13 +14,13 @@ import (
 	"github.com/kaniko-ecr/kaniko-ecr/plugin/dockerfile/step"
 )
 
-// stagePrefix names the stage that holds a directory context's files.
+// StagePrefix names the stage that holds a directory context's files.
 // kaniko reads files only from the build context, a stage or an image: a
 // directory context becomes a FROM scratch stage, added before the first
 // FROM, whose one step (Kind "context") places the directory's files in
 // it. FROM, COPY --from and RUN --mount from= then read that stage, and a
 // stage index of COPY --from moves past the added stages.
-const stagePrefix = "kaniko-ecr-context-"
+const StagePrefix = "kaniko-ecr-context-"
 
 // Shift says where the added stages' lines are: N lines before line At
 // of the Dockerfile as written (N is 0 when none were added).
@@ -100,7 +100,7 @@ func (r *rewriter) addedStages(out *Result) string {
 		c := r.o.Contexts[k]
 		st := step.Step{
 			Kind: "context", Helper: true, File: r.o.File, Line: r.first, Original: "[context " + k + "]",
-			Stage: i, StageName: stagePrefix + strconv.Itoa(i), Dir: c.Dir, Digest: c.Digest, Excludes: c.Excludes, Dest: contextRoot,
+			Stage: i, StageName: StagePrefix + strconv.Itoa(i), Dir: c.Dir, Digest: c.Digest, Excludes: c.Excludes, Dest: contextRoot,
 		}
 		st.ID = step.ID(st)
 		run, _ := step.RunLine([]string{r.o.Helper, "step", path.Join(r.o.StepDir, st.ID+".json")})

@@ -147,7 +147,7 @@ func (r *rewriter) lookup(name string, use bool) (string, string, bool) {
 			r.local[k] = len(r.order)
 			r.order = append(r.order, k)
 		}
-		return stagePrefix + strconv.Itoa(r.local[k]), k, true
+		return StagePrefix + strconv.Itoa(r.local[k]), k, true
 	}
 	return c.Image, k, true
 }
