@@ -26,6 +26,7 @@ func TestNamedImageContextsReplaceWhatFromAndCopyFromAndMountFromRead(t *testing
 		{"a stage of the same name is replaced by the context", "FROM alpine AS base\nRUN false\nCOPY x /\nFROM base\nCOPY --from=base /a /b\n", map[string]named.Context{"base": img("busybox")},
 			"FROM busybox AS base\n\n\nFROM base\nCOPY --from=base /a /b\n", nil},
 		{"a stage index is no context", "FROM alpine AS a\nFROM scratch\nCOPY --from=0 /a /b\n", map[string]named.Context{"0": img("busybox")}, "FROM alpine AS a\nFROM scratch\nCOPY --from=0 /a /b\n", nil},
+		{"a later stage is no stage for FROM", "FROM scratch\nFROM base AS a\nFROM scratch AS base\nFROM a\n", map[string]named.Context{"base": img("busybox")}, "FROM scratch\nFROM busybox AS a\nFROM scratch AS base\nFROM a\n", nil},
 		{"an unused context changes nothing", "FROM alpine\n", map[string]named.Context{"other": img("busybox")}, "FROM alpine\n", nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -50,9 +50,9 @@ func Lines[T any](s Shift, xs []T, line func(*T) *int) {
 // kaniko builds.
 func (r *rewriter) result(src []byte, ast *parser.Result) Result {
 	out := Result{Src: src, AST: ast}
-	for _, n := range r.indexes {
-		if i, err := strconv.Atoi(strings.TrimPrefix(n.Flags[slices.IndexFunc(n.Flags, isFrom)], "--from=")); err == nil && len(r.order) > 0 {
-			r.word(n, "--from="+strconv.Itoa(i), "--from="+strconv.Itoa(i+len(r.order)), "")
+	for _, x := range r.indexes {
+		if i, err := strconv.Atoi(strings.TrimPrefix(x.flag, "--from=")); err == nil && len(r.order) > 0 {
+			r.word(x.n, x.flag, "--from="+strconv.Itoa(i+len(r.order)), "")
 		}
 	}
 	var es []edits.Edit
@@ -109,8 +109,6 @@ func (r *rewriter) addedStages(out *Result) string {
 	}
 	return strings.Join(lines, "\n")
 }
-
-func isFrom(f string) bool { return strings.HasPrefix(f, "--from=") }
 
 func boolInt(b bool) int {
 	if b {

@@ -100,7 +100,7 @@ func Apply(src []byte, ast *parser.Result, o Options) Result {
 			if defined == 0 {
 				r.first = n.StartLine
 			}
-			replaced = r.from(n, defined)
+			replaced = r.from(n)
 			defined++
 		case "copy":
 			r.flags(n, replaced, "from")
@@ -115,14 +115,21 @@ func Apply(src []byte, ast *parser.Result, o Options) Result {
 	return r.result(src, ast)
 }
 
+// indexFrom is a COPY --from=<stage index> and its flag as written.
+type indexFrom struct {
+	n    *parser.Node
+	flag string
+}
+
 type rewriter struct {
 	lines    []string
 	o        Options
 	first    int            // the line of the first FROM
 	local    map[string]int // directory contexts used -> their stage's index
 	order    []string       // of local's keys
-	indexes  []*parser.Node // COPY --from=<stage index>
+	indexes  []indexFrom    // COPY --from=<stage index>
 	stages   []string       // every stage's name, in order ("" skipped)
+	defined  []string       // the names of the stages read so far
 	changed  map[int]string
 	blanked  [][2]int
 	uses     []Use
@@ -158,7 +165,7 @@ func (r *rewriter) lookup(name string, use bool) (string, string, bool) {
 // COPY --from and RUN --mount from= only: a stage it replaces is left
 // empty here (its readers read the context's stage), and a FROM of it is
 // refused.
-func (r *rewriter) from(n *parser.Node, defined int) bool {
+func (r *rewriter) from(n *parser.Node) bool {
 	if n.Next == nil {
 		return false
 	}
@@ -167,7 +174,9 @@ func (r *rewriter) from(n *parser.Node, defined int) bool {
 	if as := n.Next.Next; as != nil && as.Next != nil && strings.EqualFold(as.Value, "as") {
 		name = strings.ToLower(as.Next.Value)
 	}
-	if _, k, ok := r.lookup(name, false); name != "" && ok {
+	earlier := r.defined
+	r.defined = append(r.defined, name)
+	if _, k, ok := r.lookup(name, false); ok {
 		to, _, _ := r.lookup(name, true)
 		if r.o.Contexts[k].Dir != "" {
 			to = "scratch"
@@ -180,7 +189,7 @@ func (r *rewriter) from(n *parser.Node, defined int) bool {
 	switch {
 	case ok && r.o.Contexts[k].Dir != "":
 		r.problems = append(r.problems, Problem{n.StartLine, fmt.Sprintf("FROM %s: build context %q is a directory, which only COPY --from and RUN --mount from= can read here", base, k)})
-	case slices.Contains(r.stages[:min(defined, len(r.stages))], low):
+	case slices.Contains(earlier, low):
 	case ok:
 		to, _, _ := r.lookup(low, true)
 		r.word(n, base, to, k)
@@ -208,7 +217,7 @@ func (r *rewriter) flags(n *parser.Node, replaced bool, flag string) {
 		}
 		_, err := strconv.Atoi(old)
 		if err == nil && flag == "from" {
-			r.indexes = append(r.indexes, n)
+			r.indexes = append(r.indexes, indexFrom{n, f})
 		}
 		_, k, ok := r.lookup(old, false)
 		dir := ok && r.o.Contexts[k].Dir != ""
@@ -270,7 +279,7 @@ func (r *rewriter) blank(n *parser.Node) {
 func History(history, restore map[string]string) {
 	for k, v := range history {
 		for n, o := range restore {
-			if rest, ok := strings.CutPrefix(v, n); ok {
+			if rest, ok := strings.CutPrefix(v, n); ok && (rest == "" || rest[0] == '\n') {
 				history[k] = o + rest
 			}
 		}
