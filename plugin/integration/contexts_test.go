@@ -138,3 +138,30 @@ func TestDryRunListsTheBuildContextsAndBadOnesExitTwoBeforeAnyCall(t *testing.T)
 		t.Errorf("%d AWS calls before validation ended", n)
 	}
 }
+
+// An image context that names Docker Hub comes through the registry
+// mirror, as the build's own pulls do (Docker Hub is unreachable here and
+// the fallback to it is off), for FROM, COPY --from and a mount alike.
+func TestDockerHubImageContextComesThroughTheMirror(t *testing.T) {
+	const repo = "it/contexts-mirror"
+	addRepos(repo)
+	pushMarker(t, stack.Registry.Addr+"/library/ctxtools:1.36", "hub\n")
+	ws := writeFiles(t, map[string]string{"Dockerfile": contextsDockerfile})
+	env := map[string]string{
+		"PLUGIN_REPO":                           repo,
+		"PLUGIN_BUILD_CONTEXTS":                 "base=docker-image://ctxtools:1.36,tools=docker-image://ctxtools:1.36,helper=docker-image://ctxtools:1.36",
+		"PLUGIN_REGISTRY_MIRRORS":               stack.Registry.Addr,
+		"PLUGIN_SKIP_DEFAULT_REGISTRY_FALLBACK": "true",
+	}
+	r := runPlugin(t, ws, env)
+	if r.code != 0 {
+		t.Fatalf("exit %d\n%s", r.code, r.stderr)
+	}
+	noDockerHub(t, r.stderr)
+	_, files := readBack(t, stack.Registry.Addr+"/"+repo+":latest")
+	for _, f := range []string{"copied.txt", "helper.txt", "mounted.txt"} {
+		if string(files[f]) != "hub\n" {
+			t.Errorf("/%s = %q, want the mirrored image's", f, files[f])
+		}
+	}
+}
