@@ -6,8 +6,9 @@
 // kaniko knows no named contexts, so the Dockerfile is rewritten before the
 // front end reads it: each use of a context names what kaniko can build
 // from instead (the image reference, or the stage that holds a local
-// directory's files). Only the words change, so every line keeps its
-// number; a replaced stage keeps its FROM line and loses its instructions.
+// directory's files). Only words change, so every line keeps its number
+// but for the stages directory contexts add before the first FROM (see
+// Shift); a replaced stage keeps its FROM line and loses its instructions.
 package named
 
 import (
