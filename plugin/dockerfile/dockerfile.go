@@ -32,6 +32,7 @@ import (
 	"github.com/kaniko-ecr/kaniko-ecr/plugin/dockerfile/copyflags"
 	"github.com/kaniko-ecr/kaniko-ecr/plugin/dockerfile/edits"
 	"github.com/kaniko-ecr/kaniko-ecr/plugin/dockerfile/health"
+	"github.com/kaniko-ecr/kaniko-ecr/plugin/dockerfile/named"
 	"github.com/kaniko-ecr/kaniko-ecr/plugin/dockerfile/reach"
 	"github.com/kaniko-ecr/kaniko-ecr/plugin/dockerfile/words"
 )
@@ -70,6 +71,8 @@ type Options struct {
 	// Checks runs BuildKit's build checks (see package checks): their
 	// findings are warnings, or problems under `# check=error=true`.
 	Checks bool
+	// Contexts are the named build contexts by named.Key.
+	Contexts map[string]named.Context
 }
 
 // StepFile is where the builder writes the Step with the given id.
@@ -146,6 +149,9 @@ func Analyze(src []byte, opts Options) (res *Result, problems []Problem) {
 		return a.finish(false)
 	}
 	a.escape = string(ast.EscapeToken)
+	if len(a.opts.Contexts) > 0 {
+		ast = a.namedContexts(ast)
+	}
 	if a.opts.Checks {
 		a.buildChecks(ast)
 	}
@@ -161,6 +167,7 @@ func Analyze(src []byte, opts Options) (res *Result, problems []Problem) {
 	a.res.Health = health.Of(ast.AST, a.opts.Target)
 	a.keepFiles()
 	a.plan()
+	named.History(a.res.History, a.named.Restore)
 	return a.finish(true)
 }
 
@@ -178,8 +185,9 @@ type analysis struct {
 	written map[string]bool
 	pending []rewrite
 	edits   []edits.Edit
-	names   []string // every stage's name, lower-cased, "" when unnamed
-	reached []bool   // by stage: the target needs it (nil: all do)
+	names   []string     // every stage's name, lower-cased, "" when unnamed
+	reached []bool       // by stage: the target needs it (nil: all do)
+	named   named.Result // what the named contexts rewrote (Restore, Shift)
 }
 
 // stage is what is known statically about a build stage.
@@ -216,6 +224,7 @@ func (a *analysis) warn(line int, msg string) {
 }
 
 func (a *analysis) finish(complete bool) (*Result, []Problem) {
+	a.unshift()
 	sort.SliceStable(a.problems, func(i, j int) bool { return a.problems[i].Line < a.problems[j].Line })
 	sort.SliceStable(a.res.Warnings, func(i, j int) bool { return a.res.Warnings[i].Line < a.res.Warnings[j].Line })
 	if complete && len(a.problems) == 0 {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/kaniko-ecr/kaniko-ecr/plugin/dockerfile/checks"
 	"github.com/kaniko-ecr/kaniko-ecr/plugin/dockerfile/copyflags"
+	"github.com/kaniko-ecr/kaniko-ecr/plugin/dockerfile/named"
 	"github.com/kaniko-ecr/kaniko-ecr/plugin/dockerfile/platform"
 	"github.com/kaniko-ecr/kaniko-ecr/plugin/dockerfile/reach"
 )
@@ -39,12 +40,15 @@ func FuzzAnalyze(f *testing.F) {
 		"ARG T=cache\nFROM a\nARG M=0755\nENV S=1m\nRUN --mount=type=$T,target=/c,mode=$M,uid=\"1\" --mount=type=tmpfs,target=/t,size=${S} x\nADD --chmod=\"644\" --checksum=${D} \"https://e.x/a.git#$V\" /a\n",
 		"# check=error=true;skip=JSONArgsRecommended;experimental=all\nfrom a as B\nENV A 1\nCMD x\nCMD y\nEXPOSE 1:2/TCP\n",
 		"# syntax=acme/x\nFROM a\nONBUILD RUN --mount=type=cache,target=/x <<EOF\nx\nEOF\nARG --x=1 A\n",
+		"FROM a\nCOPY --from=lib [\"x\", \"/y\"]\nCOPY --from=0 . /z\nRUN --mount=from=lib,src=/s x\nFROM lib\n",
+		"ARG B=ctx\nFROM $B AS ctx2\nRUN --mount=from=ctx,target=/t \\\n  --mount=type=bind,from=ctx2,target=/u x\nFROM ctx2\nCOPY --from=ctx /a /b\nFROM docker.io/library/ctx:latest AS ctx\nCOPY x /\n",
 	} {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, src []byte) {
 		checkPruned(t, src)
 		checkBuildChecks(t, src)
+		checkNamedContexts(t, src)
 		// Every stage, so that what kaniko sees of each instruction is
 		// checked; checkPruned covers the stages the target does not need.
 		opts := testOpts()
@@ -230,5 +234,23 @@ func checkBuildChecks(t *testing.T, src []byte) {
 			!strings.HasSuffix(p.Msg, fmt.Sprintf("(line %d)", p.Line)) {
 			t.Errorf("%s: the message does not name line %d", p, p.Line)
 		}
+	}
+}
+
+// checkNamedContexts: with named contexts, Analyze never fails inside,
+// every problem is on a line of the Dockerfile written, and kaniko's
+// Dockerfile keeps its lines unless stages were added.
+func checkNamedContexts(t *testing.T, src []byte) {
+	opts := testOpts()
+	opts.Contexts = map[string]named.Context{"ctx": {Image: "reg.example/ctx:1"}, "alpine": {Image: "reg.example/alpine@sha256:" + strings.Repeat("a", 64)}, "lib": {Dir: "/ws/lib", Digest: "sha256:00"}}
+	res, probs := Analyze(src, opts)
+	lines := bytes.Count(src, []byte("\n")) + 1
+	for _, p := range probs {
+		if strings.Contains(p.Msg, "internal") || p.Line > lines {
+			t.Fatalf("%s (of %d lines)", p, lines)
+		}
+	}
+	if len(probs) == 0 && !bytes.Contains(res.Dockerfile, []byte("kaniko-ecr")) && bytes.Count(res.Dockerfile, []byte("\n")) != bytes.Count(src, []byte("\n")) {
+		t.Fatalf("lines changed:\n%s\n---\n%s", src, res.Dockerfile)
 	}
 }

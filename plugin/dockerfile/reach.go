@@ -20,6 +20,14 @@ func (a *analysis) reachStages(ast *parser.Node) []bool {
 	if a.opts.AllStages {
 		return nil
 	}
+	a.readMeta(ast)
+	reached := reach.Stages(ast, a.opts.Target, a.expandMeta)
+	a.meta = nil // the main pass reads the global ARGs again, in order
+	return reached
+}
+
+// readMeta reads the global ARGs ahead of the main pass.
+func (a *analysis) readMeta(ast *parser.Node) {
 	for _, n := range ast.Children {
 		if !strings.EqualFold(n.Value, "arg") {
 			break
@@ -30,9 +38,6 @@ func (a *analysis) reachStages(ast *parser.Node) []bool {
 			}
 		}
 	}
-	reached := reach.Stages(ast, a.opts.Target, a.expandMeta)
-	a.meta = nil // the main pass reads the global ARGs again, in order
-	return reached
 }
 
 // expandMeta expands a word with the global ARGs and the build args, as

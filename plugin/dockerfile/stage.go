@@ -10,6 +10,7 @@ import (
 	"github.com/moby/buildkit/frontend/dockerfile/linter"
 	"github.com/moby/buildkit/frontend/dockerfile/parser"
 
+	"github.com/kaniko-ecr/kaniko-ecr/plugin/dockerfile/named"
 	"github.com/kaniko-ecr/kaniko-ecr/plugin/dockerfile/platform"
 	"github.com/kaniko-ecr/kaniko-ecr/plugin/dockerfile/words"
 )
@@ -30,7 +31,7 @@ func (a *analysis) from(n *parser.Node, st *instructions.Stage) {
 			shell = prev.shell
 		}
 	}
-	if st.Name != "" {
+	if st.Name != "" && !strings.HasPrefix(st.Name, named.StagePrefix) {
 		for _, prev := range a.stages {
 			if prev.name == st.Name {
 				// BuildKit refuses this; kaniko would silently use the first.
@@ -108,7 +109,7 @@ type StageRun struct {
 // noteRun records the current stage's first RUN.
 func (a *analysis) noteRun(line int) {
 	i := len(a.stages) - 1
-	if n := len(a.res.Runs); i < 0 || a.unused() || n > 0 && a.res.Runs[n-1].Stage == i {
+	if n := len(a.res.Runs); i < 0 || a.unused() || n > 0 && a.res.Runs[n-1].Stage == i || strings.HasPrefix(a.stages[i].name, named.StagePrefix) {
 		return
 	}
 	a.res.Runs = append(a.res.Runs, StageRun{Stage: i, Name: a.stages[i].name, Line: line})

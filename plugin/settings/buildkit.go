@@ -13,6 +13,7 @@ import (
 	"github.com/kaniko-ecr/kaniko-ecr/plugin/dockerfile"
 	"github.com/kaniko-ecr/kaniko-ecr/plugin/redact"
 	"github.com/kaniko-ecr/kaniko-ecr/plugin/settings/buildinput"
+	"github.com/kaniko-ecr/kaniko-ecr/plugin/settings/contextinput"
 )
 
 // buildSecrets resolves every build secret's value, and notes the
@@ -88,6 +89,13 @@ func validateBuildKit(s *Settings, env Env, p *Plan, bad reporter) {
 			p.CacheMountRepo = cmp.Or(p.CacheRepo, p.Image()+"/cache")
 		}
 	}
+	ctxs, probs := contextinput.Parse(s.BuildContexts.V, env.Dir)
+	for _, pr := range probs {
+		bad("%s", pr)
+	}
+	if len(ctxs) > 0 {
+		p.Contexts = ctxs
+	}
 	if p.Dockerfile == "" {
 		return
 	}
@@ -101,7 +109,7 @@ func validateBuildKit(s *Settings, env Env, p *Plan, bad reporter) {
 	for id := range p.BuildSecrets {
 		ids[id] = true
 	}
-	res, probs := dockerfile.Analyze(src, dockerfile.Options{
+	res, fprobs := dockerfile.Analyze(src, dockerfile.Options{
 		File:        file,
 		Secrets:     ids,
 		SSH:         p.SSHKey != "",
@@ -113,8 +121,9 @@ func validateBuildKit(s *Settings, env Env, p *Plan, bad reporter) {
 		BuildArgs:   p.BuildArgs,
 		Checks:      s.BuildChecks.V,
 		ContentHash: buildinput.ContextHash(p.Context, p.Dockerfile), SelectHash: buildinput.SelectHash(p.Context, p.Dockerfile),
+		Contexts: p.Contexts,
 	})
-	for _, pr := range probs {
+	for _, pr := range fprobs {
 		bad("%s", pr)
 	}
 	p.Frontend = res

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/kaniko-ecr/kaniko-ecr/plugin/dockerfile"
+	"github.com/kaniko-ecr/kaniko-ecr/plugin/dockerfile/named"
 	"github.com/kaniko-ecr/kaniko-ecr/plugin/redact"
 	"github.com/kaniko-ecr/kaniko-ecr/plugin/settings/provenanceinput"
 )
@@ -67,9 +68,10 @@ type Plan struct {
 	SecretEnv      []string // the variables build secrets were read from
 	SSHKey         redact.Secret
 	CacheMountDir  string
-	CacheMountRepo string             // full repository for cache mounts kept in the registry
-	Frontend       *dockerfile.Result `json:"-"`
-	Warnings       []string           // for the log: the Dockerfile's warnings
+	CacheMountRepo string                   // full repository for cache mounts kept in the registry
+	Contexts       map[string]named.Context // named build contexts by name (PLUGIN_BUILD_CONTEXTS)
+	Frontend       *dockerfile.Result       `json:"-"`
+	Warnings       []string                 // for the log: the Dockerfile's warnings
 
 	DryRun bool
 	Force  bool

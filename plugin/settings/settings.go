@@ -104,6 +104,7 @@ type Settings struct {
 	SSHAgentKey      redact.Secret `envconfig:"SSH_AGENT_KEY" seed:"Build Secrets" desc:"Private key (PEM) served by an SSH agent to RUN --mount=type=ssh steps"`
 	CacheMountDir    string        `envconfig:"CACHE_MOUNT_DIR" seed:"-" desc:"Keep RUN --mount=type=cache content here between builds: a directory relative to the workspace, or absolute on a mount"`
 	CacheMountRemote Bool          `envconfig:"CACHE_MOUNT_REMOTE" seed:"Remote Cache Image" desc:"Keep RUN --mount=type=cache content in the cache repository (PLUGIN_CACHE_REPO, else <repo>/cache) as OCI artifacts, one per mount id, pushed only when changed"`
+	BuildContexts    List          `envconfig:"BUILD_CONTEXTS" seed:"-" desc:"Named build contexts, as buildx's --build-context and bake's contexts: name=docker-image://ref (pulled with the build's credentials, mirrors and registry maps) or name=path (a directory of the workspace, with its .dockerignore); each supplies FROM name (images only), COPY --from=name and RUN --mount=from=name, and replaces a stage of that name"`
 
 	// The rest of plugins/kaniko-ecr's settings, with kaniko's meanings
 	// (validate_dropin.go).

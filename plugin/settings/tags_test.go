@@ -1,42 +1,12 @@
 package settings
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
-	"github.com/google/go-cmp/cmp"
 	"github.com/kaniko-ecr/kaniko-ecr/plugin/settings/semver"
 )
-
-func TestAutoTagsFollowDroneMetadata(t *testing.T) {
-	for _, tc := range []struct {
-		name     string
-		env      map[string]string
-		suffix   string
-		want     []string
-		wantSkip string
-	}{
-		{"git tag", map[string]string{"DRONE_TAG": "v1.2.3"}, "", []string{"1", "1.2", "1.2.3"}, ""},
-		{"git tag in ref", map[string]string{"DRONE_COMMIT_REF": "refs/tags/v2.1.0"}, "", []string{"2", "2.1", "2.1.0"}, ""},
-		{"git tag with suffix", map[string]string{"DRONE_TAG": "v1.2.3"}, "alpine", []string{"1-alpine", "1.2-alpine", "1.2.3-alpine"}, ""},
-		{"non-semver git tag", map[string]string{"DRONE_TAG": "nightly"}, "", []string{"nightly"}, ""},
-		{"default branch", map[string]string{"DRONE_COMMIT_BRANCH": "trunk", "DRONE_REPO_BRANCH": "trunk"}, "", []string{"latest"}, ""},
-		{"default branch with suffix", map[string]string{"DRONE_COMMIT_BRANCH": "main"}, "alpine", []string{"alpine"}, ""},
-		{"feature branch", map[string]string{"DRONE_COMMIT_BRANCH": "feature/x", "DRONE_REPO_BRANCH": "main"}, "", nil, "not the default branch"},
-		{"no metadata", map[string]string{}, "", nil, "neither DRONE_TAG"},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			env := Env{Lookup: func(k string) (string, bool) { v, ok := tc.env[k]; return v, ok }}
-			got, skip, reason := autoTags(env, tc.suffix)
-			if d := cmp.Diff(tc.want, got); d != "" {
-				t.Error(d)
-			}
-			if skip != (tc.wantSkip != "") || !strings.Contains(reason, tc.wantSkip) {
-				t.Errorf("skip %v %q, want %q", skip, reason, tc.wantSkip)
-			}
-		})
-	}
-}
 
 // FuzzValidateTags: whatever PLUGIN_TAGS holds, validation either rejects
 // it naming PLUGIN_TAGS or yields only valid, distinct docker tags.
@@ -52,7 +22,7 @@ func FuzzValidateTags(f *testing.F) {
 		var probs []string
 		p := &Plan{Host: testRegistry}
 		p.Tags = resolveTags(&s, Env{Lookup: func(k string) (string, bool) { return raw, k == "PLUGIN_TAGS" }}, p, func(f string, a ...any) { probs = append(probs, f) })
-		validateRepoAndTags(&s, p, func(f string, a ...any) { probs = append(probs, f) })
+		validateRepoAndTags(&s, p, func(f string, a ...any) { probs = append(probs, fmt.Sprintf(f, a...)) })
 		seen := map[string]bool{}
 		for _, tg := range p.Tags {
 			if !semver.TagRE.MatchString(tg) || seen[tg] {

@@ -8,7 +8,7 @@ import (
 	"regexp"
 	"strings"
 
-	"github.com/kaniko-ecr/kaniko-ecr/plugin/settings/semver"
+	"github.com/kaniko-ecr/kaniko-ecr/plugin/settings/taginput"
 	"github.com/kaniko-ecr/kaniko-ecr/plugin/settings/values"
 
 	"github.com/google/go-containerregistry/pkg/name"
@@ -194,7 +194,11 @@ func checkECRRepo(envVar, repo string, bad reporter) bool {
 }
 
 func validateRepoAndTags(s *Settings, p *Plan, bad reporter) {
-	p.Tags = validTags(p.Tags, bad) // whatever else is wrong
+	tags, probs := taginput.Valid(p.Tags) // whatever else is wrong
+	for _, pr := range probs {
+		bad("%s", pr)
+	}
+	p.Tags = tags
 	repo := strings.TrimSpace(s.Repo)
 	if p.Host != "" {
 		repo = strings.TrimPrefix(repo, p.RegistryPath()+"/")
@@ -215,28 +219,6 @@ func validateRepoAndTags(s *Settings, p *Plan, bad reporter) {
 		return
 	}
 	p.Repo = repo
-}
-
-// validTags drops duplicates and reports every tag that is not a docker
-// tag. A tag's validity depends on neither the registry nor the
-// repository, so it is checked even when those are missing or wrong.
-func validTags(in []string, bad reporter) []string {
-	seen := map[string]bool{}
-	var tags []string
-	for _, t := range in {
-		if seen[t] {
-			continue
-		}
-		seen[t] = true
-		// ggcr checks the characters; docker's grammar also wants a word
-		// character first.
-		if _, err := name.NewTag("registry.invalid/repo:"+t, name.StrictValidation); err != nil || !semver.TagRE.MatchString(t) {
-			bad("PLUGIN_TAGS: %q is not a valid tag (letters, digits, _ . -, at most 128, not starting with . or -)", t)
-			continue
-		}
-		tags = append(tags, t)
-	}
-	return tags
 }
 
 func validateBuildFiles(s *Settings, env Env, p *Plan, bad reporter) {

@@ -68,6 +68,7 @@ func buildOnlySet(s *Settings, env Env) []string {
 		"PLUGIN_BUILD_ARGS_NEW":      len(s.BuildArgsNew.V) > 0,
 		"PLUGIN_BUILD_ARGS_FROM_ENV": len(s.BuildArgsEnv.V) > 0,
 		"PLUGIN_TARGET":              strings.TrimSpace(s.Target) != "",
+		"PLUGIN_BUILD_CONTEXTS":      len(s.BuildContexts.V) > 0,
 		"PLUGIN_CUSTOM_LABELS":       len(s.CustomLabels.V) > 0,
 		"PLUGIN_PLATFORM":            strings.TrimSpace(s.Platform) != "",
 		"PLUGIN_ENABLE_CACHE":        s.EnableCache.V,

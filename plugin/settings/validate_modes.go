@@ -8,6 +8,7 @@ import (
 	"github.com/kaniko-ecr/kaniko-ecr/docker"
 	"github.com/kaniko-ecr/kaniko-ecr/plugin/settings/kanikoinput"
 	"github.com/kaniko-ecr/kaniko-ecr/plugin/settings/semver"
+	"github.com/kaniko-ecr/kaniko-ecr/plugin/settings/taginput"
 )
 
 // resolveTags picks the tag list: PLUGIN_AUTO_TAG from Drone's metadata,
@@ -25,7 +26,7 @@ func resolveTags(s *Settings, env Env, p *Plan, bad reporter) []string {
 		if s.ExpandTag.V {
 			bad("PLUGIN_AUTO_TAG and PLUGIN_EXPAND_TAG are both set: auto tags are already expanded")
 		}
-		tags, skip, reason := autoTags(env, suffix)
+		tags, skip, reason := taginput.Auto(env.get, suffix)
 		if skip {
 			p.Skip = reason
 		}

@@ -81,6 +81,8 @@ func (se *session) setup() error {
 		return se.keep()
 	case "pick":
 		return se.pick()
+	case "context":
+		return rootfs.Fill(filepath.Join(se.srv.cfg.Root, se.step.Dest), se.step.Dir, se.step.Excludes)
 	case "run":
 	default:
 		return fmt.Errorf("unknown step kind %q", se.step.Kind)

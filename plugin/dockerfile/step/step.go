@@ -30,8 +30,10 @@ type Step struct {
 	// Kind is "run" for RUN, "copy" for COPY or ADD of heredocs (BuildKit
 	// treats an ADD heredoc exactly like a COPY one), "add" for ADD
 	// --checksum of a download, which the helper fetches and verifies,
-	// "pick" for COPY --parents and COPY or ADD --exclude, and "keep" for
-	// the end of a stage whose files later RUNs or picks read.
+	// "pick" for COPY --parents, COPY or ADD --exclude and a symbolic
+	// --chmod, "keep" for the end of a stage whose files later RUNs or
+	// picks read, and "context" for the stage that holds a directory
+	// context's files.
 	Kind string `json:"kind"`
 	// Helper is set when the rewritten Dockerfile runs the step through
 	// the step helper. Otherwise kaniko runs Args itself and the step is
@@ -87,7 +89,13 @@ type Step struct {
 	Exclude   []string `json:"exclude,omitempty"`
 	Add       bool     `json:"add,omitempty"`
 	FromStage *int     `json:"fromStage,omitempty"`
-	Digest    string   `json:"digest,omitempty"`
+	// Dir, for Kind "context", is a directory context (absolute): the
+	// server places its files, but what Excludes (its .dockerignore
+	// patterns) leaves out, in the stage's empty root. Digest is then a
+	// digest of those files, so the step's id changes with them.
+	Dir      string   `json:"dir,omitempty"`
+	Digest   string   `json:"digest,omitempty"`
+	Excludes []string `json:"excludes,omitempty"`
 	// Dest, Chmod and Chown are the COPY destination and flags, as written.
 	Dest  string `json:"dest,omitempty"`
 	Chmod string `json:"chmod,omitempty"`
