@@ -51,6 +51,7 @@ var allowedImports = map[string][]string{
 	"plugin/builder/copykey":          {},
 	"plugin/steps":                    {"plugin/dockerfile", "plugin/dockerfile/mounts", "plugin/redact", "plugin/steps/fetch", "plugin/steps/owner", "plugin/steps/rootfs"},
 	"plugin/steps/fetch":              {},
+	"plugin/steps/gitsource":          {"plugin/redact"},
 	"plugin/steps/owner":              {},
 	"plugin/steps/rootfs":             {},
 	"plugin/push":                     {"plugin/push/spool"},
