@@ -39,7 +39,7 @@ var allowedImports = map[string][]string{
 	"plugin/dockerfile/mounts":        {},
 	"plugin/dockerfile/platform":      {},
 	"plugin/dockerfile/reach":         {"plugin/dockerfile/edits"},
-	"plugin/dockerfile/step":          {"plugin/dockerfile/mounts"},
+	"plugin/dockerfile/step":          {"plugin/dockerfile/mounts", "plugin/dockerfile/sources"},
 	"plugin/dockerfile/syntax":        {},
 	"plugin/dockerfile/sources":       {},
 	"plugin/dockerfile/words":         {},
