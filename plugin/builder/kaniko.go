@@ -33,15 +33,19 @@ func (Kaniko) Build(ctx context.Context, p *settings.Plan, onLayer func(path str
 	if err != nil {
 		return nil, err
 	}
+	res, gits, err := resolveGitSources(ctx, p)
+	if err != nil {
+		return nil, err
+	}
 	var rewritten []byte
-	if p.Frontend != nil {
-		rewritten = withCacheBuster(p.Frontend)
+	if res != nil {
+		rewritten = withCacheBuster(res)
 	}
 	if err := prepare(opts, rewritten); err != nil {
 		return nil, err
 	}
 	keys := keyCopyLines(opts)
-	fe, err := startFrontend(p, opts)
+	fe, err := startFrontend(p, opts, gits)
 	if err != nil {
 		return nil, err
 	}
@@ -70,8 +74,8 @@ func (Kaniko) Build(ctx context.Context, p *settings.Plan, onLayer func(path str
 	if img, err = unkeyHistory(img, keys.Restore); err != nil {
 		return nil, fmt.Errorf("restoring the image history: %w", err)
 	}
-	if p.Frontend != nil {
-		if img, err = restoreHistory(img, p.Frontend.History); err != nil {
+	if res != nil {
+		if img, err = restoreHistory(img, res.History); err != nil {
 			return nil, fmt.Errorf("restoring the image history: %w", err)
 		}
 	}

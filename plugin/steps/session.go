@@ -79,6 +79,8 @@ func (se *session) setup() error {
 		return se.addChecksum()
 	case "keep":
 		return se.keep()
+	case "git":
+		return se.addGit()
 	case "run":
 	default:
 		return fmt.Errorf("unknown step kind %q", se.step.Kind)

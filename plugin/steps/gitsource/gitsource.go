@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"os"
 	"regexp"
 	"strings"
 
@@ -53,6 +54,36 @@ type Credentials struct {
 	Secrets map[string]redact.Secret
 	// SSHKey is the PEM private key for ssh remotes; empty: none.
 	SSHKey redact.Secret
+}
+
+// Sources are a build's git sources: what reaches them and the commit
+// the builder resolved for each step, by step id.
+type Sources struct {
+	Credentials
+	Resolved map[string]Resolved
+}
+
+// Add checks out the commit resolved for step id's source src in a new
+// directory under work and places the tree into dst with o, the files
+// dated at the commit when src.MTime says so.
+func (s Sources) Add(ctx context.Context, id string, src Source, work, dst string, o Owner) error {
+	res, ok := s.Resolved[id]
+	if !ok {
+		return fmt.Errorf("%s: no commit was resolved for this step before the build", Public(src.Remote))
+	}
+	tmp, err := os.MkdirTemp(work, ".git-*")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(tmp)
+	tree, when, err := Checkout(ctx, src, res, s.Credentials, tmp)
+	if err != nil {
+		return err
+	}
+	if src.MTime == "commit" {
+		o.MTime = when
+	}
+	return Place(tree, dst, o)
 }
 
 // Public is the remote without a password that its URL may hold: what

@@ -11,6 +11,9 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/kaniko-ecr/kaniko-ecr/plugin/steps/owner"
+	"github.com/kaniko-ecr/kaniko-ecr/plugin/steps/rootfs"
 )
 
 // Owner is what ADD gives every file of the tree it adds.
@@ -144,4 +147,41 @@ func writeFile(src, dst string, mode uint32, o Owner) error {
 		err = os.Chtimes(dst, o.MTime, o.MTime)
 	}
 	return err
+}
+
+// Destination reads ADD's --chmod and --chown (names looked up in the
+// build root's passwd and group files) and returns the real path of the
+// directory target of root, created as needed, with what its files get
+// (their time: now).
+func Destination(root, target, chmod, chown string, lookup owner.LookupFunc) (string, Owner, error) {
+	var o Owner
+	if chmod != "" {
+		m, err := owner.ParseChmod(chmod)
+		if err != nil {
+			return "", o, err
+		}
+		o.Mode = &m
+	}
+	var err error
+	if o.UID, o.GID, err = owner.ParseChown(chown, lookup); err != nil {
+		return "", o, err
+	}
+	o.MTime = time.Now()
+	dir, err := rootfs.Walk(root, target, o.mkdir)
+	if err != nil {
+		return "", o, fmt.Errorf("destination %s: %w", target, err)
+	}
+	return dir, o, nil
+}
+
+// mkdir creates a missing directory of the destination, owned by the
+// --chown owner as in BuildKit.
+func (o Owner) mkdir(dir string) error {
+	if err := os.Mkdir(dir, 0o700); err != nil {
+		return err
+	}
+	if err := os.Lchown(dir, o.UID, o.GID); err != nil {
+		return err
+	}
+	return os.Chmod(dir, 0o755)
 }
