@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path"
 	"path/filepath"
@@ -60,6 +61,13 @@ func Checkout(ctx context.Context, src Source, res Resolved, cred Credentials, t
 	}
 	if err == nil && gitDir == filepath.Join(wt, ".git") {
 		err = publicOrigin(repo, src.Remote)
+	} else if err == nil {
+		// go-git links a worktree to a git directory elsewhere with a
+		// .git file, which BuildKit's tree does not have.
+		err = os.Remove(filepath.Join(wt, ".git"))
+		if errors.Is(err, fs.ErrNotExist) {
+			err = nil
+		}
 	}
 	if err != nil {
 		return "", when, fmt.Errorf("checking out %s at %s: %w", Public(src.Remote), res.Commit, err)

@@ -163,7 +163,7 @@ func TestCheckoutAndPlaceGiveGitsModesTheOwnerAndNoGitDirUnlessKept(t *testing.T
 			}
 		}
 		_, err = os.Stat(filepath.Join(dst, ".git", "HEAD"))
-		if c.gitKept != (err == nil) {
+		if _, lerr := os.Lstat(filepath.Join(dst, ".git")); c.gitKept != (err == nil) || c.gitKept != (lerr == nil) {
 			t.Errorf("%+v: .git kept: %v", c.src, err == nil)
 		}
 		if c.gitKept {
