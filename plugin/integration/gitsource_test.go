@@ -115,7 +115,7 @@ func TestAddOfAPrivateGitRepoWithATokenLandsAsBuildKitsTreeAndTheTokenNowhere(t 
 	r := runPlugin(t, ws, map[string]string{
 		"PLUGIN_REPO": "git/private", "PLUGIN_BUILD_ARGS": "BASE=" + baseImage,
 		"PLUGIN_SECRET": "id=GIT_AUTH_TOKEN,env=TOKEN_SRC", "TOKEN_SRC": token, "SANDBOX_ENV": "TOKEN_SRC",
-		"PLUGIN_LOG_LEVEL": "trace",
+		"PLUGIN_LOG_LEVEL":  "trace",
 		"PLUGIN_PROVENANCE": "max", "DRONE_BUILD_LINK": "https://ci.example/team/app/7",
 	})
 	if r.code != 0 {
@@ -124,16 +124,16 @@ func TestAddOfAPrivateGitRepoWithATokenLandsAsBuildKitsTreeAndTheTokenNowhere(t 
 	ref := stack.Registry.Addr + "/git/private:latest"
 	files := imageFiles(t, ref)
 	for p, want := range map[string]string{
-		"src/README":         `0 644 0:0  "one\n"`,
-		"src/run.sh":         `0 755 0:0  "#!/bin/sh\necho run\n"`,
-		"src/link":           `2 777 0:0 sub/deep/file ""`,
-		"src/sub/deep/file":  `0 644 0:0  "deep\n"`,
-		"src/sub/deep":       `5 755 0:0  ""`,
-		"sub/deep/file":      `0 644 1000:1000  "deep\n"`,
-		"sub/deep":           `5 755 1000:1000  ""`,
-		"kept/README":        `0 644 0:0  "one\n"`,
-		"kept/.git/HEAD":     fmt.Sprintf(`0 644 0:0  "%s\n"`, head),
-		"kept/.git/shallow":  fmt.Sprintf(`0 644 0:0  "%s\n"`, head),
+		"src/README":        `0 644 0:0  "one\n"`,
+		"src/run.sh":        `0 755 0:0  "#!/bin/sh\necho run\n"`,
+		"src/link":          `2 777 0:0 sub/deep/file ""`,
+		"src/sub/deep/file": `0 644 0:0  "deep\n"`,
+		"src/sub/deep":      `5 755 0:0  ""`,
+		"sub/deep/file":     `0 644 1000:1000  "deep\n"`,
+		"sub/deep":          `5 755 1000:1000  ""`,
+		"kept/README":       `0 644 0:0  "one\n"`,
+		"kept/.git/HEAD":    fmt.Sprintf(`0 644 0:0  "%s\n"`, head),
+		"kept/.git/shallow": fmt.Sprintf(`0 644 0:0  "%s\n"`, head),
 	} {
 		if got := files[p]; got != want {
 			t.Errorf("%s: %s, want %s", p, got, want)
