@@ -206,7 +206,7 @@ func sha256Hex(s string) string {
 
 func buildkitCases() []bkCase {
 	url := toolServer()
-	return append(mountFromCases(), []bkCase{
+	return append(append(mountFromCases(), gitCases()...), []bkCase{
 		{name: "heredocs", dockerfile: bkHeredocs},
 		{
 			name: "scratch", dockerfile: bkScratch,
