@@ -1,16 +1,19 @@
 package integration
 
 import (
+	"archive/tar"
 	"bytes"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/http/cgi"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -53,7 +56,7 @@ func newGitServer(t *testing.T, token string) *gitServer {
 		t.Fatal(err)
 	}
 	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if token != "" && r.Header.Get("Authorization") != want {
+		if token != "" && !strings.EqualFold(r.Header.Get("Authorization"), want) { // BuildKit sends "basic ..."
 			w.Header().Set("WWW-Authenticate", `Basic realm="git"`)
 			http.Error(w, "authentication required", http.StatusUnauthorized)
 			return
@@ -207,5 +210,104 @@ func TestCachedGitSourceIsRebuiltWhenTheBranchMovesAndReusedWhenItDoesNot(t *tes
 	log := build("two\n")
 	if !strings.Contains(log, "No cached layer found for cmd RUN") {
 		t.Errorf("the moved branch was taken from the cache:\n%s", log)
+	}
+}
+
+// bkGitDockerfile adds the repository in the forms the engine's BuildKit
+// in plugin/integration/runtime cannot build: subdirectories, --chmod,
+// --checksum, with the token.
+const bkGitDockerfile = `ARG BASE
+FROM ${BASE}
+ADD %[1]s /src
+ADD --chown=1000:1000 %[1]s#v1:sub /sub/
+ADD "%[1]s?ref=v1&subdir=sub/deep" /deep
+ADD --chmod=700 %[1]s#main /chmod
+ADD --checksum=%[2]s --keep-git-dir %[1]s#main /kept
+ADD %[1]s#v1:sub/deep /tmp
+ADD --chown=1000:1000 --chmod=750 %[1]s#v1:sub/deep /etc/
+ADD --chown=1000:1000 %[1]s#v1:sub/deep /home
+ADD --chown=1000:1000 --chmod=700 %[1]s#v1:sub/deep /new/parent/dir
+RUN cat /kept/.git/HEAD > /kept.head && rm -rf /kept/.git
+`
+
+// The tree a private git source lands as is BuildKit's: buildkitd of
+// go.mod's version (KANIKO_ECR_BUILDKIT_BIN, as for the cache matrix),
+// with the token as the GIT_AUTH_TOKEN secret, builds the same Dockerfile
+// to a tar; every path the git sources wrote is compared (type, mode,
+// owner, link, content; not mtimes).
+func TestGitSourceTreesMatchBuildKitOfGoModsVersion(t *testing.T) {
+	bin := os.Getenv("KANIKO_ECR_BUILDKIT_BIN")
+	if bin == "" {
+		t.Skip("KANIKO_ECR_BUILDKIT_BIN (a directory with buildkitd and buildctl) is not set")
+	}
+	addRepos("git/parity")
+	const token = "GITTOKEN-parity-77e1"
+	srv := newGitServer(t, token)
+	head := strings.TrimSpace(srv.git(t, "rev-parse", "HEAD"))
+	ws := writeFiles(t, map[string]string{"Dockerfile": fmt.Sprintf(bkGitDockerfile, srv.URL, head), "token": token})
+	r := runPlugin(t, ws, map[string]string{
+		"PLUGIN_REPO": "git/parity", "PLUGIN_BUILD_ARGS": "BASE=" + baseImage, "PLUGIN_SECRETS_FROM_FILE": "GIT_AUTH_TOKEN=token",
+	})
+	if r.code != 0 {
+		t.Fatalf("exit %d\n%s", r.code, r.stderr)
+	}
+	ours := imageFiles(t, stack.Registry.Addr+"/git/parity:latest")
+
+	bk := startBuildkitd(t, bin)
+	out := filepath.Join(t.TempDir(), "rootfs.tar")
+	cmd := exec.Command(filepath.Join(bk.bin, "buildctl"), "--addr", bk.addr, "build", "--frontend", "dockerfile.v0",
+		"--local", "context="+ws, "--local", "dockerfile="+ws, "--opt", "build-arg:BASE="+baseImage,
+		"--secret", "id=GIT_AUTH_TOKEN,src="+filepath.Join(ws, "token"), "--output", "type=tar,dest="+out, "--progress", "plain")
+	cmd.Env = append(os.Environ(), "DOCKER_CONFIG="+bk.dockerConfig)
+	if log, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("buildctl build: %v\n%s", err, log)
+	}
+	f, err := os.Open(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	theirs := tarFiles(t, f)
+	under := func(p string) bool {
+		for _, d := range []string{"src", "sub", "deep", "chmod", "kept", "kept.head", "new"} {
+			if p == d || strings.HasPrefix(p, d+"/") {
+				return true
+			}
+		}
+		// Existing directories the sources go into, and what they add.
+		return slices.Contains([]string{"tmp", "tmp/file", "etc", "etc/file", "home", "home/file"}, p)
+	}
+	n := 0
+	for _, tree := range []map[string]string{ours, theirs} {
+		for p := range tree {
+			if !under(p) {
+				continue
+			}
+			n++
+			if ours[p] != theirs[p] {
+				t.Errorf("/%s: BuildKit %q, kaniko-ecr %q", p, theirs[p], ours[p])
+			}
+		}
+	}
+	if n < 20 {
+		t.Errorf("only %d paths compared", n)
+	}
+}
+
+// tarFiles is imageFiles for a root filesystem tar.
+func tarFiles(t *testing.T, r io.Reader) map[string]string {
+	t.Helper()
+	tr := tar.NewReader(r)
+	files := map[string]string{}
+	for {
+		h, err := tr.Next()
+		if err == io.EOF {
+			return files
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(tr)
+		files[strings.Trim(strings.TrimPrefix(h.Name, "./"), "/")] = fmt.Sprintf("%c %o %d:%d %s %q", h.Typeflag, h.Mode, h.Uid, h.Gid, h.Linkname, body)
 	}
 }

@@ -174,8 +174,9 @@ func Destination(root, target, chmod, chown string, lookup owner.LookupFunc) (st
 	return dir, o, nil
 }
 
-// mkdir creates a missing directory of the destination, owned by the
-// --chown owner as in BuildKit.
+// mkdir creates a missing directory of the destination (or a parent),
+// with the --chown owner and the --chmod mode as in BuildKit; one that
+// exists keeps both.
 func (o Owner) mkdir(dir string) error {
 	if err := os.Mkdir(dir, 0o700); err != nil {
 		return err
@@ -183,5 +184,5 @@ func (o Owner) mkdir(dir string) error {
 	if err := os.Lchown(dir, o.UID, o.GID); err != nil {
 		return err
 	}
-	return os.Chmod(dir, 0o755)
+	return syscall.Chmod(dir, o.mode(0o755))
 }
