@@ -1,6 +1,7 @@
 package runtime
 
 import (
+	"encoding/base64"
 	"fmt"
 	"net"
 	"net/http"
@@ -12,6 +13,9 @@ import (
 	"sync"
 )
 
+// gitToken is the GIT_AUTH_TOKEN build secret the git server wants.
+const gitToken = "GITTOKEN-3c7a9e1b"
+
 var (
 	gitOnce sync.Once
 	gitURL  string
@@ -20,9 +24,9 @@ var (
 // gitServer serves a repository over git's smart HTTP on loopback (git
 // http-backend under net/http/cgi) to both builders: a master branch whose
 // files have git's two modes, a symlink and a nested directory, and an
-// annotated tag v1 on an older commit. No credentials: the engine's
-// BuildKit (v0.8) does not send GIT_AUTH_TOKEN to this server ("could not
-// read Username"), so the token is tested in plugin/integration.
+// annotated tag v1 on an older commit. It wants gitToken as
+// x-access-token's password, as BuildKit sends the GIT_AUTH_TOKEN secret
+// (its scheme in lower case: "basic").
 func gitServer() string {
 	gitOnce.Do(func() {
 		dir, err := os.MkdirTemp(tmpDir, "git-")
@@ -67,19 +71,27 @@ func gitServer() string {
 		run("clone", "-q", "--bare", work, filepath.Join(dir, "repo.git"))
 		backend := filepath.Join(run("--exec-path"), "git-http-backend")
 		h := &cgi.Handler{Path: backend, Env: []string{"GIT_PROJECT_ROOT=" + dir, "GIT_HTTP_EXPORT_ALL=1"}}
+		want := "Basic " + base64.StdEncoding.EncodeToString([]byte("x-access-token:"+gitToken))
 		l, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
 			panic(err)
 		}
 		go func() {
-			_ = http.Serve(l, h)
+			_ = http.Serve(l, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if !strings.EqualFold(r.Header.Get("Authorization"), want) {
+					w.Header().Set("WWW-Authenticate", `Basic realm="git"`)
+					http.Error(w, "authentication required", http.StatusUnauthorized)
+					return
+				}
+				h.ServeHTTP(w, r)
+			}))
 		}()
 		gitURL = "http://" + l.Addr().String() + "/repo.git"
 	})
 	return gitURL
 }
 
-// bkGit adds a repository in each form: the default branch, a
+// bkGit adds a private repository in each form: the default branch, a
 // tag with --chown, the query form, and a kept .git (whose HEAD is
 // compared, then removed: the object files are each builder's own). A
 // subdirectory (#ref:dir, ?subdir=) is compared in plugin/integration
@@ -97,6 +109,6 @@ RUN cat /kept/.git/HEAD > /kept.head && rm -rf /kept/.git
 func gitCases() []bkCase {
 	url := gitServer()
 	return []bkCase{
-		{name: "git", dockerfile: fmt.Sprintf(bkGit, url)},
+		{name: "git", dockerfile: fmt.Sprintf(bkGit, url), secrets: map[string]string{"GIT_AUTH_TOKEN": gitToken}},
 	}
 }
