@@ -186,3 +186,31 @@ func TestPublicHidesThePasswordOfTheRemote(t *testing.T) {
 		}
 	}
 }
+
+func TestCheckoutTakesTheResolvedCommitWhenTheBranchMovedSince(t *testing.T) {
+	dir := t.TempDir()
+	_, second := gitRepo(t, dir)
+	remote := serve(t, dir, "") + "/repo.git"
+	src := Source{Remote: remote, Ref: "main"}
+	res, err := Resolve(context.Background(), src, Credentials{})
+	if err != nil || res.Commit != second {
+		t.Fatalf("%+v %v", res, err)
+	}
+	// main moves on after the build resolved it.
+	work := filepath.Join(dir, "work")
+	for _, args := range [][]string{{"commit", "-q", "--allow-empty", "-m", "three"}, {"push", "-q", filepath.Join(dir, "repo.git"), "main"}} {
+		cmd := exec.Command("git", args...)
+		cmd.Dir = work
+		cmd.Env = append(os.Environ(), "GIT_AUTHOR_NAME=t", "GIT_AUTHOR_EMAIL=t@t", "GIT_COMMITTER_NAME=t", "GIT_COMMITTER_EMAIL=t@t")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("git %v: %v\n%s", args, err, out)
+		}
+	}
+	tree, _, err := Checkout(context.Background(), src, res, Credentials{}, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := os.ReadFile(filepath.Join(tree, "README")); string(b) != "two\n" {
+		t.Errorf("README %q: not the resolved commit's", b)
+	}
+}
