@@ -168,61 +168,65 @@ type Resolved struct {
 
 // Resolve asks the remote which commit src's ref names now (its tip,
 // for a branch; the tagged commit, for a tag) and checks it against
-// src.Checksum. A ref that is a full commit is taken as it is.
-func Resolve(ctx context.Context, src Source, cred Credentials) (res Resolved, err error) {
-	defer func() {
-		if err == nil && src.Checksum != "" && !strings.HasPrefix(res.Commit, src.Checksum) {
-			err = fmt.Errorf("%s: %s is commit %s, not the checksum %s", Public(src.Remote), refName(src.Ref), res.Commit, src.Checksum)
-		}
-	}()
+// src.Checksum, which may also be an annotated tag's own id, as in
+// BuildKit. A ref that is a full commit is taken as it is.
+func Resolve(ctx context.Context, src Source, cred Credentials) (Resolved, error) {
 	if commitRE.MatchString(src.Ref) {
+		if !strings.HasPrefix(src.Ref, src.Checksum) {
+			return Resolved{}, fmt.Errorf("%s: ref %s is not the checksum %s", Public(src.Remote), src.Ref, src.Checksum)
+		}
 		return Resolved{Commit: src.Ref}, nil
 	}
 	auth, err := cred.auth(src.Remote)
 	if err != nil {
-		return res, err
+		return Resolved{}, err
 	}
 	rem := git.NewRemote(memory.NewStorage(), &config.RemoteConfig{Name: "origin", URLs: []string{src.Remote}})
 	refs, err := rem.ListContext(ctx, &git.ListOptions{Auth: auth, PeelingOption: git.AppendPeeled})
 	if err != nil {
-		return res, fmt.Errorf("listing the refs of %s: %w", Public(src.Remote), err)
+		return Resolved{}, fmt.Errorf("listing the refs of %s: %w", Public(src.Remote), err)
 	}
-	if r, ok := find(refs, src.Ref); ok {
-		return r, nil
+	r, tag, ok := find(refs, src.Ref)
+	if !ok {
+		return r, fmt.Errorf("%s has no %s", Public(src.Remote), refName(src.Ref))
 	}
-	return res, fmt.Errorf("%s has no %s", Public(src.Remote), refName(src.Ref))
+	if c := src.Checksum; c != "" && !strings.HasPrefix(r.Commit, c) && (tag == "" || !strings.HasPrefix(tag, c)) {
+		return r, fmt.Errorf("%s: %s is commit %s, not the checksum %s", Public(src.Remote), refName(src.Ref), r.Commit, c)
+	}
+	return r, nil
 }
 
-// find picks the commit of ref among refs: HEAD for an empty ref, else
-// the full ref name, a branch, then a tag (peeled to its commit).
-func find(refs []*plumbing.Reference, ref string) (Resolved, bool) {
+// find picks ref among refs as BuildKit does: HEAD for an empty ref,
+// else refs/<ref>, a branch, then a tag (peeled to its commit; tag is
+// then the annotated tag's own id).
+func find(refs []*plumbing.Reference, ref string) (r Resolved, tag string, ok bool) {
 	byName := map[string]*plumbing.Reference{}
 	for _, r := range refs {
 		byName[r.Name().String()] = r
 	}
-	var names []string
-	switch {
-	case ref == "":
-		names = []string{"HEAD"}
-	case strings.HasPrefix(ref, "refs/"):
-		names = []string{ref}
-	default:
-		names = []string{"refs/heads/" + ref, "refs/tags/" + ref}
+	names := []string{"HEAD"}
+	if ref != "" {
+		names = []string{
+			"refs/" + strings.TrimPrefix(ref, "refs/"),
+			"refs/heads/" + strings.TrimPrefix(ref, "refs/heads/"),
+			"refs/tags/" + strings.TrimPrefix(ref, "refs/tags/"),
+		}
 	}
 	for _, n := range names {
-		if p, ok := byName[n+"^{}"]; ok {
-			return Resolved{Commit: p.Hash().String(), Name: n}, true
+		ref, ok := byName[n]
+		for ok && ref.Type() == plumbing.SymbolicReference {
+			n = ref.Target().String()
+			ref, ok = byName[n]
 		}
-		r, ok := byName[n]
-		for ok && r.Type() == plumbing.SymbolicReference {
-			n = r.Target().String()
-			r, ok = byName[n]
+		if !ok {
+			continue
 		}
-		if ok {
-			return Resolved{Commit: r.Hash().String(), Name: n}, true
+		if p, peeled := byName[n+"^{}"]; peeled {
+			return Resolved{Commit: p.Hash().String(), Name: n}, ref.Hash().String(), true
 		}
+		return Resolved{Commit: ref.Hash().String(), Name: n}, "", true
 	}
-	return Resolved{}, false
+	return Resolved{}, "", false
 }
 
 func refName(ref string) string {

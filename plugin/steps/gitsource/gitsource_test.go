@@ -78,10 +78,20 @@ func TestResolveFindsBranchesTagsAndHEADAndChecksTheChecksum(t *testing.T) {
 	dir := t.TempDir()
 	first, second := gitRepo(t, dir)
 	remote := serve(t, dir, "") + "/repo.git"
+	tagObject, err := exec.Command("git", "--git-dir", filepath.Join(dir, "repo.git"), "rev-parse", "v1").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tag := strings.TrimSpace(string(tagObject))
 	for _, c := range []struct {
 		ref, want, name, checksum string
 		fail                      bool
 	}{
+		{ref: "tags/v1", want: first, name: "refs/tags/v1"},
+		{ref: "refs/tags/v1", want: first, name: "refs/tags/v1"},
+		{ref: "v1", checksum: tag[:8], want: first, name: "refs/tags/v1"}, // the annotated tag's own id, as BuildKit accepts
+		{ref: "v1", checksum: first, want: first, name: "refs/tags/v1"},
+		{ref: first, checksum: second, fail: true},
 		{ref: "", want: second, name: "refs/heads/main"},
 		{ref: "main", want: second, name: "refs/heads/main"},
 		{ref: "refs/heads/main", want: second, name: "refs/heads/main"},
