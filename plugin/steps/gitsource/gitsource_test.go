@@ -2,7 +2,11 @@ package gitsource
 
 import (
 	"context"
+	"crypto/ed25519"
+	"crypto/rand"
 	"encoding/base64"
+	"encoding/pem"
+	"fmt"
 	"net/http"
 	"net/http/cgi"
 	"net/http/httptest"
@@ -12,6 +16,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	gitssh "github.com/go-git/go-git/v5/plumbing/transport/ssh"
+	"golang.org/x/crypto/ssh"
 
 	"github.com/kaniko-ecr/kaniko-ecr/plugin/redact"
 )
@@ -222,5 +229,37 @@ func TestCheckoutTakesTheResolvedCommitWhenTheBranchMovedSince(t *testing.T) {
 	}
 	if b, _ := os.ReadFile(filepath.Join(tree, "README")); string(b) != "two\n" {
 		t.Errorf("README %q: not the resolved commit's", b)
+	}
+}
+
+func TestSSHRemotesUseTheSSHKeyWithTheURLsUser(t *testing.T) {
+	_, priv, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	block, err := ssh.MarshalPrivateKey(priv, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cred := Credentials{SSHKey: redact.Secret(pem.EncodeToMemory(block)), Secrets: map[string]redact.Secret{"GIT_AUTH_TOKEN": "tok3n-secret"}}
+	for remote, user := range map[string]string{
+		"git@github.com:o/r.git":       "git",
+		"ssh://bob@example.com:2222/r": "bob",
+		"ssh://example.com/r.git":      "git",
+	} {
+		a, err := cred.auth(remote)
+		pk, ok := a.(*gitssh.PublicKeys)
+		if err != nil || !ok || pk.User != user {
+			t.Errorf("%s: %T %v %v, want the key as %s", remote, a, a, err, user)
+		}
+		if a, err := (Credentials{}).auth(remote); a != nil || err != nil {
+			t.Errorf("%s without a key: %v %v", remote, a, err)
+		}
+	}
+	if a, _ := cred.auth("https://example.com/r.git"); a == nil || strings.Contains(fmt.Sprint(a), "tok3n") {
+		t.Errorf("https: %v", a)
+	}
+	if a, _ := (Credentials{Secrets: map[string]redact.Secret{"GIT_AUTH_HEADER": "Bearer x"}}).auth("https://example.com/r.git"); fmt.Sprint(a) != "http-authorization-header: [redacted]" {
+		t.Errorf("the header prints as %q", fmt.Sprint(a))
 	}
 }
