@@ -17,6 +17,7 @@ import (
 	"os"
 	"regexp"
 	"strings"
+	"time"
 
 	"github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/config"
@@ -56,6 +57,9 @@ type Credentials struct {
 	SSHKey redact.Secret
 }
 
+// checkoutTimeout bounds the fetch of one git source.
+const checkoutTimeout = 30 * time.Minute
+
 // Sources are a build's git sources: what reaches them and the commit
 // the builder resolved for each step, by step id.
 type Sources struct {
@@ -71,6 +75,8 @@ func (s Sources) Add(ctx context.Context, id string, src Source, work, dst strin
 	if !ok {
 		return fmt.Errorf("%s: no commit was resolved for this step before the build", Public(src.Remote))
 	}
+	ctx, cancel := context.WithTimeout(ctx, checkoutTimeout)
+	defer cancel()
 	tmp, err := os.MkdirTemp(work, ".git-*")
 	if err != nil {
 		return err
