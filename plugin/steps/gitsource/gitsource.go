@@ -57,7 +57,8 @@ type Credentials struct {
 	SSHKey redact.Secret
 }
 
-// checkoutTimeout bounds the fetch of one git source.
+// checkoutTimeout bounds the fetch of one git source, and the listing of
+// its refs.
 const checkoutTimeout = 30 * time.Minute
 
 // Sources are a build's git sources: what reaches them and the commit
@@ -187,6 +188,8 @@ func Resolve(ctx context.Context, src Source, cred Credentials) (Resolved, error
 	if err != nil {
 		return Resolved{}, err
 	}
+	ctx, cancel := context.WithTimeout(ctx, checkoutTimeout)
+	defer cancel()
 	rem := git.NewRemote(memory.NewStorage(), &config.RemoteConfig{Name: "origin", URLs: []string{src.Remote}})
 	refs, err := rem.ListContext(ctx, &git.ListOptions{Auth: auth, PeelingOption: git.AppendPeeled})
 	if err != nil {
