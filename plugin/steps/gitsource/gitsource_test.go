@@ -155,6 +155,7 @@ func TestCheckoutAndPlaceGiveGitsModesTheOwnerAndNoGitDirUnlessKept(t *testing.T
 		{src: Source{Ref: "v1", SubDir: "sub"}, files: map[string]string{"deep": "drwxr-xr-x", "deep/file": "-rw-r--r--"}},
 		{src: Source{Ref: "v1", KeepGitDir: true}, files: map[string]string{"README": "-rw-r--r--"}, gitKept: true},
 		{src: Source{Ref: "v1", KeepGitDir: true, SubDir: "sub"}, files: map[string]string{"deep/file": "-rw-r--r--"}},
+		{src: Source{Ref: first, SubDir: "sub/deep"}, files: map[string]string{"file": "-rw-r--r--"}},
 	} {
 		c.src.Remote = remote
 		res, err := Resolve(context.Background(), c.src, Credentials{})
@@ -261,5 +262,36 @@ func TestSSHRemotesUseTheSSHKeyWithTheURLsUser(t *testing.T) {
 	}
 	if a, _ := (Credentials{Secrets: map[string]redact.Secret{"GIT_AUTH_HEADER": "Bearer x"}}).auth("https://example.com/r.git"); fmt.Sprint(a) != "http-authorization-header: [redacted]" {
 		t.Errorf("the header prints as %q", fmt.Sprint(a))
+	}
+}
+
+func TestAKeptGitDirHoldsNoCredentialOfTheRemotesURL(t *testing.T) {
+	dir := t.TempDir()
+	_, second := gitRepo(t, dir)
+	base := serve(t, dir, "Basic "+base64.StdEncoding.EncodeToString([]byte("x-access-token:tok3n")))
+	src := Source{Remote: strings.Replace(base, "http://", "http://x-access-token:tok3n@", 1) + "/repo.git", KeepGitDir: true}
+	res, err := Resolve(context.Background(), src, Credentials{})
+	if err != nil || res.Commit != second {
+		t.Fatalf("%+v %v", res, err)
+	}
+	tree, _, err := Checkout(context.Background(), src, res, Credentials{}, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = filepath.WalkDir(filepath.Join(tree, ".git"), func(p string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := os.ReadFile(p)
+		if strings.Contains(string(b), "tok3n") {
+			t.Errorf("%s holds the password", p)
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg, _ := os.ReadFile(filepath.Join(tree, ".git", "config")); !strings.Contains(string(cfg), "x-access-token:xxxxx@") {
+		t.Errorf(".git/config:\n%s", cfg)
 	}
 }
