@@ -16,6 +16,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"golang.org/x/crypto/ssh"
 )
 
 // gitServer is a repository served over git's smart HTTP on loopback by
@@ -215,7 +217,7 @@ func TestCachedGitSourceIsRebuiltWhenTheBranchMovesAndReusedWhenItDoesNot(t *tes
 
 // bkGitDockerfile adds the repository in the forms the engine's BuildKit
 // in plugin/integration/runtime cannot build: subdirectories, --chmod,
-// --checksum, with the token.
+// --checksum, ssh, with the token and the SSH key.
 const bkGitDockerfile = `ARG BASE
 FROM ${BASE}
 ADD %[1]s /src
@@ -227,6 +229,7 @@ ADD %[1]s#v1:sub/deep /tmp
 ADD --chown=1000:1000 --chmod=750 %[1]s#v1:sub/deep /etc/
 ADD --chown=1000:1000 %[1]s#v1:sub/deep /home
 ADD --chown=1000:1000 --chmod=700 %[1]s#v1:sub/deep /new/parent/dir
+ADD ssh://git@%[3]s/repo.git#v1:sub /ssh
 RUN cat /kept/.git/HEAD > /kept.head && rm -rf /kept/.git
 `
 
@@ -244,20 +247,35 @@ func TestGitSourceTreesMatchBuildKitOfGoModsVersion(t *testing.T) {
 	const token = "GITTOKEN-parity-77e1"
 	srv := newGitServer(t, token)
 	head := strings.TrimSpace(srv.git(t, "rev-parse", "HEAD"))
-	ws := writeFiles(t, map[string]string{"Dockerfile": fmt.Sprintf(bkGitDockerfile, srv.URL, head), "token": token})
+	key := sshKeyPEM(t)
+	signer, err := ssh.ParsePrivateKey([]byte(key))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sshAddr := serveGitSSH(t, filepath.Dir(srv.work), signer.PublicKey())
+	ws := writeFiles(t, map[string]string{"Dockerfile": fmt.Sprintf(bkGitDockerfile, srv.URL, head, sshAddr), "token": token, "key": key})
+	if err := os.Chmod(filepath.Join(ws, "key"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	r := runPlugin(t, ws, map[string]string{
 		"PLUGIN_REPO": "git/parity", "PLUGIN_BUILD_ARGS": "BASE=" + baseImage, "PLUGIN_SECRETS_FROM_FILE": "GIT_AUTH_TOKEN=token",
+		"PLUGIN_SSH_AGENT_KEY": key,
 	})
 	if r.code != 0 {
 		t.Fatalf("exit %d\n%s", r.code, r.stderr)
 	}
 	ours := imageFiles(t, stack.Registry.Addr+"/git/parity:latest")
+	for _, p := range []string{"src/README", "ssh/deep/file", "deep/file", "kept.head"} {
+		if ours[p] == "" {
+			t.Errorf("/%s is missing", p)
+		}
+	}
 
 	bk := startBuildkitd(t, bin)
 	out := filepath.Join(t.TempDir(), "rootfs.tar")
 	cmd := exec.Command(filepath.Join(bk.bin, "buildctl"), "--addr", bk.addr, "build", "--frontend", "dockerfile.v0",
 		"--local", "context="+ws, "--local", "dockerfile="+ws, "--opt", "build-arg:BASE="+baseImage,
-		"--secret", "id=GIT_AUTH_TOKEN,src="+filepath.Join(ws, "token"), "--output", "type=tar,dest="+out, "--progress", "plain")
+		"--secret", "id=GIT_AUTH_TOKEN,src="+filepath.Join(ws, "token"), "--ssh", "default="+filepath.Join(ws, "key"), "--output", "type=tar,dest="+out, "--progress", "plain")
 	cmd.Env = append(os.Environ(), "DOCKER_CONFIG="+bk.dockerConfig)
 	if log, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("buildctl build: %v\n%s", err, log)
@@ -269,7 +287,7 @@ func TestGitSourceTreesMatchBuildKitOfGoModsVersion(t *testing.T) {
 	defer f.Close()
 	theirs := tarFiles(t, f)
 	under := func(p string) bool {
-		for _, d := range []string{"src", "sub", "deep", "chmod", "kept", "kept.head", "new"} {
+		for _, d := range []string{"src", "sub", "deep", "chmod", "kept", "kept.head", "new", "ssh"} {
 			if p == d || strings.HasPrefix(p, d+"/") {
 				return true
 			}

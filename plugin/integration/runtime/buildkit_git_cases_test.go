@@ -94,9 +94,10 @@ func gitServer() string {
 // bkGit adds a private repository in each form: the default branch, a
 // tag with --chown, the query form, and a kept .git (whose HEAD is
 // compared, then removed: the object files are each builder's own). A
-// subdirectory (#ref:dir, ?subdir=) is compared in plugin/integration
-// with buildkitd of go.mod's version: the engine's BuildKit refuses it
-// ("subdir not supported yet").
+// subdirectory (#ref:dir, ?subdir=) and ssh are compared in
+// plugin/integration with buildkitd of go.mod's version: the engine's
+// BuildKit refuses a subdirectory ("subdir not supported yet") and reads
+// ssh://... as a host named ssh.
 const bkGit = `ARG BASE
 FROM ${BASE}
 ADD %[1]s /src
