@@ -14,6 +14,10 @@ import (
 // reference, with their manifest digests (builder.Kaniko).
 type pullRecorder interface{ Pulled() map[string]string }
 
+// gitRecorder is a Builder that tells which git sources the build checked
+// out (remote#ref), with their commits (builder.Kaniko).
+type gitRecorder interface{ GitSources() map[string]string }
+
 // attestRun is what the provenance of this run says of it.
 func (r *run) attestRun() attest.Run {
 	a := attest.Run{
@@ -22,6 +26,9 @@ func (r *run) attestRun() attest.Run {
 	}
 	if pr, ok := r.deps.Builder.(pullRecorder); ok && !r.plan.IsIndex() {
 		a.Pulled = pr.Pulled()
+	}
+	if gr, ok := r.deps.Builder.(gitRecorder); ok && !r.plan.IsIndex() {
+		a.Git = gr.GitSources()
 	}
 	if key := r.plan.Provenance.KMSKey; key != "" {
 		a.Signer = func(ctx context.Context) (dsse.Signer, error) {

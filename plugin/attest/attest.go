@@ -11,9 +11,11 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"maps"
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -40,6 +42,9 @@ type Run struct {
 	// Pulled maps the images the build pulled by reference to their
 	// manifest digests.
 	Pulled map[string]string
+	// Git maps the git sources the build checked out (remote#ref) to
+	// their commits.
+	Git map[string]string
 	// Signer is the KMS key's signer; nil with no key.
 	Signer func(ctx context.Context) (dsse.Signer, error)
 	// OnPhase is told when attaching starts.
@@ -88,6 +93,9 @@ func Built(ctx context.Context, sess *push.Session, run Run, res push.Result) []
 				b.Downloads = append(b.Downloads, provenance.Download{URL: s.URL, Checksum: s.Checksum})
 			}
 		}
+	}
+	for _, uri := range slices.Sorted(maps.Keys(run.Git)) {
+		b.Downloads = append(b.Downloads, provenance.Download{URL: uri, Checksum: "sha1:" + run.Git[uri]})
 	}
 	b.Subjects = []provenance.Subject{{Name: p.Image(), Digest: sub.Digest.String()}}
 	return attach(ctx, sess, run, []attestation{{subject: sub, build: b}})

@@ -61,6 +61,7 @@ func TestBuiltImageProvenanceIsListedByTheReferrersAPIWithThePlansInputs(t *test
 	got := Built(ctx, sess, Run{
 		Plan: p, Dir: ws, Version: "1.2.3", Started: time.Now().Add(-time.Minute),
 		Pulled:  map[string]string{"docker.io/library/alpine:3.20": "sha256:" + strings.Repeat("a", 64)},
+		Git:     map[string]string{"https://example.com/r.git#refs/heads/main": strings.Repeat("b", 40)},
 		OnPhase: func(s string) { phases = append(phases, s) },
 	}, push.Result{Digest: digest.String(), Pushed: []string{tag.String()}, Image: img})
 	if len(got) != 1 || strings.Join(phases, ",") != "provenance" {
@@ -85,6 +86,9 @@ func TestBuiltImageProvenanceIsListedByTheReferrersAPIWithThePlansInputs(t *test
 	if strings.Contains(string(raw), secret) {
 		t.Fatalf("the provenance holds the secret:\n%s", raw)
 	}
+	if !strings.Contains(string(raw), `{"digest":{"sha1":"`+strings.Repeat("b", 40)+`"},"uri":"https://example.com/r.git#refs/heads/main"}`) {
+		t.Errorf("the git source is not listed with its commit:\n%s", raw)
+	}
 	var st struct {
 		Predicate struct {
 			BuildDefinition struct {
@@ -106,7 +110,7 @@ func TestBuiltImageProvenanceIsListedByTheReferrersAPIWithThePlansInputs(t *test
 	for _, d := range st.Predicate.BuildDefinition.ResolvedDependencies {
 		uris = append(uris, d.URI)
 	}
-	if strings.Join(uris, " ") != "pkg:docker/docker.io/library/alpine:3.20?platform="+strings.ReplaceAll(ext["platform"].(string), "/", "%2F")+" https://example.com/x.tgz" {
+	if strings.Join(uris, " ") != "pkg:docker/docker.io/library/alpine:3.20?platform="+strings.ReplaceAll(ext["platform"].(string), "/", "%2F")+" https://example.com/x.tgz https://example.com/r.git#refs/heads/main" {
 		t.Errorf("resolved dependencies %v", uris)
 	}
 }

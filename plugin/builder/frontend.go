@@ -21,6 +21,7 @@ import (
 	"github.com/kaniko-ecr/kaniko-ecr/plugin/settings"
 	"github.com/kaniko-ecr/kaniko-ecr/plugin/settings/buildinput"
 	"github.com/kaniko-ecr/kaniko-ecr/plugin/steps"
+	"github.com/kaniko-ecr/kaniko-ecr/plugin/steps/gitsource"
 )
 
 // frontend is what the Dockerfile front end needs around one kaniko build:
@@ -36,7 +37,7 @@ type frontend struct {
 
 // startFrontend writes the steps and starts their server. Cache mounts kept
 // in PLUGIN_CACHE_MOUNT_DIR are restored first.
-func startFrontend(p *settings.Plan, opts *config.KanikoOptions) (*frontend, error) {
+func startFrontend(p *settings.Plan, opts *config.KanikoOptions, gits gitsource.Sources) (*frontend, error) {
 	kanikoDir := opts.KanikoDir
 	f := &frontend{dir: filepath.Dir(settings.StepDir(kanikoDir)), cacheDir: p.CacheMountDir}
 	res := p.Frontend
@@ -82,6 +83,7 @@ func startFrontend(p *settings.Plan, opts *config.KanikoOptions) (*frontend, err
 		IgnoreList:     kanikoIgnoreList,
 		ContextIgnored: ignore.Skips,
 		Registry:       mountRegistry(opts),
+		Git:            gits,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("starting the step server: %w", err)

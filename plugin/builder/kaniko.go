@@ -33,16 +33,20 @@ func (Kaniko) Build(ctx context.Context, p *settings.Plan, onLayer func(path str
 	if err != nil {
 		return nil, err
 	}
+	res, gits, err := resolveGitSources(ctx, p)
+	if err != nil {
+		return nil, err
+	}
 	var rewritten []byte
 	var buster string
-	if p.Frontend != nil {
-		rewritten, buster = withCacheBuster(p.Frontend)
+	if res != nil {
+		rewritten, buster = withCacheBuster(res)
 	}
 	if err := prepare(opts, rewritten); err != nil {
 		return nil, err
 	}
 	keys := keyCopyLines(opts)
-	fe, err := startFrontend(p, opts)
+	fe, err := startFrontend(p, opts, gits)
 	if err != nil {
 		return nil, err
 	}
@@ -71,11 +75,11 @@ func (Kaniko) Build(ctx context.Context, p *settings.Plan, onLayer func(path str
 	if img, err = unkeyHistory(img, keys.Restore); err != nil {
 		return nil, fmt.Errorf("restoring the image history: %w", err)
 	}
-	if p.Frontend != nil {
-		if img, err = restoreHistory(img, bustedHistory(p.Frontend, buster)); err != nil {
+	if res != nil {
+		if img, err = restoreHistory(img, bustedHistory(res, buster)); err != nil {
 			return nil, fmt.Errorf("restoring the image history: %w", err)
 		}
-		if img, err = withStartInterval(img, p.Frontend.Health, pulledBases()); err != nil {
+		if img, err = withStartInterval(img, res.Health, pulledBases()); err != nil {
 			return nil, fmt.Errorf("setting the healthcheck's start interval: %w", err)
 		}
 	}

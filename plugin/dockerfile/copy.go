@@ -1,6 +1,7 @@
 package dockerfile
 
 import (
+	"errors"
 	"strconv"
 	"strings"
 
@@ -53,23 +54,26 @@ func (a *analysis) copyCmd(n *parser.Node, c *instructions.CopyCommand) bool {
 func (a *analysis) add(n *parser.Node, c *instructions.AddCommand) bool {
 	line := n.StartLine
 	ok := true
-	if c.KeepGitDir != nil {
-		a.problem(line, "ADD --keep-git-dir: git sources are not supported here")
-		ok = false
-	}
 	if c.Unpack != nil {
 		// kaniko always unpacks local archives and never remote ones.
 		a.problem(line, "ADD --unpack: not supported here (local archives are always unpacked, downloads never)")
 		ok = false
 	}
-	for _, src := range c.SourcePaths {
-		if sources.IsGit(src) || sources.IsGit(a.word(src)) {
-			a.problem(line, "ADD "+src+": git sources are not supported here")
-			ok = false
-		}
-	}
 	okMode, symbolic := a.chmod(line, "ADD", c.Chmod)
 	ok = okMode && ok
+	for _, src := range c.SourcePaths {
+		if sources.IsGit(src) || sources.IsGit(a.word(src)) {
+			if symbolic || len(c.ExcludePatterns) > 0 {
+				a.problem(line, "ADD "+src+": --exclude and a symbolic --chmod are supported here for files of the context or a stage, not git sources")
+				ok = false
+			}
+			return a.gitAdd(n, c, src, ok)
+		}
+	}
+	if c.KeepGitDir != nil {
+		a.problem(line, "ADD --keep-git-dir: applies to a git source only")
+		ok = false
+	}
 	if c.Checksum != "" {
 		if symbolic {
 			a.problem(line, "ADD --chmod="+c.Chmod+": a symbolic mode is supported here for files of the context or a stage, not downloads")
@@ -110,6 +114,38 @@ func (a *analysis) checksum(n *parser.Node, c *instructions.AddCommand, ok bool)
 		st := a.newStep(n, "add")
 		st.URL, st.Checksum = c.SourcePaths[0], sum
 		st.Dest, st.Chmod, st.Chown = c.DestPath, c.Chmod, c.Chown
+		a.pending = append(a.pending, rewrite{line: n.StartLine, end: n.EndLine, step: st})
+	}
+	return true
+}
+
+// gitAdd turns ADD of a git repository into a helper step that checks
+// the commit out into the destination; the builder resolves the ref to
+// that commit before the build and adds it to the step's line. The
+// source must be alone, its variables known before the build.
+func (a *analysis) gitAdd(n *parser.Node, c *instructions.AddCommand, src string, ok bool) bool {
+	what := "ADD " + src
+	var vals []string
+	for _, w := range []string{src, c.Checksum} {
+		v, unknown, err := words.Expand(a.lex(), w, a.cur().vars)
+		if err == nil && len(unknown) > 0 {
+			err = errors.New("uses " + words.Unknown(unknown) + ", which the Dockerfile does not define (ARG or ENV) before this line")
+		}
+		if err != nil {
+			a.problem(n.StartLine, what+": "+err.Error())
+			return true
+		}
+		vals = append(vals, v)
+	}
+	g, err := sources.ParseGit(vals[0], c.KeepGitDir, vals[1])
+	switch {
+	case len(c.SourcePaths) != 1 || len(c.SourceContents) != 0:
+		a.problem(n.StartLine, what+": a git source must be the only source of its ADD here")
+	case err != nil:
+		a.problem(n.StartLine, what+": "+err.Error())
+	case ok:
+		st := a.newStep(n, "git")
+		st.Git, st.Dest, st.Chmod, st.Chown = &g, c.DestPath, c.Chmod, c.Chown
 		a.pending = append(a.pending, rewrite{line: n.StartLine, end: n.EndLine, step: st})
 	}
 	return true

@@ -39,6 +39,7 @@ func FuzzAnalyze(f *testing.F) {
 		"FROM a\nRUN --mount=from=reg.io/x:1,source=/bin,target=/t --mount=type=bind,source=. x\n",
 		"ARG T=cache\nFROM a\nARG M=0755\nENV S=1m\nRUN --mount=type=$T,target=/c,mode=$M,uid=\"1\" --mount=type=tmpfs,target=/t,size=${S} x\nADD --chmod=\"644\" --checksum=${D} \"https://e.x/a.git#$V\" /a\n",
 		"# check=error=true;skip=JSONArgsRecommended;experimental=all\nfrom a as B\nENV A 1\nCMD x\nCMD y\nEXPOSE 1:2/TCP\n",
+		"FROM a\nARG R=v1\nADD --keep-git-dir --checksum=abc123 --chown=1 \"https://h/o/r.git?ref=$R&subdir=s\" /d\nADD git@h:o/r.git#main:x y\nADD --keep-git-dir=false ssh://git@h:22/r.git?keep-git-dir=true /z\n",
 		"# syntax=acme/x\nFROM a\nONBUILD RUN --mount=type=cache,target=/x <<EOF\nx\nEOF\nARG --x=1 A\n",
 		"FROM a\nCOPY --from=lib [\"x\", \"/y\"]\nCOPY --from=0 . /z\nRUN --mount=from=lib,src=/s x\nFROM lib\n",
 		"ARG B=ctx\nFROM $B AS ctx2\nRUN --mount=from=ctx,target=/t \\\n  --mount=type=bind,from=ctx2,target=/u x\nFROM ctx2\nCOPY --from=ctx /a /b\nFROM docker.io/library/ctx:latest AS ctx\nCOPY x /\n",
@@ -145,6 +146,15 @@ func represented(res *Result, n *parser.Node, flag string) bool {
 	case "add checksum":
 		for _, st := range res.Steps {
 			if st.Line == n.StartLine && st.Helper && st.Kind == "add" && (st.Checksum == val || strings.ContainsAny(val, "$'\"\\")) {
+				return true
+			}
+			if st.Line == n.StartLine && st.Helper && st.Kind == "git" && (st.Git.Checksum == strings.ToLower(val) || strings.ContainsAny(val, "$'\"\\")) {
+				return true
+			}
+		}
+	case "add keep-git-dir":
+		for _, st := range res.Steps {
+			if st.Line == n.StartLine && st.Helper && st.Kind == "git" && st.Git.KeepGitDir == (val != "false") {
 				return true
 			}
 		}

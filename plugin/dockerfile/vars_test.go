@@ -36,9 +36,6 @@ func TestAddChecksumAndSourcesAreReadAfterBuildKitsWordProcessing(t *testing.T) 
 		{"checksum from a build arg", "ARG DIGEST\nADD --checksum=$DIGEST https://example.com/a.tgz /a", ""},
 		{"quoted URL", "ADD --checksum=" + sum + " \"https://example.com/a.tgz\" /a", ""},
 		{"undefined checksum", "ADD --checksum=$NOPE https://example.com/a.tgz /a", "Dockerfile:2: ADD --checksum=$NOPE: uses $NOPE, which the Dockerfile does not define"},
-		{"quoted git source", "ARG V=v1\nADD \"https://github.com/o/r.git#$V\" /src", "Dockerfile:3: ADD \"https://github.com/o/r.git#$V\": git sources are not supported here"},
-		{"git source by variable", "ARG REPO=https://github.com/o/r.git\nADD $REPO /src", "Dockerfile:3: ADD $REPO: git sources are not supported here"},
-		{"quoted git checksum", "ADD --checksum=" + sum + " 'git@github.com:o/r.git' /src", "git sources are not supported here"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -57,7 +57,7 @@ type Build struct {
 	IndexSources []string
 
 	Images    []Image    // base images, COPY --from and mount from= images
-	Downloads []Download // ADD URLs and their checksums
+	Downloads []Download // ADD URLs and git sources, with their checksums
 
 	Builder  Builder
 	Env      func(string) (string, bool) // the CI's variables; nil: none
@@ -83,10 +83,11 @@ type Image struct {
 	Platform string
 }
 
-// Download is an ADD of a URL, with the checksum the build verified.
+// Download is an ADD of a URL, with the checksum the build verified, or
+// of a git source (remote#ref, without credentials) with its commit.
 type Download struct {
 	URL      string
-	Checksum string // sha256:<hex>
+	Checksum string // sha256:<hex>, or sha1:<commit> for git
 }
 
 // Builder is the program that built: its version and, when known, the

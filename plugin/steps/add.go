@@ -1,12 +1,14 @@
 package steps
 
 import (
+	"context"
 	"io"
 	"net/url"
 	"os"
 	"path"
 
 	"github.com/kaniko-ecr/kaniko-ecr/plugin/steps/fetch"
+	"github.com/kaniko-ecr/kaniko-ecr/plugin/steps/gitsource"
 )
 
 // addChecksum does ADD --checksum=sha256:... <url> <dest>, which kaniko
@@ -35,4 +37,17 @@ func (se *session) addChecksum() error {
 	}
 	f := newFile{name: name, modTime: modTime, content: func() (io.ReadCloser, error) { return os.Open(tmp) }}
 	return se.writeFiles([]newFile{f}, 0o600)
+}
+
+// addGit does ADD of a git source, at the commit the builder resolved.
+func (se *session) addGit() error {
+	dest, chmod, chown := se.step.Dest+"/", se.step.Chmod, se.step.Chown
+	if err := se.expand(&dest, &chmod, &chown); err != nil {
+		return err
+	}
+	dir, o, err := gitsource.Destination(se.fs.Root(), se.path(dest), chmod, chown, se.lookup)
+	if err != nil {
+		return err
+	}
+	return se.srv.cfg.Git.Add(context.Background(), se.step.ID, gitsource.Source(*se.step.Git), se.srv.cfg.Dir, dir, o)
 }

@@ -65,7 +65,7 @@ func (s *Server) verifyPeer(pid int, stepFile string) error {
 	}
 	// A step that ends a stage, or copies from one, carries the build's token as well.
 	id := strings.TrimSuffix(filepath.Base(stepFile), ".json")
-	if len(args) == 4 && args[3] != "" && (s.cfg.Steps[id].Kind == "keep" || s.cfg.Steps[id].Kind == "pick") {
+	if len(args) == 4 && args[3] != "" && slices.Contains([]string{"keep", "pick", "git"}, s.cfg.Steps[id].Kind) {
 		args = args[:3]
 	}
 	if want := []string{s.exe, "step", stepFile}; !slices.Equal(args, want) {

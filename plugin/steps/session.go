@@ -83,6 +83,8 @@ func (se *session) setup() error {
 		return se.pick()
 	case "context":
 		return rootfs.Fill(filepath.Join(se.srv.cfg.Root, se.step.Dest), se.step.Dir, se.step.Excludes)
+	case "git":
+		return se.addGit()
 	case "run":
 	default:
 		return fmt.Errorf("unknown step kind %q", se.step.Kind)

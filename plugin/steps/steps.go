@@ -58,6 +58,7 @@ import (
 	"github.com/kaniko-ecr/kaniko-ecr/plugin/dockerfile"
 	"github.com/kaniko-ecr/kaniko-ecr/plugin/redact"
 	"github.com/kaniko-ecr/kaniko-ecr/plugin/steps/fetch"
+	"github.com/kaniko-ecr/kaniko-ecr/plugin/steps/gitsource"
 )
 
 // Config is what a Server needs for one build.
@@ -90,6 +91,8 @@ type Config struct {
 	IgnoreList func() []string
 	// Registry pulls the images that steps mount files from.
 	Registry fetch.Registry
+	// Git checks out the git sources of ADD at the commits resolved.
+	Git gitsource.Sources
 	// Peer verifies that the process pid may be served stepFile; nil means
 	// the real check (see Server). Tests replace it.
 	Peer func(pid int, stepFile string) error

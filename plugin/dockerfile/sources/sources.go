@@ -4,6 +4,8 @@
 package sources
 
 import (
+	"errors"
+	"fmt"
 	"regexp"
 	"strings"
 
@@ -30,4 +32,51 @@ func IsGit(src string) bool {
 		return isGit
 	}
 	return ref != nil && !ref.IndistinguishableFromLocal
+}
+
+// Git is a git source of ADD as BuildKit reads it: the remote, the ref
+// (branch, tag, full ref or commit), the subdirectory, the commit it must
+// be (ADD --checksum or ?checksum=), whether .git is kept
+// (ADD --keep-git-dir or ?keep-git-dir=) and the files' time (?mtime=).
+type Git struct {
+	Remote     string `json:"remote"`
+	Ref        string `json:"ref,omitempty"`
+	SubDir     string `json:"subdir,omitempty"`
+	Checksum   string `json:"checksum,omitempty"`
+	KeepGitDir bool   `json:"keepGitDir,omitempty"`
+	MTime      string `json:"mtime,omitempty"`
+}
+
+// commitRE is what BuildKit takes as a git checksum: a commit, or a
+// prefix of one.
+var commitRE = regexp.MustCompile(`^[0-9a-fA-F]+$`)
+
+// ParseGit reads src, a git source (IsGit), with ADD's --keep-git-dir and
+// --checksum flags, refusing what BuildKit refuses: a flag that
+// contradicts the URL's query, a checksum that is no commit. Submodules
+// are not fetched here, so ?submodules=true is refused.
+func ParseGit(src string, keepGitDir *bool, checksum string) (Git, error) {
+	ref, _, err := dfgitutil.ParseGitRef(src)
+	if err != nil {
+		return Git{}, err
+	}
+	g := Git{Remote: ref.Remote, Ref: ref.Ref, SubDir: ref.SubDir, Checksum: ref.Checksum, MTime: ref.MTime}
+	if keepGitDir != nil && ref.KeepGitDir != nil && *keepGitDir != *ref.KeepGitDir {
+		return g, errors.New("inconsistent keep-git-dir configuration: the flag and the URL disagree")
+	}
+	g.KeepGitDir = keepGitDir != nil && *keepGitDir || ref.KeepGitDir != nil && *ref.KeepGitDir
+	if checksum != "" && g.Checksum != "" && checksum != g.Checksum {
+		return g, fmt.Errorf("checksum mismatch %q != %q", checksum, g.Checksum)
+	}
+	if checksum != "" {
+		g.Checksum = checksum
+	}
+	if g.Checksum != "" && !commitRE.MatchString(g.Checksum) {
+		return g, fmt.Errorf("checksum %q is not a commit (hex digits)", g.Checksum)
+	}
+	g.Checksum = strings.ToLower(g.Checksum)
+	if ref.Submodules != nil && *ref.Submodules {
+		return g, errors.New("submodules=true: git submodules are not fetched here")
+	}
+	return g, nil
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/moby/buildkit/frontend/dockerfile/parser"
 
 	"github.com/kaniko-ecr/kaniko-ecr/plugin/dockerfile/mounts"
+	"github.com/kaniko-ecr/kaniko-ecr/plugin/dockerfile/sources"
 )
 
 // Step is an instruction kaniko cannot run as written, with what BuildKit
@@ -31,9 +32,9 @@ type Step struct {
 	// treats an ADD heredoc exactly like a COPY one), "add" for ADD
 	// --checksum of a download, which the helper fetches and verifies,
 	// "pick" for COPY --parents, COPY or ADD --exclude and a symbolic
-	// --chmod, "keep" for the end of a stage whose files later RUNs or
-	// picks read, and "context" for the stage that holds a directory
-	// context's files.
+	// --chmod, "git" for ADD of a git repository (Git), "keep" for the end
+	// of a stage whose files later RUNs or picks read, and "context" for
+	// the stage that holds a directory context's files.
 	Kind string `json:"kind"`
 	// Helper is set when the rewritten Dockerfile runs the step through
 	// the step helper. Otherwise kaniko runs Args itself and the step is
@@ -75,6 +76,10 @@ type Step struct {
 	// (sha256:<hex>).
 	URL      string `json:"url,omitempty"`
 	Checksum string `json:"checksum,omitempty"`
+	// Git is the repository of an ADD of a git source, its variables
+	// expanded. The builder resolves its ref before the build and adds
+	// the commit to the step's RUN line, so kaniko's cache key holds it.
+	Git *sources.Git `json:"git,omitempty"`
 	// Keep, for Kind "keep", lists the absolute paths of the stage that
 	// later RUNs mount: the server copies them out of the build root at
 	// the end of the stage ("/" alone: all but kaniko's ignored paths).

@@ -206,7 +206,7 @@ func sha256Hex(s string) string {
 
 func buildkitCases() []bkCase {
 	url := toolServer()
-	return append(append(mountFromCases(), pickCases()...), []bkCase{
+	return append(append(append(mountFromCases(), pickCases()...), gitCases()...), []bkCase{
 		{name: "heredocs", dockerfile: bkHeredocs},
 		{
 			name: "scratch", dockerfile: bkScratch,
