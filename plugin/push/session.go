@@ -37,6 +37,13 @@ type Session struct {
 	pusher *remote.Pusher
 	puller *remote.Puller
 	blobs  *blobCounter // the blob uploads completed
+
+	// What attaching referrers needs: the credential and transport, and
+	// per repository what it learned once (referrers.go).
+	auth     authn.Authenticator
+	tr       http.RoundTripper
+	attachMu sync.Mutex
+	attach   map[string]*attachRepo
 }
 
 // NewSession prepares a session for reg. auth is asked for the credentials
@@ -62,7 +69,7 @@ func newSessionWith(ctx context.Context, auth authn.Authenticator, tr http.Round
 	if err != nil {
 		return nil, err
 	}
-	return &Session{pusher: pusher, puller: puller, blobs: counter}, nil
+	return &Session{pusher: pusher, puller: puller, blobs: counter, auth: auth, tr: counter}, nil
 }
 
 // Warm reads a tag once, ignoring the answer: it opens the connection and
