@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/google/go-containerregistry/pkg/name"
@@ -49,6 +50,14 @@ type Request struct {
 	// again (ECR refuses even an identical push to an immutable tag) but
 	// still read back, or an error that ends the run with no tag pushed.
 	BeforePush func(ctx context.Context, digest string) (skip []string, err error)
+
+	// Attach, when set, is called once the blobs are up and the tags are
+	// about to be written, concurrently with writing them, with the result
+	// so far (Pushed: the destinations). What it returns, if not nil, is
+	// called once every tag is written, concurrently with the read-back, and
+	// waited for. Neither fails the push; a tag that cannot be written
+	// leaves the second uncalled.
+	Attach func(ctx context.Context, res Result) (commit func(ctx context.Context))
 
 	// OnPhase, when set, is called as publishing enters each phase
 	// ("compress" when nothing is pushed, "upload", "tar", "push",
@@ -141,7 +150,8 @@ func Publish(ctx context.Context, img v1.Image, sess *Session, req Request) (Res
 }
 
 // pushTags writes every tag that BeforePush does not skip, then reads all
-// of them back.
+// of them back; the provenance is staged as the tags are written and
+// attached as they are read back.
 func pushTags(ctx context.Context, sess *Session, img v1.Image, tags []name.Tag, held []v1.Hash, req Request, res *Result, phase func(string)) error {
 	var skip []string
 	if req.BeforePush != nil {
@@ -158,13 +168,29 @@ func pushTags(ctx context.Context, sess *Session, img v1.Image, tags []name.Tag,
 			push, pushHeld = append(push, t), append(pushHeld, held[i])
 		}
 	}
-	if err := sess.tag(ctx, img, push, pushHeld, req.Retries); err != nil {
+	res.Unchanged = !slices.ContainsFunc(held, func(h v1.Hash) bool { return h.String() != res.Digest })
+	staged := make(chan func(context.Context), 1)
+	if req.Attach != nil {
+		so := *res
+		so.Pushed = req.Destinations
+		go func() { staged <- req.Attach(ctx, so) }()
+	} else {
+		staged <- nil
+	}
+	err := sess.tag(ctx, img, push, pushHeld, req.Retries)
+	commit := <-staged
+	if err != nil {
 		return err
 	}
-	res.Unchanged = !slices.ContainsFunc(held, func(h v1.Hash) bool { return h.String() != res.Digest })
 	phase("verify")
+	var attached sync.WaitGroup
+	if commit != nil {
+		attached.Go(func() { commit(ctx) })
+	}
 	dig, _ := v1.NewHash(res.Digest)
-	if err := sess.verify(ctx, tags, dig); err != nil {
+	err = sess.verify(ctx, tags, dig)
+	attached.Wait()
+	if err != nil {
 		return err
 	}
 	res.Pushed = req.Destinations

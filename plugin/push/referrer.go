@@ -1,147 +1,69 @@
 package push
 
 import (
-	"bytes"
-	"cmp"
 	"context"
-	"encoding/json"
-	"fmt"
-	"slices"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
-	"github.com/google/go-containerregistry/pkg/v1/types"
-	"golang.org/x/sync/errgroup"
+	"github.com/sirupsen/logrus"
+
+	"github.com/kaniko-ecr/kaniko-ecr/plugin/push/referrer"
 )
 
-// emptyJSON is the OCI empty descriptor's content: the config of an
-// artifact that has none (image-spec 1.1, "Guidance for an empty
-// descriptor").
-var emptyJSON = []byte("{}")
+// Referrer is an artifact to attach to a manifest (package referrer).
+type Referrer = referrer.Referrer
 
-const emptyMediaType types.MediaType = "application/vnd.oci.empty.v1+json"
+// Staged is a referrer whose blobs are up and whose manifest is not
+// written yet.
+type Staged = referrer.Staged
 
-// Referrer is an artifact to attach to a manifest: one blob, its type, and
-// annotations for the manifest and the blob.
-type Referrer struct {
-	ArtifactType string
-	MediaType    types.MediaType // of Payload
-	Payload      []byte
-	Annotations  map[string]string
+// attachTo is the repository's referrer state, opened on first use over
+// the push's credential and transport; WarmReferrers opens it while the
+// build runs, so attaching starts from it.
+func (s *Session) attachTo(ctx context.Context, repo name.Repository) (*referrer.Repo, error) {
+	s.attachMu.Lock()
+	defer s.attachMu.Unlock()
+	if a := s.attach[repo.String()]; a != nil {
+		return a, nil
+	}
+	a, err := referrer.Open(ctx, repo, s.auth, s.tr)
+	if err != nil {
+		return nil, err
+	}
+	if s.attach == nil {
+		s.attach = map[string]*referrer.Repo{}
+	}
+	s.attach[repo.String()] = a
+	return a, nil
 }
 
-// Staged is a referrer whose blobs are in the repository and whose
-// manifest is not written yet: staging may run while the image's tags are
-// written, and Commit once they are.
-type Staged struct {
-	a       *attachRepo
-	subject v1.Descriptor
-	raw     []byte        // the artifact's manifest
-	desc    v1.Descriptor // of the manifest, as a fallback index lists it
-	index   *v1.IndexManifest
+// WarmReferrers prepares attaching to repo while the build runs: it signs
+// in, asks whether the registry answers the referrers API and whether the
+// repository holds the empty config blob, so that attaching a provenance
+// after the push costs its own upload and manifest only.
+func (s *Session) WarmReferrers(ctx context.Context, repo name.Repository) {
+	if _, err := s.attachTo(ctx, repo); err != nil {
+		logrus.Debugf("preparing the referrers of %s: %v", repo, err)
+	}
 }
 
-// Attach writes r into repo as an OCI 1.1 artifact manifest (config: the
-// empty descriptor; one layer: the payload) whose subject is subject, and
-// returns its digest: Stage, then Commit.
+// Stage uploads r's blobs into repo, for Commit to attach r to subject.
+func (s *Session) Stage(ctx context.Context, repo name.Repository, subject v1.Descriptor, r Referrer) (*Staged, error) {
+	a, err := s.attachTo(ctx, repo)
+	if err != nil {
+		return nil, err
+	}
+	return a.Stage(ctx, subject, r)
+}
+
+// Attach writes r into repo as an OCI 1.1 artifact whose subject is
+// subject, and returns its digest: Stage, then Commit.
 func (s *Session) Attach(ctx context.Context, repo name.Repository, subject v1.Descriptor, r Referrer) (v1.Hash, error) {
 	st, err := s.Stage(ctx, repo, subject, r)
 	if err != nil {
 		return v1.Hash{}, err
 	}
 	return st.Commit(ctx)
-}
-
-// Stage uploads the referrer's payload (the one upload an artifact costs:
-// the empty config is uploaded once per repository, and only where the
-// repository lacks it), and, where the registry has no referrers API,
-// reads the subject's fallback index, all at once.
-func (s *Session) Stage(ctx context.Context, repo name.Repository, subject v1.Descriptor, r Referrer) (*Staged, error) {
-	a, err := s.attachTo(ctx, repo)
-	if err != nil {
-		return nil, err
-	}
-	bd, _, err := v1.SHA256(bytes.NewReader(r.Payload))
-	if err != nil {
-		return nil, err
-	}
-	sub := v1.Descriptor{MediaType: subject.MediaType, Size: subject.Size, Digest: subject.Digest}
-	raw, err := json.Marshal(v1.Manifest{
-		SchemaVersion: 2,
-		MediaType:     types.OCIManifestSchema1,
-		ArtifactType:  r.ArtifactType,
-		Config:        v1.Descriptor{MediaType: emptyMediaType, Size: int64(len(emptyJSON)), Digest: emptyDigest, Data: emptyJSON},
-		Layers:        []v1.Descriptor{{MediaType: r.MediaType, Size: int64(len(r.Payload)), Digest: bd, Annotations: r.Annotations}},
-		Subject:       &sub,
-		Annotations:   r.Annotations,
-	})
-	if err != nil {
-		return nil, err
-	}
-	d, size, err := v1.SHA256(bytes.NewReader(raw))
-	if err != nil {
-		return nil, err
-	}
-	st := &Staged{a: a, subject: sub, raw: raw, desc: v1.Descriptor{
-		MediaType: types.OCIManifestSchema1, Size: size, Digest: d, ArtifactType: r.ArtifactType, Annotations: r.Annotations,
-	}}
-	g, gctx := errgroup.WithContext(ctx)
-	g.Go(func() error { return a.ensureEmpty(gctx) })
-	g.Go(func() error { return a.upload(gctx, r.Payload, bd) })
-	if a.referrersAPI() == apiNo {
-		g.Go(func() (err error) { st.index, err = a.fallbackIndex(gctx, sub.Digest); return err })
-	}
-	if err := g.Wait(); err != nil {
-		return nil, fmt.Errorf("uploading the referrer's blobs to %s: %w", repo, err)
-	}
-	return st, nil
-}
-
-// Digest is the digest of the staged artifact's manifest.
-func (st *Staged) Digest() v1.Hash { return st.desc.Digest }
-
-// Commit writes the artifact's manifest. Where the registry answers the
-// referrers API, that is all; where it does not, the artifact is added to
-// the index under the subject's fallback tag (sha256-<hex>), as the
-// distribution spec's referrers tag schema says. The image's tags are left
-// alone.
-func (st *Staged) Commit(ctx context.Context) (v1.Hash, error) {
-	a, d := st.a, st.desc.Digest
-	fail := func(err error) (v1.Hash, error) {
-		return v1.Hash{}, fmt.Errorf("writing the referrer of %s in %s: %w", st.subject.Digest, a.repo, err)
-	}
-	took, err := a.putManifest(ctx, d.String(), st.raw, types.OCIManifestSchema1)
-	if err != nil {
-		return fail(err)
-	}
-	api := a.referrersAPI()
-	if api == apiUnknown {
-		// The repository was new when probed; it holds the image now.
-		api = a.probe(ctx, st.subject.Digest)
-		a.setReferrersAPI(api)
-	}
-	if took || api == apiYes {
-		return d, nil
-	}
-	if st.index == nil {
-		if st.index, err = a.fallbackIndex(ctx, st.subject.Digest); err != nil {
-			return fail(err)
-		}
-	}
-	im := st.index
-	if slices.ContainsFunc(im.Manifests, func(m v1.Descriptor) bool { return m.Digest == d }) {
-		return d, nil
-	}
-	im.Manifests = append(im.Manifests, st.desc)
-	slices.SortFunc(im.Manifests, func(x, y v1.Descriptor) int { return cmp.Compare(x.Digest.String(), y.Digest.String()) })
-	raw, err := json.Marshal(im)
-	if err != nil {
-		return fail(err)
-	}
-	if _, err := a.putManifest(ctx, fallbackTag(st.subject.Digest), raw, types.OCIImageIndex); err != nil {
-		return fail(fmt.Errorf("updating the fallback tag %s: %w", fallbackTag(st.subject.Digest), err))
-	}
-	return d, nil
 }
 
 // Describe returns the descriptor of ref as the registry serves it.

@@ -20,6 +20,7 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/partial"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/kaniko-ecr/kaniko-ecr/plugin/push/referrer"
 	"github.com/kaniko-ecr/kaniko-ecr/plugin/push/spool"
 	"github.com/sirupsen/logrus"
 	"golang.org/x/sync/errgroup"
@@ -39,11 +40,11 @@ type Session struct {
 	blobs  *blobCounter // the blob uploads completed
 
 	// What attaching referrers needs: the credential and transport, and
-	// per repository what it learned once (referrers.go).
+	// per repository what it learned once (referrer.go).
 	auth     authn.Authenticator
 	tr       http.RoundTripper
 	attachMu sync.Mutex
-	attach   map[string]*attachRepo
+	attach   map[string]*referrer.Repo
 }
 
 // NewSession prepares a session for reg. auth is asked for the credentials

@@ -1,4 +1,10 @@
-package push
+// Package referrer attaches an artifact to a manifest as an OCI 1.1
+// referrer, in as few requests as the distribution spec allows: what a
+// repository needs (a signed-in client, whether the registry answers the
+// referrers API, whether the empty config blob is there) is learned once,
+// and each artifact costs one two-request upload and its manifest, plus,
+// without the referrers API, one read and one write of the fallback tag.
+package referrer
 
 import (
 	"bytes"
@@ -12,11 +18,11 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
 	"github.com/google/go-containerregistry/pkg/v1/types"
-	"github.com/sirupsen/logrus"
 )
 
 // emptyDigest is the digest of emptyJSON.
@@ -31,11 +37,11 @@ const (
 	apiNo // write the sha256-<hex> fallback tag
 )
 
-// attachRepo is what attaching to one repository learns once per run and
-// shares between the artifacts: one authenticated client (one ping, one
+// Repo is what attaching to one repository learns once and shares
+// between the artifacts: one authenticated client (one ping, one
 // token), whether the registry answers the referrers API, and whether the
 // repository holds the empty config blob already.
-type attachRepo struct {
+type Repo struct {
 	repo   name.Repository
 	client *http.Client
 
@@ -45,60 +51,42 @@ type attachRepo struct {
 	empty   bool // the empty blob is in the repository
 }
 
-// attachTo is the repository's attach state, prepared on first use; Warm
-// prepares it while the build runs, so attaching starts from it.
-func (s *Session) attachTo(ctx context.Context, repo name.Repository) (*attachRepo, error) {
-	s.attachMu.Lock()
-	defer s.attachMu.Unlock()
-	if a := s.attach[repo.String()]; a != nil {
-		return a, nil
-	}
-	rt, err := transport.NewWithContext(ctx, repo.Registry, s.auth, s.tr, []string{repo.Scope(transport.PushScope)})
+// Open signs in to repo's registry once (a ping, and a token where the
+// registry hands them out), asks whether it answers the referrers API and
+// whether the repository holds the empty config blob.
+func Open(ctx context.Context, repo name.Repository, auth authn.Authenticator, tr http.RoundTripper) (*Repo, error) {
+	rt, err := transport.NewWithContext(ctx, repo.Registry, auth, tr, []string{repo.Scope(transport.PushScope)})
 	if err != nil {
 		return nil, fmt.Errorf("signing in to %s for the referrer: %w", repo.RegistryStr(), err)
 	}
-	a := &attachRepo{repo: repo, client: &http.Client{Transport: rt}}
+	a := &Repo{repo: repo, client: &http.Client{Transport: rt}}
 	var wg sync.WaitGroup
 	wg.Go(func() { a.api = a.probe(ctx, emptyDigest) })
 	wg.Go(func() { a.empty = a.has(ctx, emptyDigest) })
 	wg.Wait()
-	if s.attach == nil {
-		s.attach = map[string]*attachRepo{}
-	}
-	s.attach[repo.String()] = a
 	return a, nil
 }
 
-// WarmReferrers prepares attaching to repo while the build runs: it signs
-// in, asks whether the registry answers the referrers API and whether the
-// repository holds the empty config blob, so that attaching a provenance
-// after the push costs its own uploads only.
-func (s *Session) WarmReferrers(ctx context.Context, repo name.Repository) {
-	if _, err := s.attachTo(ctx, repo); err != nil {
-		logrus.Debugf("preparing the referrers of %s: %v", repo, err)
-	}
-}
-
-func (a *attachRepo) referrersAPI() referrerAPI {
+func (a *Repo) referrersAPI() referrerAPI {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	return a.api
 }
 
-func (a *attachRepo) setReferrersAPI(api referrerAPI) {
+func (a *Repo) setReferrersAPI(api referrerAPI) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	a.api = api
 }
 
-func (a *attachRepo) url(path string) string {
+func (a *Repo) url(path string) string {
 	u := url.URL{Scheme: a.repo.Scheme(), Host: a.repo.RegistryStr(), Path: "/v2/" + a.repo.RepositoryStr() + path}
 	return u.String()
 }
 
 // do sends one request; a response with a status other than want is an
 // error with the registry's reason. A network error is tried once more.
-func (a *attachRepo) do(ctx context.Context, method, u string, body []byte, header http.Header, want ...int) (*http.Response, error) {
+func (a *Repo) do(ctx context.Context, method, u string, body []byte, header http.Header, want ...int) (*http.Response, error) {
 	var resp *http.Response
 	var err error
 	for try := 0; try < 2; try++ {
@@ -131,7 +119,7 @@ func (a *attachRepo) do(ctx context.Context, method, u string, body []byte, head
 // that does answers 200 with an index for any digest; one that does not
 // answers 404 (distribution 2.8) or 400 or 405. A 404 that names the
 // repository unknown says neither: the repository is new.
-func (a *attachRepo) probe(ctx context.Context, d v1.Hash) referrerAPI {
+func (a *Repo) probe(ctx context.Context, d v1.Hash) referrerAPI {
 	resp, err := a.do(ctx, http.MethodGet, a.url("/referrers/"+d.String()), nil, http.Header{"Accept": {string(types.OCIImageIndex)}}, http.StatusOK)
 	if err == nil {
 		resp.Body.Close()
@@ -149,7 +137,7 @@ func (a *attachRepo) probe(ctx context.Context, d v1.Hash) referrerAPI {
 }
 
 // has says whether the repository holds the blob d.
-func (a *attachRepo) has(ctx context.Context, d v1.Hash) bool {
+func (a *Repo) has(ctx context.Context, d v1.Hash) bool {
 	resp, err := a.do(ctx, http.MethodHead, a.url("/blobs/"+d.String()), nil, nil, http.StatusOK)
 	if err != nil {
 		return false
@@ -161,7 +149,7 @@ func (a *attachRepo) has(ctx context.Context, d v1.Hash) bool {
 // upload puts a small blob in two requests: open an upload, then close it
 // with the bytes and the digest (the distribution spec's monolithic
 // upload). There is no existence check: the caller knows the blob is new.
-func (a *attachRepo) upload(ctx context.Context, blob []byte, d v1.Hash) error {
+func (a *Repo) upload(ctx context.Context, blob []byte, d v1.Hash) error {
 	resp, err := a.do(ctx, http.MethodPost, a.url("/blobs/uploads/"), nil, nil, http.StatusAccepted)
 	if err != nil {
 		return err
@@ -184,7 +172,7 @@ func (a *attachRepo) upload(ctx context.Context, blob []byte, d v1.Hash) error {
 }
 
 // ensureEmpty uploads the empty config blob unless the repository holds it.
-func (a *attachRepo) ensureEmpty(ctx context.Context) error {
+func (a *Repo) ensureEmpty(ctx context.Context) error {
 	a.emptyMu.Lock()
 	defer a.emptyMu.Unlock()
 	if a.empty {
@@ -199,7 +187,7 @@ func (a *attachRepo) ensureEmpty(ctx context.Context) error {
 
 // putManifest writes a manifest by reference and says whether the
 // registry took its subject (the OCI-Subject header).
-func (a *attachRepo) putManifest(ctx context.Context, ref string, raw []byte, mt types.MediaType) (subject bool, err error) {
+func (a *Repo) putManifest(ctx context.Context, ref string, raw []byte, mt types.MediaType) (subject bool, err error) {
 	resp, err := a.do(ctx, http.MethodPut, a.url("/manifests/"+ref), raw, http.Header{"Content-Type": {string(mt)}}, http.StatusOK, http.StatusCreated, http.StatusAccepted)
 	if err != nil {
 		return false, err
@@ -210,7 +198,7 @@ func (a *attachRepo) putManifest(ctx context.Context, ref string, raw []byte, mt
 
 // fallbackIndex reads the index under the subject's fallback tag; none
 // there is an empty index.
-func (a *attachRepo) fallbackIndex(ctx context.Context, subject v1.Hash) (*v1.IndexManifest, error) {
+func (a *Repo) fallbackIndex(ctx context.Context, subject v1.Hash) (*v1.IndexManifest, error) {
 	resp, err := a.do(ctx, http.MethodGet, a.url("/manifests/"+fallbackTag(subject)), nil, http.Header{"Accept": {string(types.OCIImageIndex)}}, http.StatusOK, http.StatusNotFound)
 	if err != nil {
 		return nil, err
