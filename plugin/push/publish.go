@@ -52,11 +52,11 @@ type Request struct {
 	BeforePush func(ctx context.Context, digest string) (skip []string, err error)
 
 	// Attach, when set, is called once the blobs are up and the tags are
-	// about to be written, concurrently with writing them, with the result
-	// so far (Pushed: the destinations). What it returns, if not nil, is
-	// called once every tag is written, concurrently with the read-back, and
-	// waited for. Neither fails the push; a tag that cannot be written
-	// leaves the second uncalled.
+	// about to be written, concurrently with writing them and reading them
+	// back, with the result so far (Pushed: the destinations). What it
+	// returns, if not nil, is called once every tag is written and waited
+	// for. Neither fails the push, nor holds up the tags; a tag that cannot
+	// be written leaves the second uncalled.
 	Attach func(ctx context.Context, res Result) (commit func(ctx context.Context))
 
 	// OnPhase, when set, is called as publishing enters each phase
@@ -169,26 +169,26 @@ func pushTags(ctx context.Context, sess *Session, img v1.Image, tags []name.Tag,
 		}
 	}
 	res.Unchanged = !slices.ContainsFunc(held, func(h v1.Hash) bool { return h.String() != res.Digest })
-	staged := make(chan func(context.Context), 1)
+	// The provenance is staged while the tags are written and committed
+	// once they are, while they are read back; the tags wait for neither.
+	tagged := make(chan bool, 1)
+	var attached sync.WaitGroup
 	if req.Attach != nil {
 		so := *res
 		so.Pushed = req.Destinations
-		go func() { staged <- req.Attach(ctx, so) }()
-	} else {
-		staged <- nil
+		attached.Go(func() {
+			if commit := req.Attach(ctx, so); commit != nil && <-tagged {
+				commit(ctx)
+			}
+		})
 	}
 	err := sess.tag(ctx, img, push, pushHeld, req.Retries)
-	commit := <-staged
-	if err != nil {
-		return err
+	tagged <- err == nil
+	if err == nil {
+		phase("verify")
+		dig, _ := v1.NewHash(res.Digest)
+		err = sess.verify(ctx, tags, dig)
 	}
-	phase("verify")
-	var attached sync.WaitGroup
-	if commit != nil {
-		attached.Go(func() { commit(ctx) })
-	}
-	dig, _ := v1.NewHash(res.Digest)
-	err = sess.verify(ctx, tags, dig)
 	attached.Wait()
 	if err != nil {
 		return err

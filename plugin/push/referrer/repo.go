@@ -53,7 +53,9 @@ type Repo struct {
 
 // Open signs in to repo's registry once (a ping, and a token where the
 // registry hands them out), asks whether it answers the referrers API and
-// whether the repository holds the empty config blob.
+// whether the repository holds the empty config blob, and uploads that
+// where it does not: two bytes every artifact shares, once per repository
+// (the run opens it while the build runs, before anything is pushed).
 func Open(ctx context.Context, repo name.Repository, auth authn.Authenticator, tr http.RoundTripper) (*Repo, error) {
 	rt, err := transport.NewWithContext(ctx, repo.Registry, auth, tr, []string{repo.Scope(transport.PushScope)})
 	if err != nil {
@@ -62,7 +64,7 @@ func Open(ctx context.Context, repo name.Repository, auth authn.Authenticator, t
 	a := &Repo{repo: repo, client: &http.Client{Transport: rt}}
 	var wg sync.WaitGroup
 	wg.Go(func() { a.api = a.probe(ctx, emptyDigest) })
-	wg.Go(func() { a.empty = a.has(ctx, emptyDigest) })
+	wg.Go(func() { a.empty = a.has(ctx, emptyDigest) || a.upload(ctx, emptyJSON, emptyDigest) == nil })
 	wg.Wait()
 	return a, nil
 }
@@ -115,6 +117,13 @@ func (a *Repo) do(ctx context.Context, method, u string, body []byte, header htt
 	return resp, nil
 }
 
+// drain reads what is left of a response and closes it, so that its
+// connection serves the next request.
+func drain(resp *http.Response) {
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<20))
+	resp.Body.Close()
+}
+
 // probe asks whether the registry answers the referrers API. A registry
 // that does answers 200 with an index for any digest; one that does not
 // answers 404 (distribution 2.8) or 400 or 405. A 404 that names the
@@ -122,7 +131,7 @@ func (a *Repo) do(ctx context.Context, method, u string, body []byte, header htt
 func (a *Repo) probe(ctx context.Context, d v1.Hash) referrerAPI {
 	resp, err := a.do(ctx, http.MethodGet, a.url("/referrers/"+d.String()), nil, http.Header{"Accept": {string(types.OCIImageIndex)}}, http.StatusOK)
 	if err == nil {
-		resp.Body.Close()
+		drain(resp)
 		return apiYes
 	}
 	var terr *transport.Error
@@ -142,7 +151,7 @@ func (a *Repo) has(ctx context.Context, d v1.Hash) bool {
 	if err != nil {
 		return false
 	}
-	resp.Body.Close()
+	drain(resp)
 	return true
 }
 
@@ -154,7 +163,7 @@ func (a *Repo) upload(ctx context.Context, blob []byte, d v1.Hash) error {
 	if err != nil {
 		return err
 	}
-	resp.Body.Close()
+	drain(resp)
 	loc, err := resp.Request.URL.Parse(resp.Header.Get("Location"))
 	if err != nil || resp.Header.Get("Location") == "" {
 		return fmt.Errorf("the registry opened an upload with no usable Location (%q)", resp.Header.Get("Location"))
@@ -167,7 +176,7 @@ func (a *Repo) upload(ctx context.Context, blob []byte, d v1.Hash) error {
 	if err != nil {
 		return err
 	}
-	resp.Body.Close()
+	drain(resp)
 	return nil
 }
 
@@ -192,7 +201,7 @@ func (a *Repo) putManifest(ctx context.Context, ref string, raw []byte, mt types
 	if err != nil {
 		return false, err
 	}
-	resp.Body.Close()
+	drain(resp)
 	return resp.Header.Get("OCI-Subject") != "", nil
 }
 
