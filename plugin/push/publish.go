@@ -51,9 +51,9 @@ type Request struct {
 	// still read back, or an error that ends the run with no tag pushed.
 	BeforePush func(ctx context.Context, digest string) (skip []string, err error)
 
-	// Attach, when set, is called once the blobs are up and the tags are
-	// about to be written, concurrently with writing them and reading them
-	// back, with the result so far (Pushed: the destinations). What it
+	// Attach, when set, is called once the blobs are up, concurrently with
+	// the tarball, BeforePush, writing the tags and reading them back, with
+	// the result so far (Pushed: the destinations). What it
 	// returns, if not nil, is called once every tag is written and waited
 	// for. Neither fails the push, nor holds up the tags; a tag that cannot
 	// be written leaves the second uncalled.
@@ -136,8 +136,12 @@ func Publish(ctx context.Context, img v1.Image, sess *Session, req Request) (Res
 	if res, err = describe(final); err != nil {
 		return res, err
 	}
+	var att *attaching
 	if pushing {
 		res.Uploaded = sess.blobs.n.Load() - before
+		res.Unchanged = !slices.ContainsFunc(held, func(h v1.Hash) bool { return h.String() != res.Digest })
+		att = startAttach(ctx, req, res)
+		defer att.wait()
 	}
 	if err := writeFiles(req, final, tags, phase); err != nil {
 		return res, err
@@ -146,13 +150,46 @@ func Publish(ctx context.Context, img v1.Image, sess *Session, req Request) (Res
 	if !pushing {
 		return res, nil
 	}
-	return res, pushTags(ctx, sess, final, tags, held, req, &res, phase)
+	return res, pushTags(ctx, sess, final, tags, held, req, &res, phase, att)
+}
+
+// attaching is req.Attach at work beside the push: staged from the moment
+// the image is known, committed once every tag is written; the tags wait
+// for neither, and Publish returns once it is done.
+type attaching struct {
+	tagged chan bool
+	wg     sync.WaitGroup
+}
+
+func startAttach(ctx context.Context, req Request, res Result) *attaching {
+	a := &attaching{tagged: make(chan bool, 1)}
+	if req.Attach != nil {
+		res.Pushed = req.Destinations
+		a.wg.Go(func() {
+			if commit := req.Attach(ctx, res); commit != nil && <-a.tagged {
+				commit(ctx)
+			}
+		})
+	}
+	return a
+}
+
+// done says whether every tag was written; only its first word counts.
+func (a *attaching) done(ok bool) {
+	select {
+	case a.tagged <- ok:
+	default:
+	}
+}
+
+func (a *attaching) wait() {
+	a.done(false)
+	a.wg.Wait()
 }
 
 // pushTags writes every tag that BeforePush does not skip, then reads all
-// of them back; the provenance is staged as the tags are written and
-// attached as they are read back.
-func pushTags(ctx context.Context, sess *Session, img v1.Image, tags []name.Tag, held []v1.Hash, req Request, res *Result, phase func(string)) error {
+// of them back, and tells att whether the tags are written.
+func pushTags(ctx context.Context, sess *Session, img v1.Image, tags []name.Tag, held []v1.Hash, req Request, res *Result, phase func(string), att *attaching) error {
 	var skip []string
 	if req.BeforePush != nil {
 		var err error
@@ -168,28 +205,15 @@ func pushTags(ctx context.Context, sess *Session, img v1.Image, tags []name.Tag,
 			push, pushHeld = append(push, t), append(pushHeld, held[i])
 		}
 	}
-	res.Unchanged = !slices.ContainsFunc(held, func(h v1.Hash) bool { return h.String() != res.Digest })
-	// The provenance is staged while the tags are written and committed
-	// once they are, while they are read back; the tags wait for neither.
-	tagged := make(chan bool, 1)
-	var attached sync.WaitGroup
-	if req.Attach != nil {
-		so := *res
-		so.Pushed = req.Destinations
-		attached.Go(func() {
-			if commit := req.Attach(ctx, so); commit != nil && <-tagged {
-				commit(ctx)
-			}
-		})
-	}
 	err := sess.tag(ctx, img, push, pushHeld, req.Retries)
-	tagged <- err == nil
-	if err == nil {
-		phase("verify")
-		dig, _ := v1.NewHash(res.Digest)
-		err = sess.verify(ctx, tags, dig)
+	att.done(err == nil)
+	if err != nil {
+		return err
 	}
-	attached.Wait()
+	phase("verify")
+	dig, _ := v1.NewHash(res.Digest)
+	err = sess.verify(ctx, tags, dig)
+	att.wait()
 	if err != nil {
 		return err
 	}

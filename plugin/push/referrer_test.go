@@ -182,10 +182,11 @@ func (l *requestLog) take() []string {
 	return out
 }
 
-// Warming during the build signs in, learns what attaching needs and puts
-// the empty config in the repository, once; then each artifact costs one
-// blob upload (open, close) and its manifest, plus, without the referrers
-// API, one read and one write of the fallback index.
+// Warming during the build signs in, learns what attaching needs, puts the
+// empty config in the repository and opens an upload, once; then each
+// artifact costs one blob upload (open, close; the first only closes) and
+// its manifest, plus, without the referrers API, one read and one write of
+// the fallback index.
 func TestAttachingAfterWarmCostsOneUploadAndOneManifestPerArtifact(t *testing.T) {
 	for _, tc := range []struct {
 		name         string
@@ -219,8 +220,8 @@ func TestAttachingAfterWarmCostsOneUploadAndOneManifestPerArtifact(t *testing.T)
 			}
 			rl.take()
 			sess.WarmReferrers(ctx, tag.Context())
-			if got := rl.take(); !slices.Equal(got, []string{"GET /v2/", "GET referrers", "HEAD blob", "POST upload", "PUT upload"}) {
-				t.Errorf("warming: %v, want the ping, the referrers probe, the empty blob's HEAD and its upload", got)
+			if got := rl.take(); !slices.Equal(got, []string{"GET /v2/", "GET referrers", "HEAD blob", "POST upload", "POST upload", "PUT upload"}) {
+				t.Errorf("warming: %v, want the ping, the referrers probe, the empty blob's HEAD and upload, and an upload opened ahead", got)
 			}
 			sess.WarmReferrers(ctx, tag.Context())
 			if got := rl.take(); len(got) != 0 {
@@ -231,8 +232,12 @@ func TestAttachingAfterWarmCostsOneUploadAndOneManifestPerArtifact(t *testing.T)
 				if _, err := sess.Attach(ctx, tag.Context(), *desc, Referrer{ArtifactType: "application/vnd.in-toto+json", MediaType: "application/vnd.in-toto+json", Payload: payload}); err != nil {
 					t.Fatal(err)
 				}
-				if got := rl.take(); !slices.Equal(got, tc.each) {
-					t.Errorf("artifact %d: %v, want %v", i, got, tc.each)
+				want := tc.each
+				if i == 0 { // the upload opened ahead
+					want = minusOne(want, "POST upload")
+				}
+				if got := rl.take(); !slices.Equal(got, want) {
+					t.Errorf("artifact %d: %v, want %v", i, got, want)
 				}
 			}
 			idx, err := remote.Referrers(tag.Context().Digest(desc.Digest.String()))
@@ -243,5 +248,49 @@ func TestAttachingAfterWarmCostsOneUploadAndOneManifestPerArtifact(t *testing.T)
 				t.Errorf("referrers: %+v, want the 3 artifacts", im.Manifests)
 			}
 		})
+	}
+}
+
+// minusOne is list without its first r.
+func minusOne(list []string, r string) []string {
+	i := slices.Index(list, r)
+	return slices.Delete(slices.Clone(list), i, i+1)
+}
+
+// A repository warmed before anything is in it (the registry cannot say
+// yet whether it serves the referrers API) is asked again when the first
+// artifact is attached, and no fallback tag is written where it does.
+func TestAReferrersProbeOfANewRepositoryIsAskedAgainAtTheFirstAttach(t *testing.T) {
+	ctx := context.Background()
+	var rl requestLog
+	srv := httptest.NewServer(rl.wrap(registry.New(registry.Logger(log.New(io.Discard, "", 0)), registry.WithReferrersSupport(true))))
+	defer srv.Close()
+	tag, _ := name.NewTag(strings.TrimPrefix(srv.URL, "http://") + "/team/new:v1")
+	sess, err := newSessionWith(ctx, authn.Anonymous, http.DefaultTransport)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sess.WarmReferrers(ctx, tag.Context())
+	img, _ := random.Image(256, 1)
+	if err := remote.Write(tag, img); err != nil {
+		t.Fatal(err)
+	}
+	desc, err := remote.Head(tag)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rl.take()
+	if _, err := sess.Attach(ctx, tag.Context(), *desc, Referrer{ArtifactType: "application/vnd.in-toto+json", MediaType: "application/vnd.in-toto+json", Payload: []byte(`{"n":1}`)}); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := rl.take(), []string{"GET referrers", "PUT manifest", "PUT upload"}; !slices.Equal(got, want) {
+		t.Errorf("attaching: %v, want %v", got, want)
+	}
+	idx, err := remote.Referrers(tag.Context().Digest(desc.Digest.String()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if im, _ := idx.IndexManifest(); len(im.Manifests) != 1 {
+		t.Errorf("referrers %+v, want the artifact", im.Manifests)
 	}
 }

@@ -71,7 +71,7 @@ func (a *Repo) Stage(ctx context.Context, subject v1.Descriptor, r Referrer) (*S
 	}}
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return a.ensureEmpty(gctx) })
-	g.Go(func() error { return a.upload(gctx, r.Payload, bd) })
+	g.Go(func() error { return a.upload(gctx, r.Payload, bd, true) })
 	if a.referrersAPI() == apiNo {
 		g.Go(func() (err error) { st.index, err = a.fallbackIndex(gctx, sub.Digest); return err })
 	}

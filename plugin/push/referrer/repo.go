@@ -47,6 +47,7 @@ type Repo struct {
 
 	mu      sync.Mutex
 	api     referrerAPI
+	spare   *url.URL // an upload opened ahead
 	emptyMu sync.Mutex
 	empty   bool // the empty blob is in the repository
 }
@@ -55,7 +56,8 @@ type Repo struct {
 // registry hands them out), asks whether it answers the referrers API and
 // whether the repository holds the empty config blob, and uploads that
 // where it does not: two bytes every artifact shares, once per repository
-// (the run opens it while the build runs, before anything is pushed).
+// (the run opens it while the build runs, before anything is pushed). It
+// also opens the upload the first artifact's payload will close.
 func Open(ctx context.Context, repo name.Repository, auth authn.Authenticator, tr http.RoundTripper) (*Repo, error) {
 	rt, err := transport.NewWithContext(ctx, repo.Registry, auth, tr, []string{repo.Scope(transport.PushScope)})
 	if err != nil {
@@ -64,7 +66,8 @@ func Open(ctx context.Context, repo name.Repository, auth authn.Authenticator, t
 	a := &Repo{repo: repo, client: &http.Client{Transport: rt}}
 	var wg sync.WaitGroup
 	wg.Go(func() { a.api = a.probe(ctx, emptyDigest) })
-	wg.Go(func() { a.empty = a.has(ctx, emptyDigest) || a.upload(ctx, emptyJSON, emptyDigest) == nil })
+	wg.Go(func() { a.empty = a.has(ctx, emptyDigest) || a.upload(ctx, emptyJSON, emptyDigest, false) == nil })
+	wg.Go(func() { a.spare, _ = a.open(ctx) })
 	wg.Wait()
 	return a, nil
 }
@@ -158,26 +161,59 @@ func (a *Repo) has(ctx context.Context, d v1.Hash) bool {
 // upload puts a small blob in two requests: open an upload, then close it
 // with the bytes and the digest (the distribution spec's monolithic
 // upload). There is no existence check: the caller knows the blob is new.
-func (a *Repo) upload(ctx context.Context, blob []byte, d v1.Hash) error {
-	resp, err := a.do(ctx, http.MethodPost, a.url("/blobs/uploads/"), nil, nil, http.StatusAccepted)
+// With spare, it closes the upload Open left open, if there is one, and
+// opens another only if that fails (an upload left open too long may be
+// gone).
+func (a *Repo) upload(ctx context.Context, blob []byte, d v1.Hash, spare bool) error {
+	if loc := a.takeSpare(spare); loc != nil && a.close(ctx, loc, blob, d) == nil {
+		return nil
+	}
+	loc, err := a.open(ctx)
 	if err != nil {
 		return err
+	}
+	return a.close(ctx, loc, blob, d)
+}
+
+// open opens an upload and returns where to send it.
+func (a *Repo) open(ctx context.Context) (*url.URL, error) {
+	resp, err := a.do(ctx, http.MethodPost, a.url("/blobs/uploads/"), nil, nil, http.StatusAccepted)
+	if err != nil {
+		return nil, err
 	}
 	drain(resp)
 	loc, err := resp.Request.URL.Parse(resp.Header.Get("Location"))
 	if err != nil || resp.Header.Get("Location") == "" {
-		return fmt.Errorf("the registry opened an upload with no usable Location (%q)", resp.Header.Get("Location"))
+		return nil, fmt.Errorf("the registry opened an upload with no usable Location (%q)", resp.Header.Get("Location"))
 	}
-	q := loc.Query()
+	return loc, nil
+}
+
+// close sends the blob to the open upload at loc and closes it.
+func (a *Repo) close(ctx context.Context, loc *url.URL, blob []byte, d v1.Hash) error {
+	u := *loc
+	q := u.Query()
 	q.Set("digest", d.String())
-	loc.RawQuery = q.Encode()
+	u.RawQuery = q.Encode()
 	h := http.Header{"Content-Type": {"application/octet-stream"}}
-	resp, err = a.do(ctx, http.MethodPut, loc.String(), blob, h, http.StatusCreated)
+	resp, err := a.do(ctx, http.MethodPut, u.String(), blob, h, http.StatusCreated)
 	if err != nil {
 		return err
 	}
 	drain(resp)
 	return nil
+}
+
+// takeSpare returns the upload Open left open, once, if want.
+func (a *Repo) takeSpare(want bool) *url.URL {
+	if !want {
+		return nil
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	loc := a.spare
+	a.spare = nil
+	return loc
 }
 
 // ensureEmpty uploads the empty config blob unless the repository holds it.
@@ -187,7 +223,7 @@ func (a *Repo) ensureEmpty(ctx context.Context) error {
 	if a.empty {
 		return nil
 	}
-	if err := a.upload(ctx, emptyJSON, emptyDigest); err != nil {
+	if err := a.upload(ctx, emptyJSON, emptyDigest, false); err != nil {
 		return err
 	}
 	a.empty = true
