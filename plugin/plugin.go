@@ -155,6 +155,9 @@ func (r *run) exec(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	if len(r.prov) > 0 {
+		logrus.Infof("provenance: the run waited %s for it after the read-back", res.AttachWait.Round(time.Millisecond))
+	}
 	r.enter("outputs")
 	if err := outputs.Write(r.plan, outputs.Image{Digest: res.Digest, Pushed: len(res.Pushed) > 0, TarPath: res.TarPath, Provenance: r.prov}); err != nil {
 		return err

@@ -104,4 +104,7 @@ func TestProvenanceAddsOneBlobUploadAndItsManifestPerPushedImage(t *testing.T) {
 	if !strings.Contains(stderr, "provenance of "+digest+" attached: "+image+"@"+desc.Digest.String()) {
 		t.Errorf("the log does not say the provenance was attached:\n%s", stderr)
 	}
+	if !strings.Contains(stderr, "provenance: the run waited ") {
+		t.Errorf("the log does not say how long the run waited for the provenance:\n%s", stderr)
+	}
 }

@@ -77,6 +77,9 @@ type Result struct {
 	// held the image.
 	Uploaded  int64
 	Unchanged bool
+	// AttachWait is how long the push waited for Request.Attach once every
+	// tag was read back: what attaching added to the push's time.
+	AttachWait time.Duration
 }
 
 // Publish compresses the layers the build made, once, while it pushes
@@ -213,7 +216,9 @@ func pushTags(ctx context.Context, sess *Session, img v1.Image, tags []name.Tag,
 	phase("verify")
 	dig, _ := v1.NewHash(res.Digest)
 	err = sess.verify(ctx, tags, dig)
+	waitFrom := time.Now()
 	att.wait()
+	res.AttachWait = time.Since(waitFrom)
 	if err != nil {
 		return err
 	}
