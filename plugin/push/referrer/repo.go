@@ -2,8 +2,9 @@
 // referrer, in as few requests as the distribution spec allows: what a
 // repository needs (a signed-in client, whether the registry answers the
 // referrers API, whether the empty config blob is there) is learned once,
-// and each artifact costs one two-request upload and its manifest, plus,
-// without the referrers API, one read and one write of the fallback tag.
+// and each artifact costs one upload (open and close; the first artifact's
+// is opened ahead) and its manifest, plus, without the referrers API, one
+// read and one write of the fallback tag.
 package referrer
 
 import (
