@@ -59,7 +59,8 @@ var allowedImports = map[string][]string{
 	"plugin/steps/owner":              {},
 	"plugin/steps/pick":               {"plugin/steps/owner", "plugin/steps/rootfs"},
 	"plugin/steps/rootfs":             {},
-	"plugin/push":                     {"plugin/push/spool", "plugin/rawconfig"},
+	"plugin/push":                     {"plugin/push/referrer", "plugin/push/spool", "plugin/rawconfig"},
+	"plugin/push/referrer":            {},
 	"plugin/push/spool":               {},
 	"plugin/index":                    {"plugin/push"},
 	"plugin/outputs":                  {"plugin/settings"},
@@ -123,7 +124,7 @@ func TestOnlyTheBuildImportsKanikoAndOnlyTheFrontEndImportsBuildkit(t *testing.T
 			}
 		}
 	}
-	for _, pkg := range []string{"plugin", "plugin/settings", "plugin/attest", "plugin/provenance", "plugin/awsecr", "plugin/awsecr/ecrtoken", "plugin/push", "plugin/outputs", "plugin/redact", "plugin/settings/values", "plugin/index", "docker"} {
+	for _, pkg := range []string{"plugin", "plugin/settings", "plugin/attest", "plugin/provenance", "plugin/awsecr", "plugin/awsecr/ecrtoken", "plugin/push", "plugin/push/referrer", "plugin/outputs", "plugin/redact", "plugin/settings/values", "plugin/index", "docker"} {
 		deps, err := exec.Command("go", "list", "-deps", module+"/"+pkg).Output()
 		if err != nil {
 			t.Fatalf("go list -deps: %v", err)

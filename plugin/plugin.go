@@ -23,7 +23,6 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/sirupsen/logrus"
 
-	"github.com/kaniko-ecr/kaniko-ecr/plugin/attest"
 	"github.com/kaniko-ecr/kaniko-ecr/plugin/awsecr"
 	"github.com/kaniko-ecr/kaniko-ecr/plugin/awsecr/kmssign"
 	"github.com/kaniko-ecr/kaniko-ecr/plugin/outputs"
@@ -99,6 +98,7 @@ type run struct {
 
 	early *push.Precompressor // layer tars compressed during the build
 	kms   kmssign.API         // for PLUGIN_PROVENANCE_KMS_KEY; nil: none
+	prov  []string            // the digests of the provenance attached
 }
 
 type phaseTime struct {
@@ -155,9 +155,11 @@ func (r *run) exec(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	prov := attest.Built(ctx, sess, r.attestRun(), res)
+	if len(r.prov) > 0 {
+		logrus.Infof("provenance: the run waited %s for it after the read-back", res.AttachWait.Round(time.Millisecond))
+	}
 	r.enter("outputs")
-	if err := outputs.Write(r.plan, outputs.Image{Digest: res.Digest, Pushed: len(res.Pushed) > 0, TarPath: res.TarPath, Provenance: prov}); err != nil {
+	if err := outputs.Write(r.plan, outputs.Image{Digest: res.Digest, Pushed: len(res.Pushed) > 0, TarPath: res.TarPath, Provenance: r.prov}); err != nil {
 		return err
 	}
 	r.close()
@@ -325,6 +327,9 @@ func (r *run) build(ctx context.Context, aws AWS) (v1.Image, *push.Session, erro
 			return nil, nil, err
 		}
 		go sess.Warm(ctx, tags[0])
+		if p.Provenance.Mode != "" && !p.PushOnly {
+			go sess.WarmReferrers(ctx, tags[0].Context())
+		}
 	}
 	if p.PushOnly {
 		logrus.Infof("pushing %s to %s", p.SourceTar, strings.Join(p.Destinations(), ", "))

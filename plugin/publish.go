@@ -7,6 +7,7 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/sirupsen/logrus"
 
+	"github.com/kaniko-ecr/kaniko-ecr/plugin/attest"
 	"github.com/kaniko-ecr/kaniko-ecr/plugin/push"
 	"github.com/kaniko-ecr/kaniko-ecr/plugin/settings"
 )
@@ -31,6 +32,17 @@ func (r *run) publish(ctx context.Context, img v1.Image, sess *push.Session, aws
 		req.TarPath = p.TarPath // in push-only mode the tarball is the source
 	}
 	req.OCILayout, req.Insecure = p.OCILayoutPath, p.InsecurePush()
+	if sess != nil {
+		// The provenance is uploaded as the tags are written and attached
+		// as they are read back.
+		req.Attach = func(ctx context.Context, res push.Result) func(context.Context) {
+			pending := attest.Stage(ctx, sess, r.attestRun(), res)
+			if pending == nil {
+				return nil
+			}
+			return func(ctx context.Context) { r.prov = pending.Commit(ctx) }
+		}
+	}
 	publish := r.deps.Publish
 	if publish == nil {
 		publish = push.Publish

@@ -18,6 +18,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/google/go-containerregistry/pkg/name"
@@ -59,11 +60,29 @@ type attestation struct {
 }
 
 // Built attaches the provenance of the image a build pushed and returns
-// the digests of what it attached.
+// the digests of what it attached: Stage, then Commit.
 func Built(ctx context.Context, sess *push.Session, run Run, res push.Result) []string {
+	if run.OnPhase != nil && attaches(run, res) && !(res.Unchanged && res.Uploaded == 0) {
+		run.OnPhase("provenance")
+	}
+	return Stage(ctx, sess, run, res).Commit(ctx)
+}
+
+// attaches says whether a build's result gets a provenance.
+func attaches(run Run, res push.Result) bool {
 	p := run.Plan
-	if p.Provenance.Mode == "" || len(res.Pushed) == 0 || res.Image == nil || p.PushOnly {
-		return nil // with PUSH_ONLY, the tarball's build is not known here
+	// With PUSH_ONLY, the tarball's build is not known here.
+	return p.Provenance.Mode != "" && len(res.Pushed) > 0 && res.Image != nil && !p.PushOnly
+}
+
+// Stage writes, signs and uploads the provenance of the image a build
+// pushes (res.Pushed: where it goes), while its tags are written; Commit
+// attaches it once they are. It never fails: what cannot be done is a
+// warning, and Commit of what it returns attaches nothing.
+func Stage(ctx context.Context, sess *push.Session, run Run, res push.Result) *Pending {
+	p := run.Plan
+	if !attaches(run, res) {
+		return nil
 	}
 	if res.Unchanged && res.Uploaded == 0 {
 		// Every tag held this very image: the provenance attached by the
@@ -98,16 +117,25 @@ func Built(ctx context.Context, sess *push.Session, run Run, res push.Result) []
 		b.Downloads = append(b.Downloads, provenance.Download{URL: uri, Checksum: "sha1:" + run.Git[uri]})
 	}
 	b.Subjects = []provenance.Subject{{Name: p.Image(), Digest: sub.Digest.String()}}
-	return attach(ctx, sess, run, []attestation{{subject: sub, build: b}})
+	return stage(ctx, sess, run, []attestation{{subject: sub, build: b}})
 }
 
-// attach writes each attestation, signed when a key is set.
-func attach(ctx context.Context, sess *push.Session, run Run, atts []attestation) []string {
+// Pending is the provenances of a run, uploaded and not yet attached.
+type Pending struct {
+	repo   name.Repository
+	staged []staged
+}
+
+type staged struct {
+	subject v1.Hash
+	st      *push.Staged
+}
+
+// stage writes each attestation, signed when a key is set, and uploads
+// them all at once.
+func stage(ctx context.Context, sess *push.Session, run Run, atts []attestation) *Pending {
 	if sess == nil || len(atts) == 0 {
 		return nil
-	}
-	if run.OnPhase != nil {
-		run.OnPhase("provenance")
 	}
 	var signer dsse.Signer
 	if run.Signer != nil {
@@ -123,38 +151,70 @@ func attach(ctx context.Context, sess *push.Session, run Run, atts []attestation
 		logrus.Warnf("provenance not attached: %v; the image is pushed", err)
 		return nil
 	}
+	out := make([]*push.Staged, len(atts))
+	var wg sync.WaitGroup
+	for i, a := range atts {
+		wg.Go(func() {
+			st, err := stageOne(ctx, sess, repo, a, signer)
+			if err != nil {
+				logrus.Warnf("provenance of %s not attached: %v; the image is pushed", a.subject.Digest, err)
+				return
+			}
+			out[i] = st
+		})
+	}
+	wg.Wait()
+	p := &Pending{repo: repo}
+	for i, st := range out {
+		if st != nil {
+			p.staged = append(p.staged, staged{subject: atts[i].subject.Digest, st: st})
+		}
+	}
+	return p
+}
+
+// Commit attaches what Stage uploaded, all at once, and returns the
+// digests of what it attached. A nil Pending attaches nothing.
+func (p *Pending) Commit(ctx context.Context) []string {
+	if p == nil {
+		return nil
+	}
+	errs := make([]error, len(p.staged))
+	var wg sync.WaitGroup
+	for i, s := range p.staged {
+		wg.Go(func() { _, errs[i] = s.st.Commit(ctx) })
+	}
+	wg.Wait()
 	var digests []string
-	for _, a := range atts {
-		d, err := attachOne(ctx, sess, repo, a, signer)
-		if err != nil {
-			logrus.Warnf("provenance of %s not attached: %v; the image is pushed", a.subject.Digest, err)
+	for i, s := range p.staged {
+		if errs[i] != nil {
+			logrus.Warnf("provenance of %s not attached: %v; the image is pushed", s.subject, errs[i])
 			continue
 		}
-		logrus.Infof("provenance of %s attached: %s@%s", a.subject.Digest, repo, d)
-		digests = append(digests, d)
+		logrus.Infof("provenance of %s attached: %s@%s", s.subject, p.repo, s.st.Digest())
+		digests = append(digests, s.st.Digest().String())
 	}
 	return digests
 }
 
-func attachOne(ctx context.Context, sess *push.Session, repo name.Repository, a attestation, signer dsse.Signer) (string, error) {
+func stageOne(ctx context.Context, sess *push.Session, repo name.Repository, a attestation, signer dsse.Signer) (*push.Staged, error) {
 	payload, err := provenance.Statement(a.build)
 	if err != nil {
-		return "", err
+		return nil, err
 	}
 	mt := provenance.PayloadType
 	if signer != nil {
 		if payload, err = provenance.Sign(ctx, payload, signer); err != nil {
-			return "", err
+			return nil, err
 		}
 		mt = provenance.EnvelopeMediaType
 	}
-	d, err := sess.Attach(ctx, repo, a.subject, push.Referrer{
+	return sess.Stage(ctx, repo, a.subject, push.Referrer{
 		ArtifactType: provenance.PayloadType,
 		MediaType:    types.MediaType(mt),
 		Payload:      payload,
 		Annotations:  map[string]string{"in-toto.io/predicate-type": provenance.PredicateType},
 	})
-	return d.String(), err
 }
 
 func repository(p *settings.Plan) (name.Repository, error) {

@@ -3,6 +3,7 @@ package attest
 import (
 	"context"
 	"net/http"
+	"sync"
 
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/sirupsen/logrus"
@@ -29,6 +30,8 @@ func Index(ctx context.Context, auth authn.Authenticator, tr http.RoundTripper, 
 		logrus.Warnf("provenance not attached: %v", err)
 		return nil
 	}
+	var warm sync.WaitGroup
+	warm.Go(func() { sess.WarmReferrers(ctx, repo) })
 	var atts []attestation
 	for _, e := range res.Entries {
 		desc, err := sess.Describe(ctx, repo.Digest(e.Digest.String()))
@@ -43,5 +46,9 @@ func Index(ctx context.Context, auth authn.Authenticator, tr http.RoundTripper, 
 		b.Subjects = []provenance.Subject{{Name: run.Plan.Image(), Digest: e.Digest.String()}}
 		atts = append(atts, attestation{subject: *desc, build: b})
 	}
-	return attach(ctx, sess, run, atts)
+	warm.Wait()
+	if run.OnPhase != nil && len(atts) > 0 {
+		run.OnPhase("provenance")
+	}
+	return stage(ctx, sess, run, atts).Commit(ctx)
 }

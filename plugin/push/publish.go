@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/google/go-containerregistry/pkg/name"
@@ -50,6 +51,14 @@ type Request struct {
 	// still read back, or an error that ends the run with no tag pushed.
 	BeforePush func(ctx context.Context, digest string) (skip []string, err error)
 
+	// Attach, when set, is called once the blobs are up, concurrently with
+	// the tarball, BeforePush, writing the tags and reading them back, with
+	// the result so far (Pushed: the destinations). What it
+	// returns, if not nil, is called once every tag is written and waited
+	// for. Neither fails the push, nor holds up the tags; a tag that cannot
+	// be written leaves the second uncalled.
+	Attach func(ctx context.Context, res Result) (commit func(ctx context.Context))
+
 	// OnPhase, when set, is called as publishing enters each phase
 	// ("compress" when nothing is pushed, "upload", "tar", "push",
 	// "verify"), so the run can time them and an interrupt can say where
@@ -68,6 +77,9 @@ type Result struct {
 	// held the image.
 	Uploaded  int64
 	Unchanged bool
+	// AttachWait is how long the push waited for Request.Attach once every
+	// tag was read back: what attaching added to the push's time.
+	AttachWait time.Duration
 }
 
 // Publish compresses the layers the build made, once, while it pushes
@@ -127,8 +139,12 @@ func Publish(ctx context.Context, img v1.Image, sess *Session, req Request) (Res
 	if res, err = describe(final); err != nil {
 		return res, err
 	}
+	var att *attaching
 	if pushing {
 		res.Uploaded = sess.blobs.n.Load() - before
+		res.Unchanged = !slices.ContainsFunc(held, func(h v1.Hash) bool { return h.String() != res.Digest })
+		att = startAttach(ctx, req, res)
+		defer att.wait()
 	}
 	if err := writeFiles(req, final, tags, phase); err != nil {
 		return res, err
@@ -137,12 +153,46 @@ func Publish(ctx context.Context, img v1.Image, sess *Session, req Request) (Res
 	if !pushing {
 		return res, nil
 	}
-	return res, pushTags(ctx, sess, final, tags, held, req, &res, phase)
+	return res, pushTags(ctx, sess, final, tags, held, req, &res, phase, att)
+}
+
+// attaching is req.Attach at work beside the push: staged from the moment
+// the image is known, committed once every tag is written; the tags wait
+// for neither, and Publish returns once it is done.
+type attaching struct {
+	tagged chan bool
+	wg     sync.WaitGroup
+}
+
+func startAttach(ctx context.Context, req Request, res Result) *attaching {
+	a := &attaching{tagged: make(chan bool, 1)}
+	if req.Attach != nil {
+		res.Pushed = req.Destinations
+		a.wg.Go(func() {
+			if commit := req.Attach(ctx, res); commit != nil && <-a.tagged {
+				commit(ctx)
+			}
+		})
+	}
+	return a
+}
+
+// done says whether every tag was written; only its first word counts.
+func (a *attaching) done(ok bool) {
+	select {
+	case a.tagged <- ok:
+	default:
+	}
+}
+
+func (a *attaching) wait() {
+	a.done(false)
+	a.wg.Wait()
 }
 
 // pushTags writes every tag that BeforePush does not skip, then reads all
-// of them back.
-func pushTags(ctx context.Context, sess *Session, img v1.Image, tags []name.Tag, held []v1.Hash, req Request, res *Result, phase func(string)) error {
+// of them back, and tells att whether the tags are written.
+func pushTags(ctx context.Context, sess *Session, img v1.Image, tags []name.Tag, held []v1.Hash, req Request, res *Result, phase func(string), att *attaching) error {
 	var skip []string
 	if req.BeforePush != nil {
 		var err error
@@ -158,13 +208,18 @@ func pushTags(ctx context.Context, sess *Session, img v1.Image, tags []name.Tag,
 			push, pushHeld = append(push, t), append(pushHeld, held[i])
 		}
 	}
-	if err := sess.tag(ctx, img, push, pushHeld, req.Retries); err != nil {
+	err := sess.tag(ctx, img, push, pushHeld, req.Retries)
+	att.done(err == nil)
+	if err != nil {
 		return err
 	}
-	res.Unchanged = !slices.ContainsFunc(held, func(h v1.Hash) bool { return h.String() != res.Digest })
 	phase("verify")
 	dig, _ := v1.NewHash(res.Digest)
-	if err := sess.verify(ctx, tags, dig); err != nil {
+	err = sess.verify(ctx, tags, dig)
+	waitFrom := time.Now()
+	att.wait()
+	res.AttachWait = time.Since(waitFrom)
+	if err != nil {
 		return err
 	}
 	res.Pushed = req.Destinations

@@ -1,88 +1,70 @@
 package push
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
-	"fmt"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
-	"github.com/google/go-containerregistry/pkg/v1/static"
-	"github.com/google/go-containerregistry/pkg/v1/types"
+	"github.com/sirupsen/logrus"
+
+	"github.com/kaniko-ecr/kaniko-ecr/plugin/push/referrer"
 )
 
-// emptyJSON is the OCI empty descriptor's content: the config of an
-// artifact that has none (image-spec 1.1, "Guidance for an empty
-// descriptor").
-var emptyJSON = []byte("{}")
+// Referrer is an artifact to attach to a manifest (package referrer).
+type Referrer = referrer.Referrer
 
-const emptyMediaType types.MediaType = "application/vnd.oci.empty.v1+json"
+// Staged is a referrer whose blobs are up and whose manifest is not
+// written yet.
+type Staged = referrer.Staged
 
-// Referrer is an artifact to attach to a manifest: one blob, its type, and
-// annotations for the manifest and the blob.
-type Referrer struct {
-	ArtifactType string
-	MediaType    types.MediaType // of Payload
-	Payload      []byte
-	Annotations  map[string]string
+// attachTo is the repository's referrer state, opened on first use over
+// the push's credential and transport; WarmReferrers opens it while the
+// build runs, so attaching starts from it.
+func (s *Session) attachTo(ctx context.Context, repo name.Repository) (*referrer.Repo, error) {
+	s.attachMu.Lock()
+	defer s.attachMu.Unlock()
+	if a := s.attach[repo.String()]; a != nil {
+		return a, nil
+	}
+	a, err := referrer.Open(ctx, repo, s.auth, s.tr)
+	if err != nil {
+		return nil, err
+	}
+	if s.attach == nil {
+		s.attach = map[string]*referrer.Repo{}
+	}
+	s.attach[repo.String()] = a
+	return a, nil
 }
 
-// Attach writes r into repo as an OCI 1.1 artifact manifest (config: the
-// empty descriptor; one layer: the payload) whose subject is subject, and
-// returns its digest. Where the registry answers the referrers API, that is
-// all; where it does not, go-containerregistry adds the artifact to the
-// index under the subject's fallback tag (sha256-<hex>), as the
-// distribution spec's referrers tag schema says. The image's tags are left
-// alone.
+// WarmReferrers prepares attaching to repo while the build runs: it signs
+// in, asks whether the registry answers the referrers API and whether the
+// repository holds the empty config blob, so that attaching a provenance
+// after the push costs its own upload and manifest only.
+func (s *Session) WarmReferrers(ctx context.Context, repo name.Repository) {
+	if _, err := s.attachTo(ctx, repo); err != nil {
+		logrus.Debugf("preparing the referrers of %s: %v", repo, err)
+	}
+}
+
+// Stage uploads r's blobs into repo, for Commit to attach r to subject.
+func (s *Session) Stage(ctx context.Context, repo name.Repository, subject v1.Descriptor, r Referrer) (*Staged, error) {
+	a, err := s.attachTo(ctx, repo)
+	if err != nil {
+		return nil, err
+	}
+	return a.Stage(ctx, subject, r)
+}
+
+// Attach writes r into repo as an OCI 1.1 artifact whose subject is
+// subject, and returns its digest: Stage, then Commit.
 func (s *Session) Attach(ctx context.Context, repo name.Repository, subject v1.Descriptor, r Referrer) (v1.Hash, error) {
-	cfg := static.NewLayer(emptyJSON, emptyMediaType)
-	blob := static.NewLayer(r.Payload, r.MediaType)
-	for _, l := range []v1.Layer{cfg, blob} {
-		if err := s.pusher.Upload(ctx, repo, l); err != nil {
-			return v1.Hash{}, fmt.Errorf("uploading the referrer's blobs to %s: %w", repo, err)
-		}
-	}
-	cd, err := cfg.Digest()
+	st, err := s.Stage(ctx, repo, subject, r)
 	if err != nil {
 		return v1.Hash{}, err
 	}
-	bd, err := blob.Digest()
-	if err != nil {
-		return v1.Hash{}, err
-	}
-	sub := v1.Descriptor{MediaType: subject.MediaType, Size: subject.Size, Digest: subject.Digest}
-	m := v1.Manifest{
-		SchemaVersion: 2,
-		MediaType:     types.OCIManifestSchema1,
-		ArtifactType:  r.ArtifactType,
-		Config:        v1.Descriptor{MediaType: emptyMediaType, Size: int64(len(emptyJSON)), Digest: cd, Data: emptyJSON},
-		Layers:        []v1.Descriptor{{MediaType: r.MediaType, Size: int64(len(r.Payload)), Digest: bd, Annotations: r.Annotations}},
-		Subject:       &sub,
-		Annotations:   r.Annotations,
-	}
-	raw, err := json.Marshal(m)
-	if err != nil {
-		return v1.Hash{}, err
-	}
-	d, _, err := v1.SHA256(bytes.NewReader(raw))
-	if err != nil {
-		return v1.Hash{}, err
-	}
-	if err := s.pusher.Put(ctx, repo.Digest(d.String()), rawManifest{raw: raw, mt: types.OCIManifestSchema1}); err != nil {
-		return v1.Hash{}, fmt.Errorf("writing the referrer of %s in %s: %w", subject.Digest, repo, err)
-	}
-	return d, nil
+	return st.Commit(ctx)
 }
-
-// rawManifest is a manifest as bytes, for Pusher.Put.
-type rawManifest struct {
-	raw []byte
-	mt  types.MediaType
-}
-
-func (m rawManifest) RawManifest() ([]byte, error)        { return m.raw, nil }
-func (m rawManifest) MediaType() (types.MediaType, error) { return m.mt, nil }
 
 // Describe returns the descriptor of ref as the registry serves it.
 func (s *Session) Describe(ctx context.Context, ref name.Reference) (*v1.Descriptor, error) {

@@ -2,11 +2,14 @@ package push
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/google/go-containerregistry/pkg/authn"
@@ -139,5 +142,155 @@ func TestAttachReportsARefusedUpload(t *testing.T) {
 	_, err = sess.Attach(ctx, repo, sub, Referrer{ArtifactType: "application/vnd.in-toto+json", MediaType: "application/vnd.in-toto+json", Payload: []byte("{}")})
 	if err == nil || !strings.Contains(err.Error(), "policy denies the upload") {
 		t.Fatalf("err = %v, want the registry's reason", err)
+	}
+}
+
+// requestLog records the requests a registry gets, as "METHOD kind".
+type requestLog struct {
+	mu   sync.Mutex
+	reqs []string
+}
+
+func (l *requestLog) wrap(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		kind := r.URL.Path
+		switch {
+		case strings.Contains(kind, "/blobs/uploads/"):
+			kind = "upload"
+		case strings.Contains(kind, "/blobs/"):
+			kind = "blob"
+		case strings.Contains(kind, "/referrers/"):
+			kind = "referrers"
+		case strings.Contains(kind, "/manifests/sha256-"):
+			kind = "fallback"
+		case strings.Contains(kind, "/manifests/"):
+			kind = "manifest"
+		}
+		l.mu.Lock()
+		l.reqs = append(l.reqs, r.Method+" "+kind)
+		l.mu.Unlock()
+		h.ServeHTTP(w, r)
+	})
+}
+
+func (l *requestLog) take() []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	out := l.reqs
+	l.reqs = nil
+	slices.Sort(out)
+	return out
+}
+
+// Warming during the build signs in, learns what attaching needs, puts the
+// empty config in the repository and opens an upload, once; then each
+// artifact costs one blob upload (open, close; the first only closes) and
+// its manifest, plus, without the referrers API, one read and one write of
+// the fallback index.
+func TestAttachingAfterWarmCostsOneUploadAndOneManifestPerArtifact(t *testing.T) {
+	for _, tc := range []struct {
+		name         string
+		referrersAPI bool
+		each         []string
+	}{
+		{"registry with the referrers API", true, []string{"POST upload", "PUT manifest", "PUT upload"}},
+		{"registry without it: fallback tag", false, []string{"GET fallback", "POST upload", "PUT fallback", "PUT manifest", "PUT upload"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx := context.Background()
+			opts := []registry.Option{registry.Logger(log.New(io.Discard, "", 0))}
+			if tc.referrersAPI {
+				opts = append(opts, registry.WithReferrersSupport(true))
+			}
+			var rl requestLog
+			srv := httptest.NewServer(rl.wrap(registry.New(opts...)))
+			defer srv.Close()
+			tag, _ := name.NewTag(strings.TrimPrefix(srv.URL, "http://") + "/team/app:v1")
+			img, _ := random.Image(512, 1)
+			if err := remote.Write(tag, img); err != nil {
+				t.Fatal(err)
+			}
+			desc, err := remote.Head(tag)
+			if err != nil {
+				t.Fatal(err)
+			}
+			sess, err := newSessionWith(ctx, authn.Anonymous, http.DefaultTransport)
+			if err != nil {
+				t.Fatal(err)
+			}
+			rl.take()
+			sess.WarmReferrers(ctx, tag.Context())
+			if got := rl.take(); !slices.Equal(got, []string{"GET /v2/", "GET referrers", "HEAD blob", "POST upload", "POST upload", "PUT upload"}) {
+				t.Errorf("warming: %v, want the ping, the referrers probe, the empty blob's HEAD and upload, and an upload opened ahead", got)
+			}
+			sess.WarmReferrers(ctx, tag.Context())
+			if got := rl.take(); len(got) != 0 {
+				t.Errorf("warming again: %v, want nothing", got)
+			}
+			for i := range 3 {
+				payload := fmt.Appendf(nil, `{"n":%d}`, i)
+				if _, err := sess.Attach(ctx, tag.Context(), *desc, Referrer{ArtifactType: "application/vnd.in-toto+json", MediaType: "application/vnd.in-toto+json", Payload: payload}); err != nil {
+					t.Fatal(err)
+				}
+				want := tc.each
+				if i == 0 { // the upload opened ahead
+					want = minusOne(want, "POST upload")
+				}
+				if got := rl.take(); !slices.Equal(got, want) {
+					t.Errorf("artifact %d: %v, want %v", i, got, want)
+				}
+			}
+			idx, err := remote.Referrers(tag.Context().Digest(desc.Digest.String()))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if im, _ := idx.IndexManifest(); len(im.Manifests) != 3 {
+				t.Errorf("referrers: %+v, want the 3 artifacts", im.Manifests)
+			}
+		})
+	}
+}
+
+// minusOne is list without its first r.
+func minusOne(list []string, r string) []string {
+	i := slices.Index(list, r)
+	return slices.Delete(slices.Clone(list), i, i+1)
+}
+
+// A repository warmed before anything is in it (the registry cannot say
+// yet whether it serves the referrers API) is asked again when the first
+// artifact is attached, and no fallback tag is written where it does.
+func TestAReferrersProbeOfANewRepositoryIsAskedAgainAtTheFirstAttach(t *testing.T) {
+	ctx := context.Background()
+	var rl requestLog
+	srv := httptest.NewServer(rl.wrap(registry.New(registry.Logger(log.New(io.Discard, "", 0)), registry.WithReferrersSupport(true))))
+	defer srv.Close()
+	tag, _ := name.NewTag(strings.TrimPrefix(srv.URL, "http://") + "/team/new:v1")
+	sess, err := newSessionWith(ctx, authn.Anonymous, http.DefaultTransport)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sess.WarmReferrers(ctx, tag.Context())
+	img, _ := random.Image(256, 1)
+	if err := remote.Write(tag, img); err != nil {
+		t.Fatal(err)
+	}
+	desc, err := remote.Head(tag)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rl.take()
+	if _, err := sess.Attach(ctx, tag.Context(), *desc, Referrer{ArtifactType: "application/vnd.in-toto+json", MediaType: "application/vnd.in-toto+json", Payload: []byte(`{"n":1}`)}); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := rl.take(), []string{"GET referrers", "PUT manifest", "PUT upload"}; !slices.Equal(got, want) {
+		t.Errorf("attaching: %v, want %v", got, want)
+	}
+	idx, err := remote.Referrers(tag.Context().Digest(desc.Digest.String()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if im, _ := idx.IndexManifest(); len(im.Manifests) != 1 {
+		t.Errorf("referrers %+v, want the artifact", im.Manifests)
 	}
 }

@@ -20,6 +20,7 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/partial"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/kaniko-ecr/kaniko-ecr/plugin/push/referrer"
 	"github.com/kaniko-ecr/kaniko-ecr/plugin/push/spool"
 	"github.com/sirupsen/logrus"
 	"golang.org/x/sync/errgroup"
@@ -37,6 +38,13 @@ type Session struct {
 	pusher *remote.Pusher
 	puller *remote.Puller
 	blobs  *blobCounter // the blob uploads completed
+
+	// What attaching referrers needs: the credential and transport, and
+	// per repository what it learned once (referrer.go).
+	auth     authn.Authenticator
+	tr       http.RoundTripper
+	attachMu sync.Mutex
+	attach   map[string]*referrer.Repo
 }
 
 // NewSession prepares a session for reg. auth is asked for the credentials
@@ -62,7 +70,7 @@ func newSessionWith(ctx context.Context, auth authn.Authenticator, tr http.Round
 	if err != nil {
 		return nil, err
 	}
-	return &Session{pusher: pusher, puller: puller, blobs: counter}, nil
+	return &Session{pusher: pusher, puller: puller, blobs: counter, auth: auth, tr: counter}, nil
 }
 
 // Warm reads a tag once, ignoring the answer: it opens the connection and
