@@ -65,7 +65,7 @@ func TestRefusedFormsAreProblemsNamingFileLineAndFlag(t *testing.T) {
 		{"add exclude of a download", "ADD --exclude=*.md https://e.x/a /src/", "Dockerfile:2: ADD https://e.x/a: --exclude and a symbolic --chmod are supported here for files of the context or a stage, not downloads"},
 		{"copy exclude bad pattern", "COPY --exclude=a[ . /src/", "Dockerfile:2: COPY --exclude: "},
 		{"copy exclude with heredocs", "COPY --exclude=x <<EOF /d/\nhi\nEOF", "Dockerfile:2: COPY: heredocs cannot be combined with --parents, --exclude or a symbolic --chmod here"},
-		{"add unpack", "ADD --unpack=true https://example.com/a.tgz /a", "Dockerfile:2: ADD --unpack: not supported here"},
+		{"add unpack of a download", "ADD --unpack=true https://example.com/a.tgz /a", "Dockerfile:2: ADD --unpack=true https://example.com/a.tgz: downloads are not unpacked here"},
 		{"checksum sha512", "ADD --checksum=sha512:" + strings.Repeat("ab", 64) + " https://example.com/a /a", "Dockerfile:2: ADD --checksum=sha512:abab"},
 		{"add keep-git-dir of a download", "ADD --keep-git-dir=true https://example.com/a.tgz /src", "Dockerfile:2: ADD --keep-git-dir: applies to a git source only"},
 		{"add git with another source", "ADD https://github.com/moby/buildkit.git#v0.29.0 a.txt /src/", "Dockerfile:2: ADD https://github.com/moby/buildkit.git#v0.29.0: a git source must be the only source of its ADD here"},

@@ -54,10 +54,15 @@ func (a *analysis) copyCmd(n *parser.Node, c *instructions.CopyCommand) bool {
 func (a *analysis) add(n *parser.Node, c *instructions.AddCommand) bool {
 	line := n.StartLine
 	ok := true
-	if c.Unpack != nil {
-		// kaniko always unpacks local archives and never remote ones.
-		a.problem(line, "ADD --unpack: not supported here (local archives are always unpacked, downloads never)")
-		ok = false
+	// kaniko always unpacks local archives and never downloads, as ADD
+	// does without --unpack; --unpack=false makes a local copy a pick.
+	noUnpack := c.Unpack != nil && !*c.Unpack && len(c.SourceContents) == 0
+	for _, src := range c.SourcePaths {
+		if c.Unpack != nil && *c.Unpack && sources.IsHTTP(a.word(src)) {
+			a.problem(line, "ADD --unpack=true "+src+": downloads are not unpacked here")
+			ok = false
+		}
+		noUnpack = noUnpack && !sources.IsHTTP(a.word(src))
 	}
 	okMode, symbolic := a.chmod(line, "ADD", c.Chmod)
 	ok = okMode && ok
@@ -80,7 +85,7 @@ func (a *analysis) add(n *parser.Node, c *instructions.AddCommand) bool {
 		}
 		return a.checksum(n, c, ok && !symbolic)
 	}
-	if len(c.ExcludePatterns) > 0 || symbolic {
+	if len(c.ExcludePatterns) > 0 || symbolic || noUnpack {
 		return a.pick(n, c.SourcesAndDest, "", false, c.ExcludePatterns, c.Chmod, c.Chown, ok)
 	}
 	if len(c.SourceContents) == 0 {

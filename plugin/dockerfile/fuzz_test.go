@@ -31,6 +31,7 @@ func FuzzAnalyze(f *testing.F) {
 		"FROM alpine\nRUN --mount=type=ssh --security=sandbox --device=x ls\n",
 		"FROM --platform=$BUILDPLATFORM alpine AS a\nADD --checksum=sha256:" + strings.Repeat("0", 64) + " https://e.x/a /a\n",
 		"FROM alpine\nCOPY --chmod=a+rX,u-w a /b\nADD --chmod=g=u https://e.x/a /c\n",
+		"FROM alpine\nADD --unpack=false a.tgz /b/\nADD --unpack a.tgz /c/\nADD --unpack=false https://e.x/a.tgz /d/\n",
 		"FROM alpine\nCOPY --parents --exclude=x --link --from=a a /b\nADD --keep-git-dir --unpack https://github.com/a/b.git /c\n",
 		"FROM alpine AS a\nFROM a\nCOPY --parents --exclude=x --exclude=!y/** --from=a a/./b* /c/\nADD --exclude=**/*.md --chmod=644 src /d/\nCOPY --exclude=$X --parents ${S}/./x* .\nCOPY --from=0 --exclude=a /\nCOPY --exclude=[ a /\n",
 		"# escape=`\nFROM alpine\nRUN echo `\n <<EOF\nx\nEOF\nHEALTHCHECK --start-interval=1s CMD x\n",
@@ -102,6 +103,10 @@ func kanikoHonours(n *parser.Node, flag string, opts Options) bool {
 	switch strings.ToLower(n.Value) + " " + name {
 	case "copy chmod", "add chmod":
 		return !copyflags.Symbolic(val) // a symbolic one makes a pick step
+	case "add unpack":
+		// What kaniko does anyway: unpack local archives, not downloads;
+		// --unpack=false of local files makes a pick step.
+		return val != "false" || strings.Contains(n.Original, "://")
 	case "copy from", "copy chown", "copy link", "add chown", "add link":
 		return true
 	case "healthcheck interval", "healthcheck timeout", "healthcheck start-period", "healthcheck retries":
@@ -137,9 +142,9 @@ func represented(res *Result, n *parser.Node, flag string) bool {
 	case "healthcheck start-interval":
 		// The builder writes it back from Result.Health (package health).
 		return n.Next == nil || !strings.EqualFold(n.Next.Value, "none")
-	case "copy parents", "copy exclude", "add exclude", "copy chmod", "add chmod":
+	case "copy parents", "copy exclude", "add exclude", "copy chmod", "add chmod", "add unpack":
 		for _, st := range res.Steps {
-			if st.Line == n.StartLine && st.Helper && st.Kind == "pick" && (st.Parents || name == "exclude" && slices.Contains(st.Exclude, val) || name == "chmod" && st.Chmod == val) {
+			if st.Line == n.StartLine && st.Helper && st.Kind == "pick" && (st.Parents || name == "exclude" && slices.Contains(st.Exclude, val) || name == "chmod" && st.Chmod == val || name == "unpack" && !st.Add) {
 				return true
 			}
 		}

@@ -102,3 +102,29 @@ func TestASymbolicChmodMakesTheCopyAPickStep(t *testing.T) {
 		t.Errorf("the octal COPY was rewritten: %q", last[len(last)-1])
 	}
 }
+
+// ADD --unpack=false copies local archives as files, as COPY does: a pick
+// step that unpacks nothing. --unpack=true of local files and
+// --unpack=false of a download are what kaniko's ADD does anyway.
+func TestAddUnpackFalseOfLocalFilesIsAPickThatUnpacksNothing(t *testing.T) {
+	opts := testOpts()
+	opts.SelectHash = func([]string, bool, []string, bool) (string, error) { return "d", nil }
+	src := []byte("FROM alpine\nADD --unpack=false app.tgz /a/\nADD --unpack=true app.tgz /b/\nADD --unpack=false https://e.x/app.tgz /c/\n")
+	res, probs := Analyze(src, opts)
+	if len(probs) != 0 {
+		t.Fatal(messages(probs))
+	}
+	var picks []Step
+	for _, st := range res.Steps {
+		if st.Kind == "pick" {
+			picks = append(picks, st)
+		}
+	}
+	if len(picks) != 1 || picks[0].Line != 2 || picks[0].Add || picks[0].Dest != "/a/" {
+		t.Fatalf("pick steps %+v: want one, for line 2, copying as COPY does", picks)
+	}
+	lines := strings.Split(string(res.Dockerfile), "\n")
+	if lines[2] != "ADD --unpack=true app.tgz /b/" || lines[3] != "ADD --unpack=false https://e.x/app.tgz /c/" {
+		t.Errorf("lines 3 and 4 were rewritten: %q", lines[2:4])
+	}
+}

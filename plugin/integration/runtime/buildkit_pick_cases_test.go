@@ -1,6 +1,9 @@
 package runtime
 
 import (
+	"archive/tar"
+	"bytes"
+	"compress/gzip"
 	"os"
 	"path/filepath"
 	"testing"
@@ -64,11 +67,60 @@ COPY --from=gen --chmod=o+r /out /opt/
 COPY --chmod=g=u app /g/
 `
 
+// bkUnpack is ADD --unpack of a local archive: false copies it as a file,
+// true (and no flag) unpacks it.
+const bkUnpack = `ARG BASE
+FROM ${BASE}
+ADD --unpack=false app.tgz /keep/
+ADD --unpack=false --chmod=640 app.tgz /keep/named.tgz
+ADD --unpack=true app.tgz /open/
+ADD app.tgz /default/
+ADD --unpack=false notes.txt /p/
+`
+
+// writeTarGz writes a gzipped tar of a directory, a script and a file.
+func writeTarGz(t *testing.T, path string) {
+	t.Helper()
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	tw := tar.NewWriter(zw)
+	for _, h := range []tar.Header{
+		{Name: "app/", Typeflag: tar.TypeDir, Mode: 0o750},
+		{Name: "app/run.sh", Typeflag: tar.TypeReg, Mode: 0o755, Size: 10},
+		{Name: "app/data.txt", Typeflag: tar.TypeReg, Mode: 0o600, Size: 10, Uid: 7, Gid: 8},
+	} {
+		if err := tw.WriteHeader(&h); err != nil {
+			t.Fatal(err)
+		}
+		if h.Size > 0 {
+			_, _ = tw.Write([]byte("0123456789"))
+		}
+	}
+	if err := tw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // pickCases compare COPY --parents and COPY or ADD --exclude with
 // buildkitd at go.mod's version: the engine's BuildKit ignores exclude
 // patterns and required paths.
 func pickCases() []bkCase {
 	return []bkCase{
+		{
+			name: "unpack", dockerfile: bkUnpack, current: true,
+			files:   map[string]string{"notes.txt": "notes"},
+			prepare: func(t *testing.T, ws string) { writeTarGz(t, filepath.Join(ws, "app.tgz")) },
+			differ: map[string]string{
+				"open":    "kaniko unpacks a local archive itself and creates a missing destination with the mode of the archive's first directory; BuildKit with 0755",
+				"default": "the same, without the flag",
+			},
+		},
 		{
 			name: "chmod-symbolic", dockerfile: bkSymbolicChmod, current: true,
 			files: map[string]string{"app/run.sh": "#!/bin/sh\n", "app/conf/a.conf": "a", "app/data/x": "x", "app/secret": "s"},
