@@ -55,7 +55,7 @@ var allowedImports = map[string][]string{
 	"plugin/builder/copykey":          {},
 	"plugin/steps":                    {"plugin/dockerfile", "plugin/dockerfile/mounts", "plugin/redact", "plugin/steps/fetch", "plugin/steps/gitsource", "plugin/steps/owner", "plugin/steps/pick", "plugin/steps/rootfs"},
 	"plugin/steps/fetch":              {},
-	"plugin/steps/gitsource":          {"plugin/redact", "plugin/steps/owner", "plugin/steps/rootfs"},
+	"plugin/steps/gitsource":          {"plugin/dockerfile/sources", "plugin/redact", "plugin/steps/owner", "plugin/steps/rootfs"},
 	"plugin/steps/owner":              {},
 	"plugin/steps/pick":               {"plugin/steps/owner", "plugin/steps/rootfs"},
 	"plugin/steps/rootfs":             {},

@@ -41,7 +41,7 @@ func resolveGitSources(ctx context.Context, p *settings.Plan) (*dockerfile.Resul
 			cp.History = maps.Clone(res.History)
 			res, src.Resolved = &cp, map[string]gitsource.Resolved{}
 		}
-		r, err := gitsource.Resolve(ctx, gitsource.Source(*s.Git), src.Credentials)
+		r, err := gitsource.Resolve(ctx, *s.Git, src.Credentials)
 		if err != nil {
 			return nil, src, fmt.Errorf("%s:%d: ADD: %w", s.File, s.Line, err)
 		}

@@ -49,5 +49,5 @@ func (se *session) addGit() error {
 	if err != nil {
 		return err
 	}
-	return se.srv.cfg.Git.Add(context.Background(), se.step.ID, gitsource.Source(*se.step.Git), se.srv.cfg.Dir, dir, o)
+	return se.srv.cfg.Git.Add(context.Background(), se.step.ID, *se.step.Git, se.srv.cfg.Dir, dir, o)
 }

@@ -18,7 +18,9 @@ import (
 	"strings"
 
 	"github.com/containerd/platforms"
+
 	"github.com/kaniko-ecr/kaniko-ecr/plugin/redact"
+	"github.com/kaniko-ecr/kaniko-ecr/plugin/steps/pick"
 )
 
 // MaxSecretSize is BuildKit's limit on one build secret.
@@ -131,26 +133,7 @@ func ContextHash(context, dockerfile string) func(string) (string, error) {
 			}
 			rel, _ := filepath.Rel(root, path)
 			fmt.Fprintf(h, "%s\x00%o\x00", filepath.ToSlash(rel), info.Mode())
-			switch {
-			case d.Type()&fs.ModeSymlink != 0:
-				link, err := os.Readlink(path)
-				if err != nil {
-					return err
-				}
-				io.WriteString(h, link)
-			case d.Type().IsRegular():
-				f, err := os.Open(path)
-				if err != nil {
-					return err
-				}
-				_, err = io.Copy(h, f)
-				f.Close()
-				if err != nil {
-					return err
-				}
-			}
-			h.Write([]byte{0})
-			return nil
+			return pick.HashEntry(h, path, info.Mode())
 		})
 		if err != nil {
 			return "", fmt.Errorf("reading %s in the build context: %v", cmp.Or(source, "."), err)

@@ -28,26 +28,15 @@ import (
 	"github.com/go-git/go-git/v5/storage/memory"
 	"golang.org/x/crypto/ssh"
 
+	"github.com/kaniko-ecr/kaniko-ecr/plugin/dockerfile/sources"
 	"github.com/kaniko-ecr/kaniko-ecr/plugin/redact"
 )
 
-// Source is a git source as BuildKit's Dockerfile front end reads it
-// (the same fields as the front end's step.Git).
-type Source struct {
-	// Remote is the repository: https://, http://, ssh://, git:// or
-	// user@host:path.
-	Remote string `json:"remote"`
-	// Ref is a branch, a tag, a full ref name or a commit; empty: HEAD.
-	Ref string `json:"ref,omitempty"`
-	// SubDir is the directory of the repository to add; empty: all.
-	SubDir string `json:"subdir,omitempty"`
-	// Checksum is the commit (or a prefix of it) the ref must resolve to.
-	Checksum string `json:"checksum,omitempty"`
-	// KeepGitDir keeps the repository's .git directory in the tree.
-	KeepGitDir bool `json:"keepGitDir,omitempty"`
-	// MTime is "commit" for files dated at the commit; else the checkout.
-	MTime string `json:"mtime,omitempty"`
-}
+// Source is a git source as BuildKit's Dockerfile front end reads it:
+// the front end's own type. An empty Ref is HEAD; Checksum is the commit
+// (or a prefix of it) the ref must resolve to; MTime "commit" dates the
+// files at the commit, else at the checkout.
+type Source = sources.Git
 
 // Credentials are what private repositories are reached with.
 type Credentials struct {

@@ -47,26 +47,7 @@ func Digest(ms []Match) (string, error) {
 			return err
 		}
 		fmt.Fprintf(h, "%s\x00%t\x00%t\x00%o\x00", name, dir, parent, fi.Mode())
-		switch {
-		case fi.Mode()&fs.ModeSymlink != 0:
-			link, err := os.Readlink(real)
-			if err != nil {
-				return err
-			}
-			io.WriteString(h, link)
-		case fi.Mode().IsRegular():
-			f, err := os.Open(real)
-			if err != nil {
-				return err
-			}
-			_, err = io.Copy(h, f)
-			f.Close()
-			if err != nil {
-				return err
-			}
-		}
-		h.Write([]byte{0})
-		return nil
+		return HashEntry(h, real, fi.Mode())
 	}
 	for _, m := range ms {
 		if err := add(m.Name, m.Real, m.Dir, false); err != nil {
@@ -264,4 +245,30 @@ func (o owners) entry(target, src string, fi fs.FileInfo, parent bool) (func() e
 		return nil, err
 	}
 	return nil, os.Chtimes(target, time.Time{}, fi.ModTime())
+}
+
+// HashEntry writes what the entry at path holds into h, for a digest: a
+// link's target or a regular file's content (nothing for others), then a
+// NUL.
+func HashEntry(h io.Writer, path string, mode fs.FileMode) error {
+	switch {
+	case mode&fs.ModeSymlink != 0:
+		link, err := os.Readlink(path)
+		if err != nil {
+			return err
+		}
+		io.WriteString(h, link)
+	case mode.IsRegular():
+		f, err := os.Open(path)
+		if err != nil {
+			return err
+		}
+		_, err = io.Copy(h, f)
+		f.Close()
+		if err != nil {
+			return err
+		}
+	}
+	_, err := h.Write([]byte{0})
+	return err
 }
