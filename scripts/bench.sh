@@ -29,6 +29,8 @@
 #   BENCH_BASE [oci]             the base image's media types: oci (as
 #                                Docker Hub's official images) or docker
 #   BENCH_OUT [docs/BENCHMARKS.md]  "-": write no document
+#   BENCH_PLUGIN_ENV             more settings for kaniko-ecr's runs,
+#                                space-separated (PLUGIN_PROVENANCE=false)
 #   BENCH_EXECUTOR               a kaniko executor binary to use instead
 #                                of building one (cached under
 #                                ${XDG_CACHE_HOME:-~/.cache}/kaniko-ecr-bench)
@@ -147,6 +149,8 @@ build() {
     env+=("PLUGIN_REGISTRY=$host" "PLUGIN_REPO=$repo" "PLUGIN_TAGS=$tags" "PLUGIN_SNAPSHOT_MODE=$snap"
       "PLUGIN_BUILD_ARGS=BASE_IMAGE=$host/$BASE_REPO:latest")
     [ "$tool" = plugin-zstd ] && env+=(PLUGIN_COMPRESSION=zstd)
+    # shellcheck disable=SC2206 # split on purpose: one setting per word
+    [ -n "${BENCH_PLUGIN_ENV:-}" ] && env+=($BENCH_PLUGIN_ENV)
     [ "$wl" = d ] && env+=(PLUGIN_ENABLE_CACHE=true "PLUGIN_CACHE_REPO=bench/$net-cache-plugin")
     # sandbox.sh binds the profile directory at /kaniko/profile, which
     # kaniko never snapshots.
@@ -254,7 +258,7 @@ done
 
 # --- report ---------------------------------------------------------------
 cmdline="scripts/bench.sh"
-for v in BENCH_RUNS BENCH_WORKLOADS BENCH_NETS BENCH_RTT BENCH_FILES BENCH_MANY_MB BENCH_BIG_MB BENCH_NOCC BENCH_ZSTD BENCH_BASE BENCH_ROOTS BENCH_PROFILE; do
+for v in BENCH_RUNS BENCH_PLUGIN_ENV BENCH_WORKLOADS BENCH_NETS BENCH_RTT BENCH_FILES BENCH_MANY_MB BENCH_BIG_MB BENCH_NOCC BENCH_ZSTD BENCH_BASE BENCH_ROOTS BENCH_PROFILE; do
   [ -n "${!v+x}" ] && cmdline="$v=\"${!v}\" $cmdline"
 done
 {
