@@ -1,9 +1,7 @@
 package integration
 
 import (
-	"archive/tar"
 	"fmt"
-	"io"
 	"maps"
 	"os"
 	"path/filepath"
@@ -124,19 +122,7 @@ func imageFiles(t *testing.T, ref string) map[string]string {
 	}
 	rc := mutate.Extract(img)
 	defer rc.Close()
-	tr := tar.NewReader(rc)
-	files := map[string]string{}
-	for {
-		h, err := tr.Next()
-		if err == io.EOF {
-			return files
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		body, _ := io.ReadAll(tr)
-		files[strings.TrimPrefix(h.Name, "./")] = fmt.Sprintf("%c %o %d:%d %s %q", h.Typeflag, h.Mode, h.Uid, h.Gid, h.Linkname, body)
-	}
+	return tarFiles(t, rc)
 }
 
 // blobUploads counts the blob uploads the registry's access log shows

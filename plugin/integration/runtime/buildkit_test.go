@@ -538,13 +538,18 @@ func buildWithBuildKit(t *testing.T, ref *reference, ws string, c bkCase, sshSoc
 	if err != nil {
 		return nil, string(log), err
 	}
-	f, err := os.Open(out)
+	tree, err := readTreeFile(out)
+	return tree, string(log), err
+}
+
+// readTreeFile is readTree of the tar file at path.
+func readTreeFile(path string) (map[string]entry, error) {
+	f, err := os.Open(path)
 	if err != nil {
-		return nil, string(log), err
+		return nil, err
 	}
 	defer f.Close()
-	tree, err := readTree(f)
-	return tree, string(log), err
+	return readTree(f)
 }
 
 // pulledTree reads an image back from the local ECR and flattens it.

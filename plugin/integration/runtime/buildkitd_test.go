@@ -103,11 +103,6 @@ func buildWithCurrentBuildKit(t *testing.T, addr string, ref *reference, ws stri
 	if err != nil {
 		return nil, string(log), err
 	}
-	f, err := os.Open(out)
-	if err != nil {
-		return nil, string(log), err
-	}
-	defer f.Close()
-	tree, err := readTree(f)
+	tree, err := readTreeFile(out)
 	return tree, string(log), err
 }
