@@ -33,14 +33,21 @@ func (r *run) publish(ctx context.Context, img v1.Image, sess *push.Session, aws
 	}
 	req.OCILayout, req.Insecure = p.OCILayoutPath, p.InsecurePush()
 	if sess != nil {
-		// The provenance is uploaded as the tags are written and attached
-		// as they are read back.
-		req.Attach = func(ctx context.Context, res push.Result) func(context.Context) {
+		// The provenance is written as the tags are, and listed under the
+		// image once they are: committed as they are read back, or taken
+		// away if they fail.
+		req.Attach = func(ctx context.Context, res push.Result) func(context.Context, bool) {
 			pending := attest.Stage(ctx, sess, r.attestRun(), res)
 			if pending == nil {
 				return nil
 			}
-			return func(ctx context.Context) { r.prov = pending.Commit(ctx) }
+			return func(ctx context.Context, tagged bool) {
+				if !tagged {
+					pending.Abandon(ctx)
+					return
+				}
+				r.prov = pending.Commit(ctx)
+			}
 		}
 	}
 	publish := r.deps.Publish

@@ -76,9 +76,10 @@ func attaches(run Run, res push.Result) bool {
 }
 
 // Stage writes, signs and uploads the provenance of the image a build
-// pushes (res.Pushed: where it goes), while its tags are written; Commit
-// attaches it once they are. It never fails: what cannot be done is a
-// warning, and Commit of what it returns attaches nothing.
+// pushes (res.Pushed: where it goes), artifact manifest included, while
+// its tags are written; Commit attaches it once they are, Abandon takes
+// it away if they fail. It never fails: what cannot be done is a warning,
+// and Commit of what it returns attaches nothing.
 func Stage(ctx context.Context, sess *push.Session, run Run, res push.Result) *Pending {
 	p := run.Plan
 	if !attaches(run, res) {
@@ -120,7 +121,7 @@ func Stage(ctx context.Context, sess *push.Session, run Run, res push.Result) *P
 	return stage(ctx, sess, run, []attestation{{subject: sub, build: b}})
 }
 
-// Pending is the provenances of a run, uploaded and not yet attached.
+// Pending is the provenances of a run, written and not yet attached.
 type Pending struct {
 	repo   name.Repository
 	staged []staged
@@ -195,6 +196,26 @@ func (p *Pending) Commit(ctx context.Context) []string {
 		digests = append(digests, s.st.Digest().String())
 	}
 	return digests
+}
+
+// Abandon deletes what Stage wrote, for an image whose tags were not
+// written: no provenance is listed for an image that is not there. A
+// registry that refuses deletes keeps it untagged.
+func (p *Pending) Abandon(ctx context.Context) {
+	if p == nil {
+		return
+	}
+	var wg sync.WaitGroup
+	for _, s := range p.staged {
+		wg.Go(func() {
+			if err := s.st.Abandon(ctx); err != nil {
+				logrus.Infof("provenance of %s: the image was not pushed, and its provenance %s stays untagged in %s: %v", s.subject, s.st.Digest(), p.repo, err)
+				return
+			}
+			logrus.Infof("provenance of %s deleted: the image was not pushed (%s@%s)", s.subject, p.repo, s.st.Digest())
+		})
+	}
+	wg.Wait()
 }
 
 func stageOne(ctx context.Context, sess *push.Session, repo name.Repository, a attestation, signer dsse.Signer) (*push.Staged, error) {

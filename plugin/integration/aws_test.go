@@ -1,6 +1,7 @@
 package integration
 
 import (
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -179,6 +180,17 @@ func TestReproducibleImmutableTagIsComparedAfterTheBuild(t *testing.T) {
 	}
 	if _, err := remote.Head(ref.Context().Tag("v2"), opts...); err == nil {
 		t.Error("v2 was pushed although the run failed")
+	}
+	// The provenance, written beside the push, is deleted with it.
+	m := regexp.MustCompile(`provenance of (sha256:[0-9a-f]{64}) deleted: the image was not pushed \([^@]+@(sha256:[0-9a-f]{64})\)`).FindStringSubmatch(r.stderr)
+	if m == nil {
+		t.Fatalf("no line saying the provenance was deleted:\n%s", r.stderr)
+	}
+	if _, err := remote.Head(ref.Context().Digest(m[2]), opts...); err == nil {
+		t.Errorf("the provenance %s of the image not pushed is still in the repository", m[2])
+	}
+	if tags, err := remote.List(ref.Context(), opts...); err != nil || len(tags) != 1 {
+		t.Errorf("tags %v (%v), want only v1: no fallback tag for the image not pushed", tags, err)
 	}
 }
 

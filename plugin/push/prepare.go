@@ -238,3 +238,14 @@ func (i *sentImage) LayerByDigest(h v1.Hash) (partial.CompressedLayer, error) {
 	}
 	return nil, fmt.Errorf("no layer %s in the image", h)
 }
+
+// wait waits for every new layer's compression to end, and so for the
+// digests the manifest names; it stops waiting when ctx ends.
+func (p *prepared) wait(ctx context.Context) error {
+	for _, s := range p.spools {
+		if err := s.Wait(ctx); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -6,7 +6,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"sync"
 	"time"
 
 	"github.com/google/go-containerregistry/pkg/name"
@@ -53,11 +52,11 @@ type Request struct {
 
 	// Attach, when set, is called once the blobs are up, concurrently with
 	// the tarball, BeforePush, writing the tags and reading them back, with
-	// the result so far (Pushed: the destinations). What it
-	// returns, if not nil, is called once every tag is written and waited
-	// for. Neither fails the push, nor holds up the tags; a tag that cannot
-	// be written leaves the second uncalled.
-	Attach func(ctx context.Context, res Result) (commit func(ctx context.Context))
+	// the result so far (Pushed: the destinations). What it returns, if not
+	// nil, is called once the tags are written, or have failed (tagged
+	// false), and waited for. Neither fails the push, nor holds up the
+	// tags.
+	Attach func(ctx context.Context, res Result) (finish func(ctx context.Context, tagged bool))
 
 	// OnPhase, when set, is called as publishing enters each phase
 	// ("compress" when nothing is pushed, "upload", "tar", "push",
@@ -115,14 +114,17 @@ func Publish(ctx context.Context, img v1.Image, sess *Session, req Request) (Res
 	}
 	defer prep.cleanup()
 	var held []v1.Hash
-	var before int64
+	var att *attaching
 	if pushing {
 		phase("upload")
-		before = sess.blobs.n.Load()
-		heads := make(chan []v1.Hash, 1)
-		go func() { heads <- sess.heads(ctx, tags) }()
+		before := sess.blobs.n.Load()
+		heads := later(func() []v1.Hash { return sess.heads(ctx, tags) })
+		att = startAttach(ctx, req, prep, heads)
+		defer att.wait()
 		err := sess.upload(ctx, prep, repositories(tags), req.Retries)
-		held = <-heads
+		held = heads()
+		res.Uploaded = sess.blobs.n.Load() - before
+		att.uploaded(res.Uploaded, err)
 		if err != nil {
 			return res, err
 		}
@@ -136,15 +138,12 @@ func Publish(ctx context.Context, img v1.Image, sess *Session, req Request) (Res
 	if err != nil {
 		return res, err
 	}
+	uploaded := res.Uploaded
 	if res, err = describe(final); err != nil {
 		return res, err
 	}
-	var att *attaching
 	if pushing {
-		res.Uploaded = sess.blobs.n.Load() - before
-		res.Unchanged = !slices.ContainsFunc(held, func(h v1.Hash) bool { return h.String() != res.Digest })
-		att = startAttach(ctx, req, res)
-		defer att.wait()
+		res.Uploaded, res.Unchanged = uploaded, unchanged(held, res.Digest)
 	}
 	if err := writeFiles(req, final, tags, phase); err != nil {
 		return res, err
@@ -154,40 +153,6 @@ func Publish(ctx context.Context, img v1.Image, sess *Session, req Request) (Res
 		return res, nil
 	}
 	return res, pushTags(ctx, sess, final, tags, held, req, &res, phase, att)
-}
-
-// attaching is req.Attach at work beside the push: staged from the moment
-// the image is known, committed once every tag is written; the tags wait
-// for neither, and Publish returns once it is done.
-type attaching struct {
-	tagged chan bool
-	wg     sync.WaitGroup
-}
-
-func startAttach(ctx context.Context, req Request, res Result) *attaching {
-	a := &attaching{tagged: make(chan bool, 1)}
-	if req.Attach != nil {
-		res.Pushed = req.Destinations
-		a.wg.Go(func() {
-			if commit := req.Attach(ctx, res); commit != nil && <-a.tagged {
-				commit(ctx)
-			}
-		})
-	}
-	return a
-}
-
-// done says whether every tag was written; only its first word counts.
-func (a *attaching) done(ok bool) {
-	select {
-	case a.tagged <- ok:
-	default:
-	}
-}
-
-func (a *attaching) wait() {
-	a.done(false)
-	a.wg.Wait()
 }
 
 // pushTags writes every tag that BeforePush does not skip, then reads all

@@ -13,8 +13,8 @@ import (
 // Referrer is an artifact to attach to a manifest (package referrer).
 type Referrer = referrer.Referrer
 
-// Staged is a referrer whose blobs are up and whose manifest is not
-// written yet.
+// Staged is a referrer written into the repository, to be committed once
+// its subject is there (package referrer).
 type Staged = referrer.Staged
 
 // attachTo is the repository's referrer state, opened on first use over
@@ -47,7 +47,8 @@ func (s *Session) WarmReferrers(ctx context.Context, repo name.Repository) {
 	}
 }
 
-// Stage uploads r's blobs into repo, for Commit to attach r to subject.
+// Stage uploads r's blobs into repo and writes its manifest, for Commit to
+// attach r to subject once subject is there.
 func (s *Session) Stage(ctx context.Context, repo name.Repository, subject v1.Descriptor, r Referrer) (*Staged, error) {
 	a, err := s.attachTo(ctx, repo)
 	if err != nil {

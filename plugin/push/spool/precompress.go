@@ -136,7 +136,8 @@ func (p *Precompressor) Take(l *Layer, path string) bool {
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	l.run, l.path = e.run, e.spool
+	l.path = e.spool
+	l.setRun(e.run)
 	return true
 }
 

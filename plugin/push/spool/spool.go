@@ -90,8 +90,9 @@ type Layer struct {
 	mt     types.MediaType
 	usize  int64 // uncompressed bytes, from the build's tar file
 
-	mu  sync.Mutex
-	run *compressRun // the one compression, once started
+	mu    sync.Mutex
+	run   *compressRun  // the one compression, once started
+	begun chan struct{} // closed when run is set, for Wait
 }
 
 // compressRun is the compression of one layer; done closes when it ends.
@@ -140,6 +141,41 @@ func (l *Layer) Size() (int64, error) { r, err := l.result(); return r.size, err
 
 // TarSize is the size of the build's tar: the uncompressed bytes.
 func (l *Layer) TarSize() int64 { return l.usize }
+
+// Wait waits for the compression to end, from whenever its first read
+// starts it, and returns its error; it stops waiting when ctx ends.
+func (l *Layer) Wait(ctx context.Context) error {
+	l.mu.Lock()
+	r := l.run
+	if r == nil && l.begun == nil {
+		l.begun = make(chan struct{})
+	}
+	begun := l.begun
+	l.mu.Unlock()
+	if r == nil {
+		select {
+		case <-begun:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		r, _ = l.started()
+	}
+	select {
+	case <-r.done:
+		return r.err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// setRun records the one compression; l.mu is held.
+func (l *Layer) setRun(r *compressRun) {
+	l.run = r
+	if l.begun != nil {
+		close(l.begun)
+		l.begun = nil
+	}
+}
 
 func (l *Layer) started() (r *compressRun, started bool) {
 	l.mu.Lock()
@@ -230,7 +266,7 @@ func (l *Layer) Remove() {
 // bytes as they come; it sees EOF only once digest and size are known.
 func (l *Layer) start(pw *io.PipeWriter) {
 	r := &compressRun{done: make(chan struct{}), pw: pw}
-	l.run = r
+	l.setRun(r)
 	go func() {
 		out := io.Discard
 		if pw != nil {
