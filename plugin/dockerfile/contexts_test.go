@@ -146,3 +146,22 @@ func TestNamedDirectoryContextStagesAreNeitherTargetsNorForeignRuns(t *testing.T
 		t.Errorf("stages %q, runs %+v: want only the Dockerfile's", res.Stages, res.Runs)
 	}
 }
+
+// A COPY or RUN that reads a directory context before any FROM is refused
+// by line as any instruction before the first FROM is, not by a failure
+// inside the front end (found by FuzzAnalyze).
+func TestDirectoryContextReadBeforeTheFirstFromIsRefusedByLine(t *testing.T) {
+	opts := testOpts()
+	opts.Contexts = map[string]named.Context{"lib": {Dir: "/ws/lib", Digest: "sha256:00"}}
+	for _, src := range []string{"COPY --from=lib", "COPY --from=lib /a /b\nFROM alpine\n", "RUN --mount=from=lib,target=/l x\nFROM alpine\n"} {
+		_, probs := Analyze([]byte(src), opts)
+		if len(probs) == 0 || probs[0].Line != 1 {
+			t.Errorf("%q: problems %s, want one on line 1", src, messages(probs))
+		}
+		for _, p := range probs {
+			if strings.Contains(p.Msg, "internal") {
+				t.Errorf("%q: %s", src, p)
+			}
+		}
+	}
+}

@@ -198,7 +198,7 @@ func checkPruned(t *testing.T, src []byte) {
 			if res.CacheBuster != "" && strings.Contains(s.text, res.CacheBuster) {
 				added++
 			}
-			if strings.HasPrefix(strings.ToUpper(s.text), "FROM ") {
+			if f := strings.Fields(s.text); len(f) > 0 && strings.EqualFold(f[0], "FROM") {
 				s.line -= added
 				out = append(out, s)
 			}

@@ -103,10 +103,12 @@ func Apply(src []byte, ast *parser.Result, o Options) Result {
 			}
 			replaced = r.from(n)
 			defined++
-		case "copy":
-			r.flags(n, replaced, "from")
-		case "run":
-			r.flags(n, replaced, "mount")
+		case "copy", "run":
+			// Before the first FROM there is no stage to add a context's
+			// to: the front end refuses the line.
+			if defined > 0 {
+				r.flags(n, replaced, map[string]string{"copy": "from", "run": "mount"}[strings.ToLower(n.Value)])
+			}
 		default:
 			if replaced && defined > 0 {
 				r.blank(n)
