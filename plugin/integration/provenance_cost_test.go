@@ -108,3 +108,40 @@ func TestProvenanceAddsOneBlobUploadAndItsManifestPerPushedImage(t *testing.T) {
 		t.Errorf("the log does not say how long the run waited for the provenance:\n%s", stderr)
 	}
 }
+
+// The upload opened during the build for the provenance is cancelled when
+// no provenance takes it: the build failed, or the rebuild changed nothing
+// and attaches nothing. Every upload the run opens is closed or cancelled.
+func TestAnUploadOpenedForAProvenanceThatIsNotAttachedIsCancelled(t *testing.T) {
+	const repo = "prov/release"
+	addRepos(repo)
+	for _, tc := range []struct {
+		name, dockerfile string
+		code             int
+	}{
+		{"failed build", "FROM " + baseImage + "\nRUN exit 3\n", 1},
+		{"unchanged rebuild", "FROM " + baseImage + "\nRUN echo same > /s\n", 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ws := writeFiles(t, map[string]string{"Dockerfile": tc.dockerfile})
+			env := map[string]string{"PLUGIN_REPO": repo, "PLUGIN_TAGS": "v1", "PLUGIN_REPRODUCIBLE": "true"}
+			if tc.code == 0 { // the first build pushes the image the second finds
+				if r := runPlugin(t, ws, env); r.code != 0 {
+					t.Fatalf("first build: exit %d\n%s", r.code, r.stderr)
+				}
+			}
+			offset := len(stack.Registry.Log())
+			r := runPlugin(t, ws, env)
+			if r.code != tc.code {
+				t.Fatalf("exit %d, want %d\n%s", r.code, tc.code, r.stderr)
+			}
+			time.Sleep(300 * time.Millisecond) // the access log's last lines
+			reqs := repoRequests(stack.Registry.Log(), offset, repo)
+			count := func(r string) int { return len(slices.DeleteFunc(slices.Clone(reqs), func(s string) bool { return s != r })) }
+			opened, closed, cancelled := count("POST upload"), count("PUT upload"), count("DELETE upload")
+			if opened == 0 || cancelled != 1 || opened != closed+cancelled {
+				t.Errorf("uploads: %d opened, %d closed, %d cancelled; want the provenance's one cancelled and none left open\n%v", opened, closed, cancelled, reqs)
+			}
+		})
+	}
+}
