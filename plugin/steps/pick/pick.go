@@ -161,6 +161,17 @@ func (t Tree) skips(real string) bool {
 	return t.Ignored(filepath.ToSlash(rel), err == nil && fi.IsDir())
 }
 
+// hides reports whether .dockerignore matches the directory real, which
+// it does not skip only because an exception may bring back part of it:
+// BuildKit's context then holds it only as the parent of what comes back.
+func (t Tree) hides(real string) bool {
+	if t.Ignored == nil {
+		return false
+	}
+	rel, err := filepath.Rel(t.Root, real)
+	return err == nil && rel != "." && t.Ignored(filepath.ToSlash(rel), false)
+}
+
 // resolve expands the wildcards of p (absolute in the tree) as BuildKit
 // does: the elements before the first one with a wildcard are a path
 // (links followed), the rest is matched against every path below it,
@@ -284,11 +295,11 @@ func (w *walker) dir(real, rel string, incInfo, excInfo patternmatcher.MatchInfo
 		if excluded && !exceptions && w.inc == nil {
 			continue
 		}
-		include = include && !excluded
 		info, err := os.Lstat(p)
 		if err != nil {
 			return err
 		}
+		include = include && !excluded && !(info.IsDir() && w.t.hides(p))
 		if include {
 			for i, d := range w.down {
 				if !w.added[i] {

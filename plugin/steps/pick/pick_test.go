@@ -8,6 +8,8 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+
+	"github.com/moby/patternmatcher"
 )
 
 // tree writes files (a body "-> x" is a link to x) under a new directory.
@@ -259,5 +261,30 @@ func TestDigestChangesWithTheSelectedFilesOnly(t *testing.T) {
 	}
 	if d := digest(); d == d0 {
 		t.Error("changing a selected file left the digest as it was")
+	}
+}
+
+// A directory .dockerignore leaves out, with an exception that could bring
+// part of it back, comes only as the parent of what does come back: with
+// nothing brought back it is not there at all, as in BuildKit's context.
+func TestADirectoryDockerignoreLeavesOutComesOnlyAsTheParentOfAnException(t *testing.T) {
+	pm, err := patternmatcher.New([]string{"docs", "!docs/keep.md", "cache", "!cache/none"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// As the context's .dockerignore judges paths (buildinput.Ignore.Skips).
+	ignored := func(rel string, dir bool) bool {
+		m, err := pm.MatchesOrParentMatches(rel)
+		return err == nil && m && (!dir || !pm.Exclusions())
+	}
+	src := tree(t, map[string]string{"docs/a.md": "a", "docs/keep.md": "k", "cache/x": "x", "cache/sub/y": "y", "src/main.go": "m"})
+	root := t.TempDir()
+	err = Tree{Root: src, Ignored: ignored}.Copy(Spec{Sources: []string{"."}, Exclude: []string{"*.tmp"}}, Target{Root: root, Cwd: "/", Dest: "/out/"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"docs/", "docs/keep.md", "src/", "src/main.go"}
+	if got := list(t, filepath.Join(root, "out")); !slices.Equal(got, want) {
+		t.Errorf("copied %q, want %q", got, want)
 	}
 }
