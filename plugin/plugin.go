@@ -149,11 +149,9 @@ func (r *run) exec(ctx context.Context) error {
 	}
 	img, sess, err := r.build(ctx, aws)
 	if err != nil {
-		releaseReferrers(sess)()
 		return err
 	}
 	res, err := r.publish(ctx, img, sess, aws)
-	defer releaseReferrers(sess)() // beside the outputs
 	if err != nil {
 		return err
 	}
@@ -170,23 +168,6 @@ func (r *run) exec(ctx context.Context) error {
 	}
 	r.summary(res)
 	return nil
-}
-
-// releaseReferrers starts cancelling the upload opened during the build
-// for a provenance that was not attached (the build or the push failed,
-// or the image was unchanged), and returns what waits for that.
-func releaseReferrers(sess *push.Session) (wait func()) {
-	if sess == nil {
-		return func() {}
-	}
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		sess.ReleaseReferrers(ctx)
-	}()
-	return func() { <-done }
 }
 
 // settle loads and validates the settings, configures logging and checks

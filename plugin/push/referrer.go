@@ -2,9 +2,6 @@ package push
 
 import (
 	"context"
-	"fmt"
-	"maps"
-	"slices"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -28,9 +25,6 @@ func (s *Session) attachTo(ctx context.Context, repo name.Repository) (*referrer
 	defer s.attachMu.Unlock()
 	if a := s.attach[repo.String()]; a != nil {
 		return a, nil
-	}
-	if s.attachDone {
-		return nil, fmt.Errorf("the session's referrers were released")
 	}
 	a, err := referrer.Open(ctx, repo, s.auth, s.tr)
 	if err != nil {
@@ -71,21 +65,6 @@ func (s *Session) Attach(ctx context.Context, repo name.Repository, subject v1.D
 		return v1.Hash{}, err
 	}
 	return st.Commit(ctx)
-}
-
-// ReleaseReferrers cancels the uploads WarmReferrers opened that no
-// artifact took (the build failed, or nothing was attached), waiting for a
-// warm-up under way; after it, the session attaches nothing.
-func (s *Session) ReleaseReferrers(ctx context.Context) {
-	s.attachMu.Lock()
-	s.attachDone = true
-	repos := slices.Collect(maps.Values(s.attach))
-	s.attachMu.Unlock()
-	for _, a := range repos {
-		if err := a.Release(ctx); err != nil {
-			logrus.Debugf("cancelling the upload opened for the provenance: %v", err)
-		}
-	}
 }
 
 // Describe returns the descriptor of ref as the registry serves it.

@@ -122,28 +122,3 @@ func referrersOf(t *testing.T, ref name.Digest) []v1.Hash {
 	}
 	return ds
 }
-
-// Once the session's referrers are released, nothing more is attached:
-// a warm-up that comes late opens no upload that nobody would cancel.
-func TestReleasedReferrersAttachNothingMore(t *testing.T) {
-	ctx := context.Background()
-	srv := httptest.NewServer(registry.New(registry.Logger(log.New(io.Discard, "", 0))))
-	defer srv.Close()
-	tag, err := name.NewTag(strings.TrimPrefix(srv.URL, "http://") + "/team/app:v1")
-	if err != nil {
-		t.Fatal(err)
-	}
-	sess, err := newSessionWith(ctx, authn.Anonymous, http.DefaultTransport)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sess.ReleaseReferrers(ctx)
-	sess.WarmReferrers(ctx, tag.Context())
-	_, desc := randomSubject(t)
-	if _, err := sess.Stage(ctx, tag.Context(), desc, Referrer{ArtifactType: "a", MediaType: "a", Payload: []byte("{}")}); err == nil {
-		t.Error("staged a referrer after the session's referrers were released")
-	}
-	if len(sess.attach) != 0 {
-		t.Errorf("repositories opened after the release: %v", sess.attach)
-	}
-}

@@ -41,11 +41,10 @@ type Session struct {
 
 	// What attaching referrers needs: the credential and transport, and
 	// per repository what it learned once (referrer.go).
-	auth       authn.Authenticator
-	tr         http.RoundTripper
-	attachMu   sync.Mutex
-	attach     map[string]*referrer.Repo
-	attachDone bool // ReleaseReferrers ran
+	auth     authn.Authenticator
+	tr       http.RoundTripper
+	attachMu sync.Mutex
+	attach   map[string]*referrer.Repo
 }
 
 // NewSession prepares a session for reg. auth is asked for the credentials

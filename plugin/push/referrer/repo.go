@@ -217,22 +217,6 @@ func (a *Repo) takeSpare(want bool) *url.URL {
 	return loc
 }
 
-// Release cancels the upload Open left open, if no artifact took it: a
-// build that failed, or an image that was unchanged, leaves none behind
-// for the registry to expire.
-func (a *Repo) Release(ctx context.Context) error {
-	loc := a.takeSpare(true)
-	if loc == nil {
-		return nil
-	}
-	resp, err := a.do(ctx, http.MethodDelete, loc.String(), nil, nil, http.StatusNoContent, http.StatusOK, http.StatusAccepted, http.StatusNotFound)
-	if err != nil {
-		return err
-	}
-	drain(resp)
-	return nil
-}
-
 // ensureEmpty uploads the empty config blob unless the repository holds it.
 func (a *Repo) ensureEmpty(ctx context.Context) error {
 	a.emptyMu.Lock()
