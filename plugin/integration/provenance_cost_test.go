@@ -108,3 +108,42 @@ func TestProvenanceAddsOneBlobUploadAndItsManifestPerPushedImage(t *testing.T) {
 		t.Errorf("the log does not say how long the run waited for the provenance:\n%s", stderr)
 	}
 }
+
+// A run that attaches no provenance (the build failed, or the rebuild
+// changed nothing) leaves no upload open for one: every upload it opens
+// it closes, and it opens none ahead.
+func TestARunThatAttachesNoProvenanceLeavesNoUploadOpen(t *testing.T) {
+	const repo = "prov/none-open"
+	addRepos(repo)
+	for _, tc := range []struct {
+		name, dockerfile string
+		code             int
+	}{
+		{"failed build", "FROM " + baseImage + "\nRUN exit 3\n", 1},
+		{"unchanged rebuild", "FROM " + baseImage + "\nRUN echo same > /s\n", 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ws := writeFiles(t, map[string]string{"Dockerfile": tc.dockerfile})
+			env := map[string]string{"PLUGIN_REPO": repo, "PLUGIN_TAGS": "v1", "PLUGIN_REPRODUCIBLE": "true"}
+			if tc.code == 0 { // the first build pushes the image the second finds
+				if r := runPlugin(t, ws, env); r.code != 0 {
+					t.Fatalf("first build: exit %d\n%s", r.code, r.stderr)
+				}
+			}
+			offset := len(stack.Registry.Log())
+			r := runPlugin(t, ws, env)
+			if r.code != tc.code {
+				t.Fatalf("exit %d, want %d\n%s", r.code, tc.code, r.stderr)
+			}
+			time.Sleep(300 * time.Millisecond) // the access log's last lines
+			reqs := repoRequests(stack.Registry.Log(), offset, repo)
+			count := func(r string) int { return len(slices.DeleteFunc(slices.Clone(reqs), func(s string) bool { return s != r })) }
+			if opened, closed := count("POST upload"), count("PUT upload"); opened != closed {
+				t.Errorf("uploads: %d opened, %d closed: one left open\n%v", opened, closed, reqs)
+			}
+			if tc.code == 0 && !slices.Contains(reqs, "GET referrers") {
+				t.Errorf("the run did not prepare the provenance during the build (no referrers probe): the test proves nothing\n%v", reqs)
+			}
+		})
+	}
+}

@@ -220,8 +220,8 @@ func TestAttachingAfterWarmCostsOneUploadAndOneManifestPerArtifact(t *testing.T)
 			}
 			rl.take()
 			sess.WarmReferrers(ctx, tag.Context())
-			if got := rl.take(); !slices.Equal(got, []string{"GET /v2/", "GET referrers", "HEAD blob", "POST upload", "POST upload", "PUT upload"}) {
-				t.Errorf("warming: %v, want the ping, the referrers probe, the empty blob's HEAD and upload, and an upload opened ahead", got)
+			if got := rl.take(); !slices.Equal(got, []string{"GET /v2/", "GET referrers", "HEAD blob", "POST upload", "PUT upload"}) {
+				t.Errorf("warming: %v, want the ping, the referrers probe, the empty blob's HEAD and upload, and no upload opened ahead", got)
 			}
 			sess.WarmReferrers(ctx, tag.Context())
 			if got := rl.take(); len(got) != 0 {
@@ -232,12 +232,8 @@ func TestAttachingAfterWarmCostsOneUploadAndOneManifestPerArtifact(t *testing.T)
 				if _, err := sess.Attach(ctx, tag.Context(), *desc, Referrer{ArtifactType: "application/vnd.in-toto+json", MediaType: "application/vnd.in-toto+json", Payload: payload}); err != nil {
 					t.Fatal(err)
 				}
-				want := tc.each
-				if i == 0 { // the upload opened ahead
-					want = minusOne(want, "POST upload")
-				}
-				if got := rl.take(); !slices.Equal(got, want) {
-					t.Errorf("artifact %d: %v, want %v", i, got, want)
+				if got := rl.take(); !slices.Equal(got, tc.each) {
+					t.Errorf("artifact %d: %v, want %v", i, got, tc.each)
 				}
 			}
 			idx, err := remote.Referrers(tag.Context().Digest(desc.Digest.String()))
@@ -249,12 +245,6 @@ func TestAttachingAfterWarmCostsOneUploadAndOneManifestPerArtifact(t *testing.T)
 			}
 		})
 	}
-}
-
-// minusOne is list without its first r.
-func minusOne(list []string, r string) []string {
-	i := slices.Index(list, r)
-	return slices.Delete(slices.Clone(list), i, i+1)
 }
 
 // A repository warmed before anything is in it (the registry cannot say
@@ -283,7 +273,7 @@ func TestAReferrersProbeOfANewRepositoryIsAskedAgainAtTheFirstAttach(t *testing.
 	if _, err := sess.Attach(ctx, tag.Context(), *desc, Referrer{ArtifactType: "application/vnd.in-toto+json", MediaType: "application/vnd.in-toto+json", Payload: []byte(`{"n":1}`)}); err != nil {
 		t.Fatal(err)
 	}
-	if got, want := rl.take(), []string{"GET referrers", "PUT manifest", "PUT upload"}; !slices.Equal(got, want) {
+	if got, want := rl.take(), []string{"GET referrers", "POST upload", "PUT manifest", "PUT upload"}; !slices.Equal(got, want) {
 		t.Errorf("attaching: %v, want %v", got, want)
 	}
 	idx, err := remote.Referrers(tag.Context().Digest(desc.Digest.String()))

@@ -76,7 +76,7 @@ func (a *Repo) Stage(ctx context.Context, subject v1.Descriptor, r Referrer) (*S
 	}}
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return a.ensureEmpty(gctx) })
-	g.Go(func() error { return a.upload(gctx, r.Payload, bd, true) })
+	g.Go(func() error { return a.upload(gctx, r.Payload, bd) })
 	if a.referrersAPI() == apiNo {
 		g.Go(func() (err error) { st.index, err = a.fallbackIndex(gctx, sub.Digest); return err })
 	}

@@ -2,9 +2,9 @@
 // referrer, in as few requests as the distribution spec allows: what a
 // repository needs (a signed-in client, whether the registry answers the
 // referrers API, whether the empty config blob is there) is learned once,
-// and each artifact costs one upload (open and close; the first artifact's
-// is opened ahead) and its manifest, plus, without the referrers API, one
-// read and one write of the fallback tag.
+// and each artifact costs one upload (open and close) and its manifest,
+// plus, without the referrers API, one read and one write of the fallback
+// tag.
 package referrer
 
 import (
@@ -48,7 +48,6 @@ type Repo struct {
 
 	mu      sync.Mutex
 	api     referrerAPI
-	spare   *url.URL // an upload opened ahead
 	emptyMu sync.Mutex
 	empty   bool // the empty blob is in the repository
 }
@@ -57,8 +56,9 @@ type Repo struct {
 // registry hands them out), asks whether it answers the referrers API and
 // whether the repository holds the empty config blob, and uploads that
 // where it does not: two bytes every artifact shares, once per repository
-// (the run opens it while the build runs, before anything is pushed). It
-// also opens the upload the first artifact's payload will close.
+// (the run opens it while the build runs, before anything is pushed).
+// It opens no upload ahead: one left open when nothing is attached (an
+// unchanged rebuild, a failed build) would cost a request to cancel.
 func Open(ctx context.Context, repo name.Repository, auth authn.Authenticator, tr http.RoundTripper) (*Repo, error) {
 	rt, err := transport.NewWithContext(ctx, repo.Registry, auth, tr, []string{repo.Scope(transport.PushScope)})
 	if err != nil {
@@ -67,8 +67,7 @@ func Open(ctx context.Context, repo name.Repository, auth authn.Authenticator, t
 	a := &Repo{repo: repo, client: &http.Client{Transport: rt}}
 	var wg sync.WaitGroup
 	wg.Go(func() { a.api = a.probe(ctx, emptyDigest) })
-	wg.Go(func() { a.empty = a.has(ctx, emptyDigest) || a.upload(ctx, emptyJSON, emptyDigest, false) == nil })
-	wg.Go(func() { a.spare, _ = a.open(ctx) })
+	wg.Go(func() { a.empty = a.has(ctx, emptyDigest) || a.upload(ctx, emptyJSON, emptyDigest) == nil })
 	wg.Wait()
 	return a, nil
 }
@@ -162,13 +161,7 @@ func (a *Repo) has(ctx context.Context, d v1.Hash) bool {
 // upload puts a small blob in two requests: open an upload, then close it
 // with the bytes and the digest (the distribution spec's monolithic
 // upload). There is no existence check: the caller knows the blob is new.
-// With spare, it closes the upload Open left open, if there is one, and
-// opens another only if that fails (an upload left open too long may be
-// gone).
-func (a *Repo) upload(ctx context.Context, blob []byte, d v1.Hash, spare bool) error {
-	if loc := a.takeSpare(spare); loc != nil && a.close(ctx, loc, blob, d) == nil {
-		return nil
-	}
+func (a *Repo) upload(ctx context.Context, blob []byte, d v1.Hash) error {
 	loc, err := a.open(ctx)
 	if err != nil {
 		return err
@@ -205,18 +198,6 @@ func (a *Repo) close(ctx context.Context, loc *url.URL, blob []byte, d v1.Hash) 
 	return nil
 }
 
-// takeSpare returns the upload Open left open, once, if want.
-func (a *Repo) takeSpare(want bool) *url.URL {
-	if !want {
-		return nil
-	}
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	loc := a.spare
-	a.spare = nil
-	return loc
-}
-
 // ensureEmpty uploads the empty config blob unless the repository holds it.
 func (a *Repo) ensureEmpty(ctx context.Context) error {
 	a.emptyMu.Lock()
@@ -224,7 +205,7 @@ func (a *Repo) ensureEmpty(ctx context.Context) error {
 	if a.empty {
 		return nil
 	}
-	if err := a.upload(ctx, emptyJSON, emptyDigest, false); err != nil {
+	if err := a.upload(ctx, emptyJSON, emptyDigest); err != nil {
 		return err
 	}
 	a.empty = true
