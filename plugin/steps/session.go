@@ -318,10 +318,11 @@ func (se *session) bind(m dockerfile.Mount) error {
 	}
 	// What .dockerignore leaves out of the context is not there to bind,
 	// as in BuildKit.
-	return rootfs.CopyTreeSkipping(src, dst, true, func(real string, dir bool) bool {
+	judge := func(real string, dir bool) bool {
 		rel, err := filepath.Rel(se.srv.cfg.Context, real)
 		return err == nil && ignored(filepath.ToSlash(rel), dir)
-	})
+	}
+	return rootfs.CopyTreePruning(src, dst, true, judge, func(real string) bool { return judge(real, false) })
 }
 
 // tmpfs is an empty directory, world-writable like a fresh tmpfs. Size is

@@ -53,6 +53,17 @@ COPY --exclude=*.png linkdir /13/
 COPY --exclude=*.png dir1/file-102.txt /14
 `
 
+// bkIgnoreExceptions is a .dockerignore whose exceptions bring back one
+// file of a directory it leaves out and nothing of another: the context
+// holds the first only as that file's parent and the second not at all,
+// for a plain COPY, a COPY the pick step makes, and a bind mount.
+const bkIgnoreExceptions = `ARG BASE
+FROM ${BASE}
+COPY . /plain/
+COPY --exclude=*.tmp . /picked/
+RUN --mount=type=bind,target=/ctx cd /ctx && find . | sort > /bound.txt
+`
+
 // bkSymbolicChmod is --chmod in chmod(1)'s symbolic form, which kaniko
 // refuses: applied to each entry's own mode, with X for directories and
 // executables, from the context, a stage and a single file.
@@ -130,6 +141,13 @@ func pickCases() []bkCase {
 						t.Fatal(err)
 					}
 				}
+			},
+		},
+		{
+			name: "dockerignore-exceptions", dockerfile: bkIgnoreExceptions, current: true,
+			files: map[string]string{
+				".dockerignore": "docs\n!docs/keep.md\ncache\n!cache/none\n",
+				"docs/a.md":     "a", "docs/keep.md": "k", "cache/x": "x", "cache/sub/y": "y", "src/main.go": "m", "x.tmp": "t",
 			},
 		},
 		{

@@ -16,12 +16,17 @@ func Fill(dst, src string, excludes []string) error {
 	if err != nil {
 		return fmt.Errorf("the patterns of %s/.dockerignore: %w", src, err)
 	}
-	return CopyTreeSkipping(src, dst, true, func(p string, dir bool) bool {
+	matched := func(p string) bool {
 		rel, err := filepath.Rel(src, p)
 		if err != nil || rel == "." {
 			return false
 		}
 		m, err := pm.MatchesOrParentMatches(filepath.ToSlash(rel))
-		return err == nil && m && (!dir || !pm.Exclusions())
-	})
+		return err == nil && m
+	}
+	// A directory the patterns leave out is entered only when an exception
+	// may bring part of it back, and kept only if one does.
+	return CopyTreePruning(src, dst, true, func(p string, dir bool) bool {
+		return matched(p) && (!dir || !pm.Exclusions())
+	}, matched)
 }

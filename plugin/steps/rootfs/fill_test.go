@@ -53,3 +53,38 @@ func TestFillRefusesBadPatterns(t *testing.T) {
 		t.Error("a bad pattern was accepted")
 	}
 }
+
+// A directory the patterns leave out, entered because an exception could
+// bring part of it back, is kept only as the parent of what comes back.
+func TestFillKeepsAnExcludedDirectoryOnlyAsTheParentOfAnException(t *testing.T) {
+	src := t.TempDir()
+	for _, p := range []string{"docs/a.md", "docs/keep.md", "cache/x", "cache/sub/y", "src/main.go"} {
+		if err := os.MkdirAll(filepath.Dir(filepath.Join(src, p)), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(src, p), []byte(p), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	dst := filepath.Join(t.TempDir(), "ctx")
+	if err := Fill(dst, src, []string{"docs", "!docs/keep.md", "cache", "!cache/none"}); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	err := filepath.WalkDir(dst, func(p string, d os.DirEntry, err error) error {
+		if err == nil && p != dst {
+			rel, _ := filepath.Rel(dst, p)
+			got = append(got, filepath.ToSlash(rel))
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := cmp.Diff([]string{"docs", "docs/keep.md", "src", "src/main.go"}, got); d != "" {
+		t.Error(d)
+	}
+	if fi, err := os.Stat(filepath.Join(dst, "docs")); err != nil || fi.Mode().Perm() != 0o755 {
+		t.Errorf("docs kept as a parent: %v (%v), want its mode 0755", fi.Mode(), err)
+	}
+}

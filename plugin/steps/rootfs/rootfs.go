@@ -210,7 +210,21 @@ func CopyTree(src, dst string, asRoot bool) error {
 // CopyTreeSkipping is CopyTree leaving out every path of src (and what
 // lies below a directory) for which skip, when not nil, reports true.
 func CopyTreeSkipping(src, dst string, asRoot bool, skip func(path string, dir bool) bool) error {
-	var dirs []func() error
+	return CopyTreePruning(src, dst, asRoot, skip, nil)
+}
+
+// CopyTreePruning is CopyTreeSkipping that also leaves out each directory
+// of src for which hidden reports true, unless something below it is
+// copied: a directory .dockerignore leaves out, entered only because an
+// exception may bring part of it back, is in BuildKit's context only as
+// the parent of what does come back.
+func CopyTreePruning(src, dst string, asRoot bool, skip func(path string, dir bool) bool, hidden func(path string) bool) error {
+	type made struct {
+		dst    string
+		finish func() error
+		hidden bool
+	}
+	var dirs []made
 	err := filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
@@ -225,16 +239,21 @@ func CopyTreeSkipping(src, dst string, asRoot bool, skip func(path string, dir b
 		if err != nil {
 			return err
 		}
-		finish, err := copyEntry(p, filepath.Join(dst, rel), asRoot)
+		to := filepath.Join(dst, rel)
+		finish, err := copyEntry(p, to, asRoot)
 		if finish != nil {
-			dirs = append(dirs, finish)
+			dirs = append(dirs, made{to, finish, hidden != nil && p != src && hidden(p)})
 		}
 		return err
 	})
 	// A directory's mode and times are set once its entries are written,
-	// which would change its modification time.
+	// which would change its modification time; deepest first, so that a
+	// hidden directory left empty goes before its parent is judged.
 	for i := len(dirs) - 1; i >= 0; i-- {
-		err = errors.Join(err, dirs[i]())
+		if dirs[i].hidden && os.Remove(dirs[i].dst) == nil {
+			continue
+		}
+		err = errors.Join(err, dirs[i].finish())
 	}
 	return err
 }
