@@ -137,7 +137,9 @@ func TestARunThatAttachesNoProvenanceLeavesNoUploadOpen(t *testing.T) {
 			}
 			time.Sleep(300 * time.Millisecond) // the access log's last lines
 			reqs := repoRequests(stack.Registry.Log(), offset, repo)
-			count := func(r string) int { return len(slices.DeleteFunc(slices.Clone(reqs), func(s string) bool { return s != r })) }
+			count := func(r string) int {
+				return len(slices.DeleteFunc(slices.Clone(reqs), func(s string) bool { return s != r }))
+			}
 			if opened, closed := count("POST upload"), count("PUT upload"); opened != closed {
 				t.Errorf("uploads: %d opened, %d closed: one left open\n%v", opened, closed, reqs)
 			}
