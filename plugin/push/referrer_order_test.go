@@ -28,16 +28,7 @@ func TestReferrerWrittenBeforeItsImageIsListedOnCommitAndDeletedOnAbandon(t *tes
 	for _, referrersAPI := range []bool{true, false} {
 		t.Run(map[bool]string{true: "referrers API", false: "fallback tag"}[referrersAPI], func(t *testing.T) {
 			ctx := context.Background()
-			opts := []registry.Option{registry.Logger(log.New(io.Discard, "", 0))}
-			if referrersAPI {
-				opts = append(opts, registry.WithReferrersSupport(true))
-			}
-			srv := httptest.NewServer(registry.New(opts...))
-			defer srv.Close()
-			tag, err := name.NewTag(strings.TrimPrefix(srv.URL, "http://") + "/team/app:v1")
-			if err != nil {
-				t.Fatal(err)
-			}
+			tag := referrersRegistry(t, referrersAPI)
 			sess, err := newSessionWith(ctx, authn.Anonymous, http.DefaultTransport)
 			if err != nil {
 				t.Fatal(err)
@@ -89,6 +80,23 @@ func TestReferrerWrittenBeforeItsImageIsListedOnCommitAndDeletedOnAbandon(t *tes
 			}
 		})
 	}
+}
+
+// referrersRegistry is go-containerregistry's registry on loopback, with
+// or without the referrers API, and a tag in it.
+func referrersRegistry(t *testing.T, referrersAPI bool) name.Tag {
+	t.Helper()
+	opts := []registry.Option{registry.Logger(log.New(io.Discard, "", 0))}
+	if referrersAPI {
+		opts = append(opts, registry.WithReferrersSupport(true))
+	}
+	srv := httptest.NewServer(registry.New(opts...))
+	t.Cleanup(srv.Close)
+	tag, err := name.NewTag(strings.TrimPrefix(srv.URL, "http://") + "/team/app:v1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tag
 }
 
 func randomSubject(t *testing.T) (v1.Image, v1.Descriptor) {

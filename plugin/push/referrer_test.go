@@ -33,16 +33,7 @@ func TestAttachedReferrerIsListedThroughTheAPIOrTheFallbackTag(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			ctx := context.Background()
-			opts := []registry.Option{registry.Logger(log.New(io.Discard, "", 0))}
-			if tc.referrersAPI {
-				opts = append(opts, registry.WithReferrersSupport(true))
-			}
-			srv := httptest.NewServer(registry.New(opts...))
-			defer srv.Close()
-			tag, err := name.NewTag(strings.TrimPrefix(srv.URL, "http://") + "/team/app:v1")
-			if err != nil {
-				t.Fatal(err)
-			}
+			tag := referrersRegistry(t, tc.referrersAPI)
 			img, err := random.Image(512, 2)
 			if err != nil {
 				t.Fatal(err)
