@@ -14,6 +14,7 @@ const usage = `usage: benchtool COMMAND [flags]
   gen            write a workload's build context (Dockerfile and files)
   docker-config  get a token from the ECR API (AWS_* env) and write config.json
   push-layer     push a one-layer image made from a .tar.gz, as the floor
+  put-empty      upload the 2-byte empty config into repositories, as their first provenance does
   gzip           gzip stdin to stdout at a level (Go's compress/gzip, as kaniko)
   profile        split a profile the plugin wrote (KANIKO_ECR_PROFILE) into parts
   report         turn results into the generated part of docs/BENCHMARKS.md`
@@ -27,6 +28,7 @@ func main() {
 		"gen":           cmdGen,
 		"docker-config": cmdDockerConfig,
 		"push-layer":    cmdPushLayer,
+		"put-empty":     cmdPutEmpty,
 		"gzip":          cmdGzip,
 		"profile":       cmdProfile,
 		"report":        cmdReport,

@@ -18,6 +18,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/empty"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/google/go-containerregistry/pkg/v1/static"
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
 
 	"github.com/kaniko-ecr/kaniko-ecr/docker"
@@ -99,6 +100,29 @@ func cmdPushLayer(args []string) error {
 		return fmt.Errorf("pushing %s: %w", tag, err)
 	}
 	fmt.Printf("%.3f\n", time.Since(start).Seconds())
+	return nil
+}
+
+// cmdPutEmpty uploads the OCI empty descriptor's blob ("{}", the config
+// of an artifact with none) into each repository given, as a repository
+// holds it after its first provenance.
+func cmdPutEmpty(args []string) error {
+	fs := flag.NewFlagSet("put-empty", flag.ContinueOnError)
+	reg := fs.String("registry", "", "registry host")
+	repos := fs.String("repos", "", "comma-separated repositories")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	blob := static.NewLayer([]byte("{}"), "application/vnd.oci.empty.v1+json")
+	for _, r := range strings.Split(*repos, ",") {
+		repo, err := name.NewRepository(*reg+"/"+r, name.WeakValidation)
+		if err != nil {
+			return err
+		}
+		if err := remote.WriteLayer(repo, blob, remote.WithAuthFromKeychain(authn.DefaultKeychain)); err != nil {
+			return fmt.Errorf("uploading the empty config to %s: %w", repo, err)
+		}
+	}
 	return nil
 }
 
