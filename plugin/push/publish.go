@@ -50,12 +50,14 @@ type Request struct {
 	// still read back, or an error that ends the run with no tag pushed.
 	BeforePush func(ctx context.Context, digest string) (skip []string, err error)
 
-	// Attach, when set, is called once the blobs are up, concurrently with
-	// the tarball, BeforePush, writing the tags and reading them back, with
-	// the result so far (Pushed: the destinations). What it returns, if not
-	// nil, is called once the tags are written, or have failed (tagged
-	// false), and waited for. Neither fails the push, nor holds up the
-	// tags.
+	// Attach, when set, is called as soon as the image's digest is known
+	// (its new layers compressed; for an image every tag holds already,
+	// once the upload has counted its blobs), concurrently with the last
+	// uploads, the tarball, BeforePush, writing the tags and reading them
+	// back, with the result so far (Pushed: the destinations). What it
+	// returns, if not nil, is called once the tags are written, or have
+	// failed (tagged false), and waited for. Neither fails the push, nor
+	// holds up the tags.
 	Attach func(ctx context.Context, res Result) (finish func(ctx context.Context, tagged bool))
 
 	// OnPhase, when set, is called as publishing enters each phase
