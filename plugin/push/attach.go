@@ -57,18 +57,14 @@ func (a *attaching) known(ctx context.Context, prep *prepared, heads func() []v1
 		return up.err == nil
 	}
 	cctx, stop := context.WithCancel(ctx)
+	defer stop()
 	compressed := make(chan error, 1)
 	go func() { compressed <- prep.wait(cctx) }()
 	select {
-	case err := <-compressed:
-		if err != nil && !waitUpload() {
-			stop()
-			return Result{}, false
-		}
+	case <-compressed: // a compression that failed fails prep.image below
 	case r := <-a.up:
 		up = &r
 	}
-	stop()
 	if up != nil && up.err != nil {
 		return Result{}, false
 	}
