@@ -33,9 +33,9 @@ func (r *run) publish(ctx context.Context, img v1.Image, sess *push.Session, aws
 	}
 	req.OCILayout, req.Insecure = p.OCILayoutPath, p.InsecurePush()
 	if sess != nil {
-		// The provenance is written as the tags are, and listed under the
-		// image once they are: committed as they are read back, or taken
-		// away if they fail.
+		// The provenance is written and listed under the image as soon as
+		// its digest is known, while its blobs upload and its tags are
+		// written; it is taken away if the tags fail.
 		req.Attach = func(ctx context.Context, res push.Result) func(context.Context, bool) {
 			pending := attest.Stage(ctx, sess, r.attestRun(), res)
 			if pending == nil {
@@ -46,7 +46,7 @@ func (r *run) publish(ctx context.Context, img v1.Image, sess *push.Session, aws
 					pending.Abandon(ctx)
 					return
 				}
-				r.prov = pending.Commit(ctx)
+				r.prov = pending.Commit()
 			}
 		}
 	}

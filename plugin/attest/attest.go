@@ -65,7 +65,7 @@ func Built(ctx context.Context, sess *push.Session, run Run, res push.Result) []
 	if run.OnPhase != nil && attaches(run, res) && !(res.Unchanged && res.Uploaded == 0) {
 		run.OnPhase("provenance")
 	}
-	return Stage(ctx, sess, run, res).Commit(ctx)
+	return Stage(ctx, sess, run, res).Commit()
 }
 
 // attaches says whether a build's result gets a provenance.
@@ -75,9 +75,9 @@ func attaches(run Run, res push.Result) bool {
 	return p.Provenance.Mode != "" && len(res.Pushed) > 0 && res.Image != nil && !p.PushOnly
 }
 
-// Stage writes, signs and uploads the provenance of the image a build
-// pushes (res.Pushed: where it goes), artifact manifest included, while
-// its tags are written; Commit attaches it once they are, Abandon takes
+// Stage writes, signs, uploads and lists the provenance of the image a
+// build pushes (res.Pushed: where it goes) while the image's blobs upload
+// and its tags are written; Commit reports it once they are, Abandon takes
 // it away if they fail. It never fails: what cannot be done is a warning,
 // and Commit of what it returns attaches nothing.
 func Stage(ctx context.Context, sess *push.Session, run Run, res push.Result) *Pending {
@@ -174,33 +174,23 @@ func stage(ctx context.Context, sess *push.Session, run Run, atts []attestation)
 	return p
 }
 
-// Commit attaches what Stage uploaded, all at once, and returns the
-// digests of what it attached. A nil Pending attaches nothing.
-func (p *Pending) Commit(ctx context.Context) []string {
+// Commit reports what Stage attached, once the image it describes is
+// pushed, and returns the digests. A nil Pending attaches nothing.
+func (p *Pending) Commit() []string {
 	if p == nil {
 		return nil
 	}
-	errs := make([]error, len(p.staged))
-	var wg sync.WaitGroup
-	for i, s := range p.staged {
-		wg.Go(func() { _, errs[i] = s.st.Commit(ctx) })
-	}
-	wg.Wait()
 	var digests []string
-	for i, s := range p.staged {
-		if errs[i] != nil {
-			logrus.Warnf("provenance of %s not attached: %v; the image is pushed", s.subject, errs[i])
-			continue
-		}
+	for _, s := range p.staged {
 		logrus.Infof("provenance of %s attached: %s@%s", s.subject, p.repo, s.st.Digest())
 		digests = append(digests, s.st.Digest().String())
 	}
 	return digests
 }
 
-// Abandon deletes what Stage wrote, for an image whose tags were not
+// Abandon takes back what Stage wrote, for an image whose tags were not
 // written: no provenance is listed for an image that is not there. A
-// registry that refuses deletes keeps it untagged.
+// registry that refuses deletes keeps it.
 func (p *Pending) Abandon(ctx context.Context) {
 	if p == nil {
 		return
@@ -209,7 +199,7 @@ func (p *Pending) Abandon(ctx context.Context) {
 	for _, s := range p.staged {
 		wg.Go(func() {
 			if err := s.st.Abandon(ctx); err != nil {
-				logrus.Infof("provenance of %s: the image was not pushed, and its provenance %s stays untagged in %s: %v", s.subject, s.st.Digest(), p.repo, err)
+				logrus.Infof("provenance of %s: the image was not pushed, and its provenance %s stays in %s: %v", s.subject, s.st.Digest(), p.repo, err)
 				return
 			}
 			logrus.Infof("provenance of %s deleted: the image was not pushed (%s@%s)", s.subject, p.repo, s.st.Digest())

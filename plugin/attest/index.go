@@ -50,5 +50,5 @@ func Index(ctx context.Context, auth authn.Authenticator, tr http.RoundTripper, 
 	if run.OnPhase != nil && len(atts) > 0 {
 		run.OnPhase("provenance")
 	}
-	return stage(ctx, sess, run, atts).Commit(ctx)
+	return stage(ctx, sess, run, atts).Commit()
 }

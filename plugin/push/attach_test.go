@@ -1,6 +1,7 @@
 package push
 
 import (
+	"bytes"
 	"context"
 	"io"
 	"log"
@@ -14,6 +15,8 @@ import (
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/registry"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/partial"
 )
 
 // attachRegistry is go-containerregistry's registry over plain HTTP on
@@ -126,5 +129,57 @@ func TestAttachOfAnUnchangedImageSeesItUnchangedWithNothingUploaded(t *testing.T
 	defer call.mu.Unlock()
 	if !call.res.Unchanged || call.res.Uploaded != 0 {
 		t.Errorf("Attach saw Unchanged %t, Uploaded %d; want true, 0", call.res.Unchanged, call.res.Uploaded)
+	}
+}
+
+// Where the registry has no referrers API, the provenance's fallback
+// index is written beside the image's blobs, before its tags: the run
+// waits for no request of the provenance's once the tags are read back.
+func TestFallbackIndexIsWrittenWhileTheBlobsUploadNotAfterTheTags(t *testing.T) {
+	payload := []byte(`{"statement":1}`)
+	statement, _, _ := v1.SHA256(bytes.NewReader(payload))
+	var mu sync.Mutex
+	var fallbackAt, tagAt time.Time
+	tag, sess := attachRegistry(t, func(w http.ResponseWriter, r *http.Request) bool {
+		switch {
+		case r.Method == http.MethodPut && strings.Contains(r.URL.Path, "/blobs/uploads/") && r.URL.Query().Get("digest") != statement.String():
+			time.Sleep(300 * time.Millisecond) // a slow commit of each of the image's blobs
+		case r.Method == http.MethodPut && strings.Contains(r.URL.Path, "/manifests/sha256-"):
+			mu.Lock()
+			fallbackAt = time.Now()
+			mu.Unlock()
+		case r.Method == http.MethodPut && strings.HasSuffix(r.URL.Path, "/manifests/v1"):
+			mu.Lock()
+			tagAt = time.Now()
+			mu.Unlock()
+		}
+		return false
+	})
+	sess.WarmReferrers(context.Background(), tag.Context()) // as during the build
+	img, _, _, _ := builtImage(t, 2<<20)
+	var staged *Staged
+	res := publish(t, sess, img, []name.Tag{tag}, func(r *Request) {
+		r.Attach = func(ctx context.Context, res Result) func(context.Context, bool) {
+			desc, err := partial.Descriptor(res.Image)
+			if err != nil {
+				t.Error(err)
+				return nil
+			}
+			if staged, err = sess.Stage(ctx, tag.Context(), *desc, Referrer{ArtifactType: "application/vnd.in-toto+json", MediaType: "application/vnd.in-toto+json", Payload: payload}); err != nil {
+				t.Errorf("staging: %v", err)
+			}
+			return nil
+		}
+	})
+	mu.Lock()
+	defer mu.Unlock()
+	if staged == nil || fallbackAt.IsZero() || tagAt.IsZero() {
+		t.Fatalf("staged %v, fallback index written at %v, tag at %v; want all three", staged, fallbackAt, tagAt)
+	}
+	if !fallbackAt.Before(tagAt) {
+		t.Errorf("the fallback index was written %s after the tag, want before it", fallbackAt.Sub(tagAt))
+	}
+	if got := referrersOf(t, tag.Context().Digest(res.Digest)); len(got) != 1 || got[0] != staged.Digest() {
+		t.Errorf("referrers of the pushed image: %v, want [%s]", got, staged.Digest())
 	}
 }

@@ -13,8 +13,8 @@ import (
 // Referrer is an artifact to attach to a manifest (package referrer).
 type Referrer = referrer.Referrer
 
-// Staged is a referrer written into the repository, to be committed once
-// its subject is there (package referrer).
+// Staged is a referrer written into the repository and listed under its
+// subject, to be abandoned if the subject never comes (package referrer).
 type Staged = referrer.Staged
 
 // attachTo is the repository's referrer state, opened on first use over
@@ -47,8 +47,8 @@ func (s *Session) WarmReferrers(ctx context.Context, repo name.Repository) {
 	}
 }
 
-// Stage uploads r's blobs into repo and writes its manifest, for Commit to
-// attach r to subject once subject is there.
+// Stage uploads r's blobs into repo, writes its manifest and lists it
+// under subject, which may not be there yet.
 func (s *Session) Stage(ctx context.Context, repo name.Repository, subject v1.Descriptor, r Referrer) (*Staged, error) {
 	a, err := s.attachTo(ctx, repo)
 	if err != nil {
@@ -58,13 +58,13 @@ func (s *Session) Stage(ctx context.Context, repo name.Repository, subject v1.De
 }
 
 // Attach writes r into repo as an OCI 1.1 artifact whose subject is
-// subject, and returns its digest: Stage, then Commit.
+// subject, which is there, and returns its digest.
 func (s *Session) Attach(ctx context.Context, repo name.Repository, subject v1.Descriptor, r Referrer) (v1.Hash, error) {
 	st, err := s.Stage(ctx, repo, subject, r)
 	if err != nil {
 		return v1.Hash{}, err
 	}
-	return st.Commit(ctx)
+	return st.Digest(), nil
 }
 
 // Describe returns the descriptor of ref as the registry serves it.

@@ -3,6 +3,7 @@ package push
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log"
 	"net/http"
@@ -20,11 +21,12 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
 )
 
-// The artifact is written before its image, while the tags are (the
+// The artifact is written and listed before its image is pushed (the
 // distribution spec has registries take a subject that is not there
-// yet). No fallback tag is written until Commit, which follows the
-// image's; an artifact whose image never comes is deleted by Abandon.
-func TestReferrerWrittenBeforeItsImageIsListedOnCommitAndDeletedOnAbandon(t *testing.T) {
+// yet): through the referrers API, or the fallback tag Stage writes.
+// Abandon takes back an artifact whose image never comes, and puts the
+// fallback tag back as it was.
+func TestReferrerListedBeforeItsImageAndAbandonPutsTheListingBack(t *testing.T) {
 	for _, referrersAPI := range []bool{true, false} {
 		t.Run(map[bool]string{true: "referrers API", false: "fallback tag"}[referrersAPI], func(t *testing.T) {
 			ctx := context.Background()
@@ -36,31 +38,40 @@ func TestReferrerWrittenBeforeItsImageIsListedOnCommitAndDeletedOnAbandon(t *tes
 			sess.WarmReferrers(ctx, tag.Context())
 			pushed, pushedDesc := randomSubject(t)
 			_, neverDesc := randomSubject(t)
-			art := Referrer{ArtifactType: "application/vnd.in-toto+json", MediaType: "application/vnd.in-toto+json", Payload: []byte(`{"n":1}`)}
-
-			st, err := sess.Stage(ctx, tag.Context(), pushedDesc, art)
+			art := func(n int) Referrer {
+				return Referrer{ArtifactType: "application/vnd.in-toto+json", MediaType: "application/vnd.in-toto+json", Payload: fmt.Appendf(nil, `{"n":%d}`, n)}
+			}
+			st, err := sess.Stage(ctx, tag.Context(), pushedDesc, art(1))
 			if err != nil {
 				t.Fatalf("staging the referrer of an image not pushed yet: %v", err)
 			}
 			if _, err := remote.Head(tag.Context().Digest(st.Digest().String())); err != nil {
 				t.Fatalf("the artifact's manifest is not in the repository after Stage: %v", err)
 			}
-			fallback := tag.Context().Tag(strings.Replace(pushedDesc.Digest.String(), ":", "-", 1))
-			if _, err := remote.Head(fallback); err == nil {
-				t.Fatalf("fallback tag %s written before the image is", fallback)
+			if got := referrersOf(t, tag.Context().Digest(pushedDesc.Digest.String())); len(got) != 1 || got[0] != st.Digest() {
+				t.Fatalf("referrers of the image about to be pushed: %v, want [%s]", got, st.Digest())
 			}
 			if err := remote.Write(tag, pushed); err != nil {
 				t.Fatal(err)
 			}
-			d, err := st.Commit(ctx)
+
+			// A second artifact of the pushed image, abandoned: the first
+			// stays listed, alone.
+			second, err := sess.Stage(ctx, tag.Context(), pushedDesc, art(2))
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got := referrersOf(t, tag.Context().Digest(pushedDesc.Digest.String())); len(got) != 1 || got[0] != d {
-				t.Fatalf("referrers of the pushed image: %v, want [%s]", got, d)
+			if got := referrersOf(t, tag.Context().Digest(pushedDesc.Digest.String())); len(got) != 2 {
+				t.Fatalf("referrers after a second Stage: %v, want both", got)
+			}
+			if err := second.Abandon(ctx); err != nil {
+				t.Fatalf("abandoning: %v", err)
+			}
+			if got := referrersOf(t, tag.Context().Digest(pushedDesc.Digest.String())); len(got) != 1 || got[0] != st.Digest() {
+				t.Errorf("referrers after the second is abandoned: %v, want [%s]", got, st.Digest())
 			}
 
-			gone, err := sess.Stage(ctx, tag.Context(), neverDesc, Referrer{ArtifactType: art.ArtifactType, MediaType: art.MediaType, Payload: []byte(`{"n":2}`)})
+			gone, err := sess.Stage(ctx, tag.Context(), neverDesc, art(3))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -76,7 +87,7 @@ func TestReferrerWrittenBeforeItsImageIsListedOnCommitAndDeletedOnAbandon(t *tes
 				t.Errorf("referrers of an image never pushed: %v, want none", got)
 			}
 			if _, err := remote.Head(tag.Context().Tag(strings.Replace(neverDesc.Digest.String(), ":", "-", 1))); err == nil {
-				t.Error("a fallback tag was written for an image never pushed")
+				t.Error("a fallback tag is left for an image never pushed")
 			}
 		})
 	}

@@ -4,7 +4,7 @@
 // referrers API, whether the empty config blob is there) is learned once,
 // and each artifact costs one upload (open and close) and its manifest,
 // plus, without the referrers API, one read and one write of the fallback
-// tag.
+// tag, all while the image is pushed.
 package referrer
 
 import (
@@ -223,29 +223,59 @@ func (a *Repo) putManifest(ctx context.Context, ref string, raw []byte, mt types
 	return resp.Header.Get("OCI-Subject") != "", nil
 }
 
+// fallback is the index under a subject's fallback tag, and the bytes
+// the tag held (nil: it was not there).
+type fallback struct {
+	index *v1.IndexManifest
+	raw   []byte
+}
+
 // fallbackIndex reads the index under the subject's fallback tag; none
 // there is an empty index.
-func (a *Repo) fallbackIndex(ctx context.Context, subject v1.Hash) (*v1.IndexManifest, error) {
+func (a *Repo) fallbackIndex(ctx context.Context, subject v1.Hash) (*fallback, error) {
 	resp, err := a.do(ctx, http.MethodGet, a.url("/manifests/"+fallbackTag(subject)), nil, http.Header{"Accept": {string(types.OCIImageIndex)}}, http.StatusOK, http.StatusNotFound)
 	if err != nil {
 		return nil, err
 	}
 	defer resp.Body.Close()
-	im := &v1.IndexManifest{SchemaVersion: 2, MediaType: types.OCIImageIndex}
+	fb := &fallback{index: &v1.IndexManifest{SchemaVersion: 2, MediaType: types.OCIImageIndex}}
 	if resp.StatusCode == http.StatusNotFound {
-		return im, nil
+		return fb, nil
 	}
-	raw, err := io.ReadAll(io.LimitReader(resp.Body, 4<<20))
-	if err != nil {
+	if fb.raw, err = io.ReadAll(io.LimitReader(resp.Body, 4<<20)); err != nil {
 		return nil, err
 	}
-	if err := json.Unmarshal(raw, im); err != nil {
+	if err := json.Unmarshal(fb.raw, fb.index); err != nil {
 		return nil, fmt.Errorf("reading the fallback tag %s: %w", fallbackTag(subject), err)
 	}
-	if im.MediaType != types.OCIImageIndex {
-		return nil, fmt.Errorf("the fallback tag %s holds %s, not an OCI image index", fallbackTag(subject), im.MediaType)
+	if fb.index.MediaType != types.OCIImageIndex {
+		return nil, fmt.Errorf("the fallback tag %s holds %s, not an OCI image index", fallbackTag(subject), fb.index.MediaType)
 	}
-	return im, nil
+	return fb, nil
+}
+
+// restore puts back under the subject's fallback tag what it held before
+// fw: the earlier index, or no tag at all. A registry that cannot delete
+// a tag (docker-registry) deletes the index fw wrote, and with it the tag.
+func (a *Repo) restore(ctx context.Context, subject v1.Hash, fw *fallbackWrite) error {
+	if fw.prev != nil {
+		_, err := a.putManifest(ctx, fallbackTag(subject), fw.prev, types.OCIImageIndex)
+		return err
+	}
+	if err := a.remove(ctx, fallbackTag(subject)); err == nil {
+		return nil
+	}
+	return a.remove(ctx, fw.index.String())
+}
+
+// remove deletes a manifest by digest, or a tag.
+func (a *Repo) remove(ctx context.Context, ref string) error {
+	resp, err := a.do(ctx, http.MethodDelete, a.url("/manifests/"+ref), nil, nil, http.StatusAccepted, http.StatusOK)
+	if err != nil {
+		return err
+	}
+	drain(resp)
+	return nil
 }
 
 // fallbackTag is the referrers tag schema's tag of a subject.
