@@ -324,6 +324,47 @@ func TestBindLeavesOutWhatDockerignoreLeavesOutOfTheContext(t *testing.T) {
 	}
 }
 
+// A source that .dockerignore leaves out is not in the context to bind,
+// as BuildKit finds it ("not found"): a file, or a directory of which an
+// exception brings nothing back; one it brings something back from is
+// there as that something's parent.
+func TestBindOfASourceDockerignoreLeavesOutIsNotFound(t *testing.T) {
+	f := newFixture(t)
+	mustWrite(t, filepath.Join(f.ctx, "secret.env"), "TOKEN=x", 0o600)
+	mustWrite(t, filepath.Join(f.ctx, "build", "out.o"), "object", 0o644)
+	mustWrite(t, filepath.Join(f.ctx, "docs", "a.md"), "a", 0o644)
+	mustWrite(t, filepath.Join(f.ctx, "docs", "keep.md"), "kept", 0o644)
+	// As `secret.env`, `build`, `docs`, `!docs/keep.md`, `!build/none`:
+	// the exceptions make both directories worth entering.
+	f.cfg.ContextIgnored = func(rel string, dir bool) bool {
+		switch {
+		case rel == "secret.env", rel == "build/out.o", rel == "docs/a.md":
+			return true
+		case rel == "build" || rel == "docs":
+			return !dir
+		}
+		return false
+	}
+	files := map[string]string{}
+	for _, src := range []string{"secret.env", "build", "docs"} {
+		files[src] = f.add(src, dockerfile.Step{Mounts: []dockerfile.Mount{{Type: "bind", Source: src, Target: "/m/" + src}}})
+	}
+	f.start()
+	for _, src := range []string{"secret.env", "build"} {
+		if _, _, err := dial(files[src]); err == nil || !strings.Contains(err.Error(), "not found (.dockerignore leaves it out)") {
+			t.Errorf("bind of %s, which .dockerignore leaves out: %v, want not found", src, err)
+		}
+	}
+	c, _ := f.prepare(files["docs"])
+	defer c.finish()
+	if got := mustRead(t, f.in("/m/docs/keep.md")); got != "kept" {
+		t.Errorf("docs/keep.md, brought back by an exception, holds %q", got)
+	}
+	if _, err := os.Lstat(f.in("/m/docs/a.md")); !os.IsNotExist(err) {
+		t.Errorf("docs/a.md is visible to the RUN: %v", err)
+	}
+}
+
 func TestAMountWithoutTargetGoesToTheWorkingDirectoryButNeverToTheRoot(t *testing.T) {
 	f := newFixture(t)
 	mustWrite(t, filepath.Join(f.ctx, "go.mod"), "module x\n", 0o644)

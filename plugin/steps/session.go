@@ -322,7 +322,25 @@ func (se *session) bind(m dockerfile.Mount) error {
 		rel, err := filepath.Rel(se.srv.cfg.Context, real)
 		return err == nil && ignored(filepath.ToSlash(rel), dir)
 	}
-	return rootfs.CopyTreePruning(src, dst, true, judge, func(real string) bool { return judge(real, false) })
+	if err := rootfs.CopyTreePruning(src, dst, true, judge, func(real string) bool { return judge(real, false) }); err != nil {
+		return err
+	}
+	if sub != "." && leftOut(src, dst, judge) {
+		return fmt.Errorf("source %q in the build context: not found (.dockerignore leaves it out)", m.Source)
+	}
+	return nil
+}
+
+// leftOut says whether .dockerignore leaves a bind's source itself out of
+// the context, as BuildKit finds it: a file, or a directory nothing of
+// which an exception brings back (copied empty, or not at all).
+func leftOut(src, dst string, judge func(real string, dir bool) bool) bool {
+	fi, err := os.Lstat(dst)
+	if err != nil || !fi.IsDir() {
+		return err != nil
+	}
+	entries, err := os.ReadDir(dst)
+	return err == nil && len(entries) == 0 && judge(src, false)
 }
 
 // tmpfs is an empty directory, world-writable like a fresh tmpfs. Size is
