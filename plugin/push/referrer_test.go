@@ -173,11 +173,11 @@ func (l *requestLog) take() []string {
 	return out
 }
 
-// Warming during the build signs in, learns what attaching needs, puts the
-// empty config in the repository and opens an upload, once; then each
-// artifact costs one blob upload (open, close; the first only closes) and
-// its manifest, plus, without the referrers API, one read and one write of
-// the fallback index.
+// Warming during the build signs in, learns what attaching needs and puts
+// the empty config in the repository, once, opening no upload ahead; then
+// each artifact costs one blob upload (open, close) and its manifest,
+// plus, without the referrers API, one read and one write of the fallback
+// index.
 func TestAttachingAfterWarmCostsOneUploadAndOneManifestPerArtifact(t *testing.T) {
 	for _, tc := range []struct {
 		name         string
