@@ -15,16 +15,18 @@
 #   i  provenance: PLUGIN_PROVENANCE=min (the default) against false, on
 #      the small app and on a big build (one BENCH_BIG_MB file, as
 #      scripts/bench.sh's workload c), side by side; and the small app
-#      through scripts/delayproxy (BENCH_RTT), a registry that is not on
-#      the build's cores, as ECR is not
+#      through scripts/delayproxy (BENCH_RTT) with the registry and the
+#      proxy on a core of their own and the build on the others (taskset),
+#      a registry that is not on the build's cores, as ECR is not
 # Every build runs in the bubblewrap sandbox against the local registry,
 # whose access log gives the requests and uploads of each run.
 #
 # usage: scripts/bench-features.sh
 # env (defaults in brackets):
 #   BENCH_RUNS [3]       timed runs per variant
-#   BENCH_RUNS_I [BENCH_RUNS]  timed runs per variant of i (its pairs'
-#                        differences are small against the machine's noise)
+#   BENCH_RUNS_I [BENCH_RUNS]  timed runs per variant of i, 1..999 (its
+#                        pairs' differences are small against the machine's
+#                        noise: a run of 0.3 s takes a hundred pairs)
 #   BENCH_ITEMS [g h i]  which items
 #   BENCH_FILES [20000] BENCH_MB [40]  the size of g's context
 #   BENCH_BIG_MB [300]   the size of i's big file
@@ -51,9 +53,9 @@ RTT=${BENCH_RTT:-20ms}
 OUT=${BENCH_OUT:-docs/BENCHMARKS-features.md}
 RUNS_I=${BENCH_RUNS_I:-$RUNS}
 [[ $RUNS =~ ^[1-9][0-9]?$ ]] || { echo "bench-features.sh: BENCH_RUNS must be 1..99" >&2; exit 2; }
-[[ $RUNS_I =~ ^[1-9][0-9]?$ ]] || { echo "bench-features.sh: BENCH_RUNS_I must be 1..99" >&2; exit 2; }
+[[ $RUNS_I =~ ^[1-9][0-9]{0,2}$ ]] || { echo "bench-features.sh: BENCH_RUNS_I must be 1..999" >&2; exit 2; }
 for it in $ITEMS; do [[ $it =~ ^[ghi]$ ]] || { echo "bench-features.sh: unknown item $it" >&2; exit 2; }; done
-for t in go bwrap /usr/bin/time; do
+for t in go bwrap /usr/bin/time taskset; do
   command -v "$t" >/dev/null || { echo "bench-features.sh: $t not found" >&2; exit 127; }
 done
 has() { case " $ITEMS " in *" $1 "*) return 0 ;; esac; return 1; }
@@ -118,7 +120,8 @@ BASE_IMAGE=$REG/base/busybox-oci:latest
 PX=
 if has i; then
   "$W/bin/delayproxy" -target "$REG" -rtt "$RTT" -addr-file "$W/proxy.addr" >"$W/logs/delayproxy.log" 2>&1 &
-  PIDS+=($!)
+  PX_PID=$!
+  PIDS+=("$PX_PID")
   for _ in $(seq 1 40); do [ -s "$W/proxy.addr" ] && break; sleep 0.25; done
   PX=$(cat "$W/proxy.addr")
 fi
@@ -145,8 +148,13 @@ if [ -n "$BK_BIN" ]; then
 fi
 
 RESULTS=$W/results.tsv
-printf '# item\tvariant\trun\twall_s\tmaxrss_kib\tcpu_s\trequests\tblob_puts\tmanifest_puts\tempty_config_puts\tprov_wait_s\tplugin_total_s\tregistry_cpu_s\n' >"$RESULTS"
+printf '# item\tvariant\trun\twall_s\tmaxrss_kib\tcpu_s\trequests\tblob_puts\tmanifest_puts\tempty_config_puts\tprov_wait_s\tplugin_total_s\tregistry_cpu_s\tplugin_build_s\n' >"$RESULTS"
 
+# phase_s PHASE LOG: the seconds of one phase of the plugin's "time:" line.
+phase_s() {
+  sed -n "s/.*msg=\"time: .*\\b$1 \\([0-9.]*\\)\\(ms\\|s\\)[,\"].*/\\1 \\2/p" "$2" |
+    awk '{ v = $1; if ($2 == "ms") v /= 1000 } END { printf "%.3f", v + 0 }'
+}
 
 # build ITEM VARIANT RUN TOOL CTX [ARG...]: one sandboxed build, timed, with
 # the registry requests it made (the access log's new lines). TOOL plugin:
@@ -168,7 +176,7 @@ build() {
       --opt "build-arg:BASE_IMAGE=$BASE_IMAGE" "$@" >"$W/logs/$id.log" 2>&1 || status=$?
   elif [ "$tool" = plugin ]; then
     env "${env[@]}" "PLUGIN_REGISTRY=$REG" "PLUGIN_BUILD_ARGS=BASE_IMAGE=$BASE_IMAGE" "$@" \
-      scripts/sandbox.sh "$PLUGIN_BIN" "$ctx" "$CA_BUNDLE" >"$W/logs/$id.log" 2>&1 || status=$?
+      ${PIN:-} scripts/sandbox.sh "$PLUGIN_BIN" "$ctx" "$CA_BUNDLE" >"$W/logs/$id.log" 2>&1 || status=$?
   else
     # As in scripts/bench.sh: --force (no pid namespace), credentials from
     # the docker config only.
@@ -193,15 +201,16 @@ build() {
   # What the provenance added after the tags were read back, as kaniko-ecr
   # logs it ("provenance: the run waited 12ms for it after the read-back").
   local wait
-  wait=$(sed -n 's/.*msg="provenance: the run waited \([0-9.]*\)\(ms\|s\) for it.*/\1 \2/p' "$W/logs/$id.log" |
-    awk '{ v = $1; if ($2 == "ms") v /= 1000 } END { printf "%.3f", v + 0 }')
-  # The plugin's own total from its "time:" line (milliseconds, where the
-  # wall clock of /usr/bin/time has hundredths), and the registry's CPU.
-  local total regs
-  total=$(sed -n 's/.*msg="time: .*total \([0-9.]*\)\(ms\|s\)".*/\1 \2/p' "$W/logs/$id.log" |
-    awk '{ v = $1; if ($2 == "ms") v /= 1000 } END { printf "%.3f", v + 0 }')
+  wait=$(sed -n 's/.*msg="provenance: the run waited \([0-9.]*\)\(ms\|µs\|s\) for it.*/\1 \2/p' "$W/logs/$id.log" |
+    awk '{ v = $1; if ($2 == "ms") v /= 1000; if ($2 == "µs") v /= 1000000 } END { printf "%.3f", v + 0 }')
+  # The plugin's own total and build phase from its "time:" line
+  # (milliseconds, where the wall clock of /usr/bin/time has hundredths),
+  # and the registry's CPU.
+  local total bphase regs
+  total=$(phase_s total "$W/logs/$id.log")
+  bphase=$(phase_s build "$W/logs/$id.log")
   regs=$(awk -v a="$cpu0" -v b="$(regcpu)" -v t="$TICKS" 'BEGIN { printf "%.2f", (b - a) / t }')
-  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$item" "$variant" "$run" "$(timev "$W/time/$id")" "$reqs" "$wait" "$total" "$regs" >>"$RESULTS"
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$item" "$variant" "$run" "$(timev "$W/time/$id")" "$reqs" "$wait" "$total" "$regs" "$bphase" >>"$RESULTS"
 }
 
 if has g; then
@@ -234,6 +243,15 @@ if has h; then
 fi
 if has i; then
   log "i (provenance min against false, small app and $BIG_MB MB file): warm-up and $RUNS_I runs each"
+  # The registry and the delay proxy (every thread) on the last core, and
+  # the builds through the proxy on the others: like ECR, a registry
+  # whose work takes nothing from the build's cores.
+  last=$(($(nproc) - 1))
+  PIN=
+  if [ "$last" -ge 1 ]; then
+    for pid in "$REG_PID" "$PX_PID"; do taskset -a -p -c "$last" "$pid" >/dev/null; done
+    PIN="taskset -c 0-$((last - 1))"
+  fi
   # Each pair runs back to back, in turn min first and false first.
   for i in $(seq 0 "$RUNS_I"); do
     order="min false"
@@ -241,218 +259,14 @@ if has i; then
     for v in $order; do build i "$v" "$i" plugin "$W/ctx/small" "PLUGIN_REPO=bench/i-$v-$i" "PLUGIN_PROVENANCE=$v"; done
     for v in $order; do build i "big-$v" "$i" plugin "$W/ctx/big" "PLUGIN_REPO=bench/i-big-$v-$i" "PLUGIN_PROVENANCE=$v"; done
     for v in $order; do
-      build i "px-$v" "$i" plugin "$W/ctx/small" "PLUGIN_REGISTRY=$PX" "PLUGIN_BUILD_ARGS=BASE_IMAGE=$PX/base/busybox-oci:latest" \
+      PIN=$PIN build i "px-$v" "$i" plugin "$W/ctx/small" "PLUGIN_REGISTRY=$PX" "PLUGIN_BUILD_ARGS=BASE_IMAGE=$PX/base/busybox-oci:latest" \
         "PLUGIN_REPO=bench/i-px-$v-$i" "PLUGIN_PROVENANCE=$v"
     done
   done
 fi
 
 # --- report ---------------------------------------------------------------
-# The document, from results.tsv: medians of the timed runs (run 0 of g and
-# i, and h's -warmup run, are warm-ups; h's -cold build is shown alone).
-read -r -d '' REPORT_AWK <<'AWK' || true
-function med(k,   n, i, j, t, a) {
-  n = cnt[k]; if (n == 0) return -1
-  for (i = 1; i <= n; i++) a[i] = val[k, i]
-  for (i = 2; i <= n; i++) { t = a[i]; for (j = i - 1; j >= 1 && a[j] > t; j--) a[j + 1] = a[j]; a[j + 1] = t }
-  return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
-}
-function lo(k,   i, m) { m = val[k, 1]; for (i = 2; i <= cnt[k]; i++) if (val[k, i] < m) m = val[k, i]; return m }
-function hi(k,   i, m) { m = val[k, 1]; for (i = 2; i <= cnt[k]; i++) if (val[k, i] > m) m = val[k, i]; return m }
-function add(k, v) { cnt[k]++; val[k, cnt[k]] = v }
-function row(it, v, label) {
-  printf "| %s | %.2f | %.2f–%.2f | %.2f | %.0f | %d | %d | %d |\n", label, med(it SUBSEP v SUBSEP "wall"),
-    lo(it SUBSEP v SUBSEP "wall"), hi(it SUBSEP v SUBSEP "wall"), med(it SUBSEP v SUBSEP "cpu"),
-    med(it SUBSEP v SUBSEP "rss") / 1024, med(it SUBSEP v SUBSEP "req"), med(it SUBSEP v SUBSEP "blob"), med(it SUBSEP v SUBSEP "man")
-}
-function head() {
-  print "| build | wall s | wall range s | CPU s | peak RSS MiB | registry requests | blob uploads | manifest uploads |"
-  print "|---|---:|---:|---:|---:|---:|---:|---:|"
-}
-function w(it, v) { return med(it SUBSEP v SUBSEP "wall") }
-/^#/ { next }
-{
-  if ($1 != "h" && $3 == 0) next
-  if ($2 ~ /-warmup$/) next
-  k = $1 SUBSEP $2; seen[$1] = 1; seen[$1, $2] = 1
-  add(k SUBSEP "wall", $4); add(k SUBSEP "rss", $5); add(k SUBSEP "cpu", $6)
-  add(k SUBSEP "req", $7); add(k SUBSEP "blob", $8); add(k SUBSEP "man", $9); add(k SUBSEP "empty", $10)
-  add(k SUBSEP "wait", $11); add(k SUBSEP "total", $12); add(k SUBSEP "regcpu", $13)
-  tot[$1, $2, $3] = $12
-}
-END {
-  print "<!-- generated by scripts/bench-features.sh; a re-run overwrites this file -->"
-  print "# Benchmarks: bind mounts, the warm no-change rebuild, provenance"
-  print ""
-  print "Regenerate with `" cmd "` (a few minutes; see the script's header for its settings)."
-  print "Every build runs in the bubblewrap sandbox (`scripts/sandbox.sh`) against the local"
-  print "registry (`scripts/local-ecr`); variants run interleaved (A B A B) after one warm-up each,"
-  print "and each pushes to a repository of its own unless said otherwise. Times are medians of " runs
-  print "runs (wall clock and user+system CPU from `/usr/bin/time -v`); requests and uploads are"
-  print "counted in the registry's access log (blob uploads: completed `PUT .../blobs/uploads/`)."
-  print ""
-  print "## Machine"
-  print ""
-  print "| | |"; print "|---|---|"
-  print "| date | " date " |"; print "| CPU | " cpu " (" nproc " cores) |"; print "| memory | " mem " |"
-  print "| kernel | Linux " kernel " |"; print "| Go | " gov " |"; print "| kaniko | " kaniko " |"
-  print "| kaniko's executor | `" execbin "` |"; print "| sandbox roots | " roots " |"
-  print "| load average (1, 5, 15 min) | " load0 " at the start, " load " at the end |"
-  split(load0, l0, " "); split(load, l1, " ")
-  if (l0[1] + 0 > nproc / 2 || l1[1] + 0 > nproc / 2 || l0[2] + 0 > nproc / 2) {
-    print ""
-    print "**Caveat:** the machine was shared with other work while this ran (see the load"
-    print "averages above): single runs vary, and ratios of medians of few runs are rough."
-  }
-  print ""
-  print "## Results"
-  if (seen["g"]) {
-    print ""
-    print "### (g) A " files "-file context (" mb " MB) bound read-only into two RUNs, against COPY"
-    print ""
-    print "Each `RUN` has a cache mount and reads the tree (`find /src -type f | wc -l`). *bind*:"
-    print "`RUN --mount=type=bind,target=/src --mount=type=cache,target=/c ...` twice; *copy*:"
-    print "`COPY . /src`, then the same two `RUN`s without the bind; *base*: the two `RUN`s and no"
-    print "context. kaniko-ecr only."
-    print ""
-    head(); row("g", "base", "base"); row("g", "bind", "bind (2 RUNs)"); row("g", "copy", "COPY + 2 RUNs")
-    b = w("g", "base"); bi = w("g", "bind"); c = w("g", "copy")
-    per = (bi - b) / 2; cp = c - b
-    print ""
-    printf "- bind build / copy build: **%.2f×** (%.2f s / %.2f s)\n", bi / c, bi, c
-    printf "- one bind: (bind − base) / 2 = **%.2f s**; the COPY: copy − base = **%.2f s**", per, cp
-    if (cp > 0) printf " (one bind = %.2f× the COPY)", per / cp
-    print ""
-    printf "- target \"one bind costs no more than the COPY\": **%s**\n", (per <= cp ? "met" : "not met")
-  }
-  if (seen["h"]) {
-    print ""
-    print "### (h) The warm no-change rebuild, against kaniko's executor and BuildKit"
-    print ""
-    print "The small 3-stage app (`benchtool gen -kind small`) with the remote cache on"
-    print "(kaniko-ecr: `PLUGIN_ENABLE_CACHE=true`, `PLUGIN_CACHE_REPO`; the executor: `--cache=true"
-    print "--cache-copy-layers --cache-repo`). Each tool builds once cold, then rebuilds, each time from"
-    print "a fresh sandbox root, to the same repository and tag; every kaniko-ecr rebuild logged"
-    print "`unchanged: sha256:…, nothing uploaded` (the script fails otherwise). BuildKit (buildkitd"
-    print "at go.mod's buildkit, `scripts/buildkit.sh`) prunes everything before each build, as a fresh"
-    print "CI pod, and imports and exports its registry cache (`mode=max`); only its client, buildctl,"
-    print "is under `/usr/bin/time`, so its CPU and RSS are the client's, not the daemon's."
-    print ""
-    head(); row("h", "plugin-cold", "kaniko-ecr, cold (1 run)"); row("h", "executor-cold", "executor, cold (1 run)")
-    if (seen["h", "buildkit"]) row("h", "buildkit-cold", "BuildKit, cold (1 run)")
-    row("h", "plugin", "kaniko-ecr, warm rebuild"); row("h", "executor", "executor, warm rebuild")
-    if (seen["h", "buildkit"]) row("h", "buildkit", "BuildKit, warm rebuild")
-    print ""
-    printf "- warm rebuild, kaniko-ecr / executor: **%.2f×** (%.2f s / %.2f s)\n", w("h", "plugin") / w("h", "executor"), w("h", "plugin"), w("h", "executor")
-    if (seen["h", "buildkit"]) printf "- warm rebuild, kaniko-ecr / BuildKit: **%.2f×** (%.2f s / %.2f s)\n", w("h", "plugin") / w("h", "buildkit"), w("h", "plugin"), w("h", "buildkit")
-  }
-  if (seen["i"]) {
-    print ""
-    print "### (i) Provenance: `PLUGIN_PROVENANCE=min` (the default) against `false`"
-    print ""
-    print "The small 3-stage app and a big build (`COPY` of one " bigmb " MB file, as `scripts/bench.sh`'s"
-    print "workload c), each pushed to a repository of its own that holds only the 2-byte empty config (as"
-    print "after a repository's first provenance), and the small app again through"
-    print "`scripts/delayproxy` (" rtt " round trip: a registry that, like ECR, is not on the build's"
-    print "cores); each pair runs back to back, in turn with and without provenance first. The registry"
-    print "(docker-registry) has no referrers API:"
-    print "with provenance the plugin also probes it, then reads and writes the fallback tag's index (one"
-    print "of the manifest uploads below; the other is the artifact's manifest). The statement and the"
-    print "artifact's manifest go up as soon as the image's digest is known, beside the last blobs and"
-    print "the tags, and the fallback index beside the tags' read-back, so provenance has no phase of its"
-    print "own in the plugin's `time:` line."
-    print ""
-    head(); row("i", "false", "small app, provenance off"); row("i", "min", "small app, provenance min")
-    row("i", "big-false", bigmb " MB file, provenance off"); row("i", "big-min", bigmb " MB file, provenance min")
-    row("i", "px-false", "small app, " rtt " away, provenance off"); row("i", "px-min", "small app, " rtt " away, provenance min")
-    print ""
-    prov_ratio("small app", "min", "false")
-    prov_ratio(bigmb " MB file", "big-min", "big-false")
-    prov_ratio("small app, " rtt " away", "px-min", "px-false")
-    print ""
-    print "The plugin's own `time:` total (milliseconds; the wall clock above has hundredths and"
-    print "includes the sandbox's start), and the registry's CPU time per build (docker-registry runs"
-    print "on the same cores as the build here, so its work on the provenance's requests is time the"
-    print "build does not get; a remote registry's is not):"
-    print ""
-    print "| build | plugin total s | range s | registry CPU s |"
-    print "|---|---:|---:|---:|"
-    trow("false", "small app, provenance off"); trow("min", "small app, provenance min")
-    trow("big-false", bigmb " MB file, provenance off"); trow("big-min", bigmb " MB file, provenance min")
-    trow("px-false", "small app, " rtt " away, provenance off"); trow("px-min", "small app, " rtt " away, provenance min")
-    print ""
-    total_ratio("small app", "min", "false")
-    total_ratio(bigmb " MB file", "big-min", "big-false")
-    total_ratio("small app, " rtt " away", "px-min", "px-false")
-    printf "- extra with provenance: %+d requests, %+d blob uploads (of which %d the empty config), %+d manifest\n",
-      med("i" SUBSEP "min" SUBSEP "req") - med("i" SUBSEP "false" SUBSEP "req"),
-      med("i" SUBSEP "min" SUBSEP "blob") - med("i" SUBSEP "false" SUBSEP "blob"), med("i" SUBSEP "min" SUBSEP "empty"),
-      med("i" SUBSEP "min" SUBSEP "man") - med("i" SUBSEP "false" SUBSEP "man")
-    print "  uploads (medians, small app)"
-    print "- the run's own wait for the provenance once the tags were read back (its log's"
-    print "  `provenance: the run waited … after the read-back`), median: what provenance adds to the"
-    print "  push after the overlap, measured within one run rather than as the difference of two"
-    print "  runs' wall times (it still grows with the registry's latency when the machine is busy):"
-    prov_wait("small app", "min", "false")
-    prov_wait(bigmb " MB file", "big-min", "big-false")
-    prov_wait("small app, " rtt " away", "px-min", "px-false")
-  }
-}
-# verdict: the target by the ratio of the wall medians, unless the runs of
-# the variant without provenance spread (slowest minus fastest) by more
-# than 10 % of their median, which drowns a 2 % difference.
-function verdict(on, off,   f, spread) {
-  f = w("i", off); spread = (hi("i" SUBSEP off SUBSEP "wall") - lo("i" SUBSEP off SUBSEP "wall")) / f
-  if (spread > 0.10) return sprintf("not measurable here: the runs without provenance spread over %.0f %% of their median", spread * 100)
-  return (w("i", on) / f < 1.02 ? "met" : "not met")
-}
-function trow(v, label,   k) {
-  k = "i" SUBSEP v SUBSEP
-  printf "| %s | %.3f | %.3f–%.3f | %.2f |\n", label, med(k "total"), lo(k "total"), hi(k "total"), med(k "regcpu")
-}
-# paired: the median of the differences of the plugin's totals, run by
-# run (each run with provenance against the run without it next to it,
-# in turn before and after), which drift of the machine over the bench
-# does not move.
-# pairedlo and pairedhi bound the median's 95 % confidence interval by
-# order statistics (the k-th smallest and largest of n, k = (n - 1.96
-# sqrt(n)) / 2 rounded down, at least 1).
-function paired(on, off,   r, n, k, i, j, t, a) {
-  n = 0
-  for (r = 1; r <= runsi; r++) if (("i", on, r) in tot && ("i", off, r) in tot) { n++; val["p", n] = tot["i", on, r] - tot["i", off, r] }
-  cnt["p"] = n
-  for (i = 1; i <= n; i++) a[i] = val["p", i]
-  for (i = 2; i <= n; i++) { t = a[i]; for (j = i - 1; j >= 1 && a[j] > t; j--) a[j + 1] = a[j]; a[j + 1] = t }
-  k = int((n - 1.96 * sqrt(n)) / 2); if (k < 1) k = 1
-  pairedlo = a[k]; pairedhi = a[n - k + 1]
-  return med("p")
-}
-function total_ratio(label, on, off,   m, f, spread, v, d, verd) {
-  m = med("i" SUBSEP on SUBSEP "total"); f = med("i" SUBSEP off SUBSEP "total"); d = paired(on, off)
-  spread = (hi("i" SUBSEP off SUBSEP "total") - lo("i" SUBSEP off SUBSEP "total")) / f
-  v = (m / f < 1.02 ? "met" : "not met")
-  if (spread > 0.10) v = sprintf("not measurable here: the runs without provenance spread over %.0f %% of their median", spread * 100)
-  printf "- %s, min / false by the plugin's total: **%.3f×** (%+.1f %% time; %+.3f s); run by run (each pair back to back), the median\n", label, m / f, (m / f - 1) * 100, m - f
-  printf "  difference is **%+.3f s** (%+.1f %%; 95 %% interval %+.1f %% to %+.1f %%); registry CPU %+.2f s;\n", d, d / f * 100,
-    pairedlo / f * 100, pairedhi / f * 100, med("i" SUBSEP on SUBSEP "regcpu") - med("i" SUBSEP off SUBSEP "regcpu")
-  verd = "not resolved by this run: its interval holds 2 %"
-  if (pairedhi / f < 0.02) verd = "met"
-  if (pairedlo / f >= 0.02) verd = "not met"
-  printf "  target \"< 2 %% more time\" by the plugin's totals: **%s**; by the run-by-run median: **%s**\n", v, verd
-}
-function prov_wait(label, on, off,   pw, f) {
-  pw = med("i" SUBSEP on SUBSEP "wait"); f = w("i", off)
-  printf "  - %s: %.3f s, %.1f %% of the median build without provenance (target \"< 2 %%\": **%s**)\n",
-    label, pw, pw / f * 100, (pw / f < 0.02 ? "met" : "not met")
-}
-function prov_ratio(label, on, off,   m, f) {
-  m = w("i", on); f = w("i", off)
-  printf "- %s, min / false: **%.3f×** (%+.1f %% time; medians %.2f s / %.2f s; fastest runs %.2f s / %.2f s, %.3f×)\n",
-    label, m / f, (m / f - 1) * 100, m, f, lo("i" SUBSEP on SUBSEP "wall"), lo("i" SUBSEP off SUBSEP "wall"),
-    lo("i" SUBSEP on SUBSEP "wall") / lo("i" SUBSEP off SUBSEP "wall")
-  printf "  target \"< 2 %% more time\" by the wall medians: **%s**\n", verdict(on, off)
-}
-AWK
+# The document, from results.tsv (scripts/bench-features.awk).
 cmdline="scripts/bench-features.sh"
 for v in BENCH_RUNS BENCH_RUNS_I BENCH_ITEMS BENCH_FILES BENCH_MB BENCH_BIG_MB BENCH_RTT BENCH_ROOTS; do
   [ -n "${!v+x}" ] && cmdline="$v=\"${!v}\" $cmdline"
@@ -464,7 +278,7 @@ report() {
     -v mem="$(awk '/MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo)" \
     -v kernel="$(uname -r)" -v gov="$(go env GOVERSION)" -v kaniko="$KANIKO_VERSION" \
     -v load0="$LOAD0" -v load="$(cut -d' ' -f1-3 /proc/loadavg)" -v roots="$(stat -f -c %T "$ROOTS")" \
-    -v execbin="$(basename "${EXEC_BIN:-none}")" "$REPORT_AWK" "$RESULTS"
+    -v execbin="$(basename "${EXEC_BIN:-none}")" -f scripts/bench-features.awk "$RESULTS"
 }
 if [ "$OUT" != - ]; then
   report >"$OUT"
