@@ -70,7 +70,6 @@ func TestRefusedFormsAreProblemsNamingFileLineAndFlag(t *testing.T) {
 		{"add keep-git-dir of a download", "ADD --keep-git-dir=true https://example.com/a.tgz /src", "Dockerfile:2: ADD --keep-git-dir: applies to a git source only"},
 		{"add git with another source", "ADD https://github.com/moby/buildkit.git#v0.29.0 a.txt /src/", "Dockerfile:2: ADD https://github.com/moby/buildkit.git#v0.29.0: a git source must be the only source of its ADD here"},
 		{"add git keep-git-dir disagrees", "ADD --keep-git-dir=false https://github.com/o/r.git?keep-git-dir=true /src", "Dockerfile:2: ADD https://github.com/o/r.git?keep-git-dir=true: inconsistent keep-git-dir configuration"},
-		{"add git submodules", "ADD git@github.com:o/r.git?submodules=true /src", "Dockerfile:2: ADD git@github.com:o/r.git?submodules=true: submodules=true: git submodules are not fetched here"},
 		{"add git checksum no commit", "ADD --checksum=sha256:" + strings.Repeat("ab", 32) + " git@github.com:o/r.git /src", "is not a commit (hex digits)"},
 		{"add git undefined variable", "ADD https://github.com/o/r.git#$REF /src", "Dockerfile:2: ADD https://github.com/o/r.git#$REF: uses $REF, which the Dockerfile does not define"},
 		{"add git unknown query", "ADD https://github.com/o/r.git?depth=1 /src", `Dockerfile:2: ADD https://github.com/o/r.git?depth=1: unexpected query "depth"`},

@@ -13,12 +13,12 @@ func TestAddOfAGitSourceBecomesAHelperStepWithTheRepositoryAsBuildKitReadsIt(t *
 		name, line string
 		want       sources.Git
 	}{
-		{"fragment", "ADD https://github.com/o/r.git#v1:docs /src", sources.Git{Remote: "https://github.com/o/r.git", Ref: "v1", SubDir: "docs"}},
-		{"query", `ADD "https://github.com/o/r.git?ref=main&subdir=a/b&keep-git-dir=true&checksum=` + commit + `" /src`, sources.Git{Remote: "https://github.com/o/r.git", Ref: "main", SubDir: "a/b", KeepGitDir: true, Checksum: commit}},
-		{"flags", "ADD --keep-git-dir --checksum=" + commit[:8] + " --chown=1:2 --chmod=700 git@github.com:o/r.git /src", sources.Git{Remote: "git@github.com:o/r.git", KeepGitDir: true, Checksum: commit[:8]}},
-		{"ssh url", "ADD ssh://git@example.com:2222/o/r.git#main /src", sources.Git{Remote: "ssh://git@example.com:2222/o/r.git", Ref: "main"}},
-		{"variables", "ARG REPO=https://github.com/o/r.git\nARG V=v2\nADD \"${REPO}#$V\" /src", sources.Git{Remote: "https://github.com/o/r.git", Ref: "v2"}},
-		{"quoted", "ADD 'git@github.com:o/r.git' /src", sources.Git{Remote: "git@github.com:o/r.git"}},
+		{"fragment", "ADD https://github.com/o/r.git#v1:docs /src", sources.Git{Remote: "https://github.com/o/r.git", Ref: "v1", SubDir: "docs", Submodules: true}},
+		{"query", `ADD "https://github.com/o/r.git?ref=main&subdir=a/b&keep-git-dir=true&checksum=` + commit + `" /src`, sources.Git{Remote: "https://github.com/o/r.git", Ref: "main", SubDir: "a/b", KeepGitDir: true, Checksum: commit, Submodules: true}},
+		{"flags", "ADD --keep-git-dir --checksum=" + commit[:8] + " --chown=1:2 --chmod=700 git@github.com:o/r.git /src", sources.Git{Remote: "git@github.com:o/r.git", KeepGitDir: true, Checksum: commit[:8], Submodules: true}},
+		{"ssh url", "ADD ssh://git@example.com:2222/o/r.git#main /src", sources.Git{Remote: "ssh://git@example.com:2222/o/r.git", Ref: "main", Submodules: true}},
+		{"variables", "ARG REPO=https://github.com/o/r.git\nARG V=v2\nADD \"${REPO}#$V\" /src", sources.Git{Remote: "https://github.com/o/r.git", Ref: "v2", Submodules: true}},
+		{"quoted", "ADD 'git@github.com:o/r.git' /src", sources.Git{Remote: "git@github.com:o/r.git", Submodules: true}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			res, probs := Analyze([]byte("FROM alpine\n"+c.line+"\n"), testOpts())

@@ -45,6 +45,11 @@ type Git struct {
 	Checksum   string `json:"checksum,omitempty"`
 	KeepGitDir bool   `json:"keepGitDir,omitempty"`
 	MTime      string `json:"mtime,omitempty"`
+	// Submodules: the checkout fetches the submodules, as BuildKit does
+	// unless the URL says ?submodules=false. Not omitted when true, so
+	// that the step's id (and cache key) differs from a version that
+	// did not fetch them.
+	Submodules bool `json:"submodules"`
 }
 
 // commitRE is what BuildKit takes as a git checksum: a commit, or a
@@ -53,14 +58,14 @@ var commitRE = regexp.MustCompile(`^[0-9a-fA-F]+$`)
 
 // ParseGit reads src, a git source (IsGit), with ADD's --keep-git-dir and
 // --checksum flags, refusing what BuildKit refuses: a flag that
-// contradicts the URL's query, a checksum that is no commit. Submodules
-// are not fetched here, so ?submodules=true is refused.
+// contradicts the URL's query, a checksum that is no commit.
 func ParseGit(src string, keepGitDir *bool, checksum string) (Git, error) {
 	ref, _, err := dfgitutil.ParseGitRef(src)
 	if err != nil {
 		return Git{}, err
 	}
 	g := Git{Remote: ref.Remote, Ref: ref.Ref, SubDir: ref.SubDir, Checksum: ref.Checksum, MTime: ref.MTime}
+	g.Submodules = ref.Submodules == nil || *ref.Submodules
 	if keepGitDir != nil && ref.KeepGitDir != nil && *keepGitDir != *ref.KeepGitDir {
 		return g, errors.New("inconsistent keep-git-dir configuration: the flag and the URL disagree")
 	}
@@ -75,8 +80,5 @@ func ParseGit(src string, keepGitDir *bool, checksum string) (Git, error) {
 		return g, fmt.Errorf("checksum %q is not a commit (hex digits)", g.Checksum)
 	}
 	g.Checksum = strings.ToLower(g.Checksum)
-	if ref.Submodules != nil && *ref.Submodules {
-		return g, errors.New("submodules=true: git submodules are not fetched here")
-	}
 	return g, nil
 }

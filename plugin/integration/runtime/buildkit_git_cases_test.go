@@ -26,7 +26,9 @@ var (
 // files have git's two modes, a symlink and a nested directory, and an
 // annotated tag v1 on an older commit. It wants gitToken as
 // x-access-token's password, as BuildKit sends the GIT_AUTH_TOKEN secret
-// (its scheme in lower case: "basic").
+// (its scheme in lower case: "basic"). It also serves app.git, whose
+// submodule vendor/lib is the public lib.git, at "../lib.git" and pinned
+// to a commit that is not lib's tip (submoduleRepos).
 func gitServer() string {
 	gitOnce.Do(func() {
 		dir, err := os.MkdirTemp(tmpDir, "git-")
@@ -69,6 +71,7 @@ func gitServer() string {
 		}
 		run("commit", "-q", "-am", "two")
 		run("clone", "-q", "--bare", work, filepath.Join(dir, "repo.git"))
+		submoduleRepos(dir, run)
 		backend := filepath.Join(run("--exec-path"), "git-http-backend")
 		h := &cgi.Handler{Path: backend, Env: []string{"GIT_PROJECT_ROOT=" + dir, "GIT_HTTP_EXPORT_ALL=1"}}
 		want := "Basic " + base64.StdEncoding.EncodeToString([]byte("x-access-token:"+gitToken))
@@ -78,7 +81,8 @@ func gitServer() string {
 		}
 		go func() {
 			_ = http.Serve(l, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				if !strings.EqualFold(r.Header.Get("Authorization"), want) {
+				public := strings.HasPrefix(r.URL.Path, "/lib.git/")
+				if !public && !strings.EqualFold(r.Header.Get("Authorization"), want) {
 					w.Header().Set("WWW-Authenticate", `Basic realm="git"`)
 					http.Error(w, "authentication required", http.StatusUnauthorized)
 					return
@@ -107,9 +111,57 @@ ADD --keep-git-dir %[1]s#master /kept
 RUN cat /kept/.git/HEAD > /kept.head && rm -rf /kept/.git
 `
 
+// bkGitSubmodules adds a repository with a submodule (%[2]s: BuildKit
+// fetches submodules unless ?submodules=false). BuildKit sends the token
+// only to the source's own URL, so the public submodule is fetched
+// without it. One ADD per build: buildkitd v0.30.0 panics on a second
+// source of the same remote in one build (a nil entry in its git
+// resolver cache, source/git/source.go:611).
+const bkGitSubmodules = `ARG BASE
+FROM ${BASE}
+ADD "%[1]s%[2]s" /app
+`
+
 func gitCases() []bkCase {
 	url := gitServer()
+	app := strings.TrimSuffix(url, "/repo.git") + "/app.git"
 	return []bkCase{
 		{name: "git", dockerfile: fmt.Sprintf(bkGit, url), secrets: map[string]string{"GIT_AUTH_TOKEN": gitToken}},
+		{
+			name: "git-submodules", dockerfile: fmt.Sprintf(bkGitSubmodules, app, ""), secrets: map[string]string{"GIT_AUTH_TOKEN": gitToken}, current: true,
+			differ: map[string]string{"app/vendor/lib/.git": "BuildKit's checkout leaves the submodule's .git file, which points into BuildKit's own cache; kaniko-ecr's leaves none"},
+		},
+		{name: "git-submodules-off", dockerfile: fmt.Sprintf(bkGitSubmodules, app, "?submodules=false"), secrets: map[string]string{"GIT_AUTH_TOKEN": gitToken}, current: true},
 	}
+}
+
+// submoduleRepos makes lib.git, with a newer commit than the one app.git
+// pins (and uploadpack.allowReachableSHA1InWant, as GitHub and GitLab
+// have, for git's own fetch of that commit by id), and app.git.
+func submoduleRepos(dir string, run func(args ...string) string) {
+	write := func(p, body string) {
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			panic(err)
+		}
+		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+			panic(err)
+		}
+	}
+	lib, app := filepath.Join(dir, "libwork"), filepath.Join(dir, "appwork")
+	write(filepath.Join(lib, "lib.txt"), "pinned\n")
+	run("-C", lib, "init", "-q", "-b", "master")
+	run("-C", lib, "add", "-A")
+	run("-C", lib, "commit", "-q", "-m", "pinned")
+	pinned := run("-C", lib, "rev-parse", "HEAD")
+	write(filepath.Join(lib, "lib.txt"), "newer\n")
+	run("-C", lib, "commit", "-q", "-am", "newer")
+	run("clone", "-q", "--bare", lib, filepath.Join(dir, "lib.git"))
+	run("-C", filepath.Join(dir, "lib.git"), "config", "uploadpack.allowReachableSHA1InWant", "true")
+	write(filepath.Join(app, "README"), "app\n")
+	write(filepath.Join(app, ".gitmodules"), "[submodule \"lib\"]\n\tpath = vendor/lib\n\turl = ../lib.git\n")
+	run("-C", app, "init", "-q", "-b", "master")
+	run("-C", app, "update-index", "--add", "--cacheinfo", "160000,"+pinned+",vendor/lib")
+	run("-C", app, "add", "README", ".gitmodules")
+	run("-C", app, "commit", "-q", "-m", "app")
+	run("clone", "-q", "--bare", app, filepath.Join(dir, "app.git"))
 }

@@ -2,9 +2,11 @@ package runtime
 
 import (
 	"fmt"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -95,6 +97,9 @@ func buildWithCurrentBuildKit(t *testing.T, addr string, ref *reference, ws stri
 		if kv != "" {
 			args = append(args, "--opt", "build-arg:"+kv)
 		}
+	}
+	for _, id := range slices.Sorted(maps.Keys(c.secrets)) {
+		args = append(args, "--secret", "id="+id+",src="+filepath.Join(ws, "secrets", id))
 	}
 	args = append(args, "--output", "type=tar,dest="+out)
 	start := time.Now()

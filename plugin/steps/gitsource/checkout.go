@@ -59,6 +59,9 @@ func Checkout(ctx context.Context, src Source, res Resolved, cred Credentials, t
 	if err == nil {
 		err = w.Checkout(&git.CheckoutOptions{Hash: c.Hash, Force: true})
 	}
+	if err == nil && src.Submodules {
+		err = submodules(ctx, repo, gitDir, src.Remote, cred, gitDir == filepath.Join(wt, ".git"), 0)
+	}
 	if err == nil && gitDir == filepath.Join(wt, ".git") {
 		err = publicOrigin(repo, src.Remote)
 	} else if err == nil {
