@@ -19,13 +19,13 @@ import (
 // as go-git's default does.
 const maxSubmoduleDepth = int(git.DefaultSubmoduleRecursionDepth)
 
-// submodules checks out the submodules r's checked-out commit records, at the commits
-// it records and recursively, each fetched at depth 1: BuildKit's `git
-// submodule update --init --recursive --depth=1`. remote is where r came
-// from; relative submodule URLs resolve against it.
-// Without keep, the .git file each submodule's worktree gets is removed,
-// as the checkout's own is; with it, the kept configurations name each
-// submodule's URL without credentials.
+// submodules checks out the submodules that r's checked-out commit
+// records, at the commits it records and recursively, each fetched at
+// depth 1: BuildKit's `git submodule update --init --recursive
+// --depth=1`. remote is where r came from; relative submodule URLs
+// resolve against it. Without keep, the .git file each submodule's
+// worktree gets is removed, as the checkout's own is; with it, the kept
+// configurations name each submodule's URL without credentials.
 func submodules(ctx context.Context, r *git.Repository, gitDir, remote string, cred Credentials, keep bool, level int) error {
 	w, err := r.Worktree()
 	if err != nil {
@@ -72,7 +72,6 @@ func submodules(ctx context.Context, r *git.Repository, gitDir, remote string, c
 		if err != nil {
 			return fmt.Errorf("submodule %s: %w", c.Path, err)
 		}
-		c.URL = Public(u)
 	}
 	if keep && len(subs) > 0 {
 		return publicSubmodules(r)

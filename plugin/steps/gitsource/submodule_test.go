@@ -96,6 +96,17 @@ func TestSubmodulesAreCheckedOutAtThePinnedCommitAsBuildKitDoes(t *testing.T) {
 			t.Errorf("keep %v: vendor/lib/.git: %v", keep, err)
 		}
 	}
+	// A kept .git holds no credential of the URLs, the submodules' included.
+	kept, err := checkout(Source{Remote: strings.Replace(base, "http://", "http://u:pw-9f3e@", 1) + "/app.git", Submodules: true, KeepGitDir: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = filepath.WalkDir(filepath.Join(kept, ".git"), func(p string, d os.DirEntry, err error) error {
+		if body, rerr := os.ReadFile(p); err == nil && !d.IsDir() && rerr == nil && strings.Contains(string(body), "pw-9f3e") {
+			t.Errorf("%s holds the remote's password", p)
+		}
+		return nil
+	})
 	tree, err := checkout(Source{Remote: base + "/app.git"})
 	if err != nil {
 		t.Fatal(err)
