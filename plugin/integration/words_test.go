@@ -42,7 +42,7 @@ func TestBuildVariablesInMountOptionsAndChecksumsExpandAsBuildKitDoes(t *testing
 // Each refusal names its line and exits 2 before anything is contacted.
 func TestDockerfileRefusalsExitTwoNamingTheLineBeforeAnyCall(t *testing.T) {
 	for _, tc := range []struct{ name, dockerfile, want string }{
-		{"quoted git source with submodules", "ARG BASE\nFROM ${BASE}\nARG V=v1\nADD \"https://github.com/o/r.git?ref=$V&submodules=true\" /src\n", "Dockerfile:4: ADD \"https://github.com/o/r.git?ref=$V&submodules=true\": submodules=true: git submodules are not fetched here"},
+		{"quoted git source whose checksums disagree", "ARG BASE\nFROM ${BASE}\nARG V=v1\nADD --checksum=0123 \"https://github.com/o/r.git?ref=$V&checksum=4567\" /src\n", `Dockerfile:4: ADD "https://github.com/o/r.git?ref=$V&checksum=4567": checksum mismatch "0123" != "4567"`},
 		{"mount of a later stage", "ARG BASE\nFROM ${BASE} AS a\nRUN --mount=from=late,target=/x ls\nFROM ${BASE} AS late\nCOPY --from=a /bin /b\n", "Dockerfile:3: RUN --mount=from=late"},
 		{"undefined variable in a mount's type", "ARG BASE\nFROM ${BASE}\nRUN --mount=type=$NOPE,target=/c ls\n", "Dockerfile:3: RUN --mount=type=$NOPE,target=/c: type uses $NOPE"},
 		{"target-less mount at /", "ARG BASE\nFROM ${BASE}\nWORKDIR /\nRUN --mount=type=bind,source=. ls\n", "Dockerfile:4: RUN --mount=type=bind,source=.: cannot mount over /"},
