@@ -9,6 +9,7 @@ import (
 	"golang.org/x/crypto/ssh/agent"
 
 	"github.com/kaniko-ecr/kaniko-ecr/plugin/dockerfile"
+	"github.com/kaniko-ecr/kaniko-ecr/plugin/steps/listen"
 )
 
 // ssh serves the build's SSH key on an agent socket at the target.
@@ -22,9 +23,9 @@ func (se *session) ssh(m dockerfile.Mount, first bool) error {
 	dst, err := se.fs.Place(m.Target)
 	if err == nil {
 		se.fs.Created(dst)
-		var a *conns
+		var a *listen.Conns
 		if a, err = serveAgent(se.srv.key, m.ID, dst); err == nil {
-			se.fs.OnUndo(a.close)
+			se.fs.OnUndo(a.Close)
 		}
 	}
 	if err == nil {
@@ -43,7 +44,7 @@ func (se *session) ssh(m dockerfile.Mount, first bool) error {
 }
 
 // serveAgent serves key on a new unix socket at sock.
-func serveAgent(key any, comment, sock string) (*conns, error) {
+func serveAgent(key any, comment, sock string) (*listen.Conns, error) {
 	ring := agent.NewKeyring()
 	if err := ring.Add(agent.AddedKey{PrivateKey: key, Comment: comment}); err != nil {
 		return nil, err
@@ -52,5 +53,5 @@ func serveAgent(key any, comment, sock string) (*conns, error) {
 	if err != nil {
 		return nil, err
 	}
-	return serveConns(ln, func(c net.Conn) { _ = agent.ServeAgent(ring, c) }), nil
+	return listen.Serve(ln, func(c net.Conn) { _ = agent.ServeAgent(ring, c) }), nil
 }

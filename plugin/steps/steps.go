@@ -59,6 +59,7 @@ import (
 	"github.com/kaniko-ecr/kaniko-ecr/plugin/redact"
 	"github.com/kaniko-ecr/kaniko-ecr/plugin/steps/fetch"
 	"github.com/kaniko-ecr/kaniko-ecr/plugin/steps/gitsource"
+	"github.com/kaniko-ecr/kaniko-ecr/plugin/steps/listen"
 )
 
 // Config is what a Server needs for one build.
@@ -107,7 +108,7 @@ type Server struct {
 	cfg     Config
 	exe     string
 	key     any
-	conns   *conns
+	conns   *listen.Conns
 	mu      sync.Mutex
 	served  map[string]bool
 	pulls   sync.Mutex
@@ -177,7 +178,7 @@ func Start(cfg Config) (_ *Server, err error) {
 		ln.Close()
 		return nil, err
 	}
-	s.conns = serveConns(ln, func(c net.Conn) { s.serve(c.(*net.UnixConn)) })
+	s.conns = listen.Serve(ln, func(c net.Conn) { s.serve(c.(*net.UnixConn)) })
 	return s, nil
 }
 
@@ -192,7 +193,7 @@ func (s *Server) Failure() error {
 // Close stops listening, takes down every step still set up and returns
 // the errors of doing so. It is safe to call more than once.
 func (s *Server) Close() error {
-	err := s.conns.close()
+	err := s.conns.Close()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	errs := append(s.errs, err)

@@ -1,4 +1,6 @@
-package steps
+// Package listen serves a Unix socket's connections for the step server
+// and the SSH agent: each in its own goroutine, all ended at once.
+package listen
 
 import (
 	"errors"
@@ -7,10 +9,10 @@ import (
 	"time"
 )
 
-// conns serves a listener's connections, each in its own goroutine, until
-// close, which also ends the conversations still going on: a command's
+// Conns serves a listener's connections, each in its own goroutine, until
+// Close, which also ends the conversations still going on: a command's
 // background process keeps neither a step nor an SSH agent alive.
-type conns struct {
+type Conns struct {
 	ln     net.Listener
 	wg     sync.WaitGroup
 	mu     sync.Mutex
@@ -18,9 +20,9 @@ type conns struct {
 	open   map[net.Conn]bool
 }
 
-// serveConns accepts ln's connections and runs handle on each.
-func serveConns(ln net.Listener, handle func(net.Conn)) *conns {
-	t := &conns{ln: ln, open: map[net.Conn]bool{}}
+// Serve accepts ln's connections and runs handle on each.
+func Serve(ln net.Listener, handle func(net.Conn)) *Conns {
+	t := &Conns{ln: ln, open: map[net.Conn]bool{}}
 	t.wg.Add(1)
 	go func() {
 		defer t.wg.Done()
@@ -47,7 +49,7 @@ func serveConns(ln net.Listener, handle func(net.Conn)) *conns {
 }
 
 // add tracks c unless close has begun.
-func (t *conns) add(c net.Conn) bool {
+func (t *Conns) add(c net.Conn) bool {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if t.closed {
@@ -59,7 +61,7 @@ func (t *conns) add(c net.Conn) bool {
 }
 
 // done closes and forgets a connection whose handler returned.
-func (t *conns) done(c net.Conn) {
+func (t *Conns) done(c net.Conn) {
 	t.mu.Lock()
 	delete(t.open, c)
 	t.mu.Unlock()
@@ -67,9 +69,9 @@ func (t *conns) done(c net.Conn) {
 	t.wg.Done()
 }
 
-// close stops listening (which removes the socket), closes every
+// Close stops listening (which removes the socket), closes every
 // connection and waits for their handlers.
-func (t *conns) close() error {
+func (t *Conns) Close() error {
 	t.mu.Lock()
 	if t.closed {
 		t.mu.Unlock()
