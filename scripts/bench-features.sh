@@ -59,6 +59,11 @@ for t in go bwrap /usr/bin/time taskset; do
   command -v "$t" >/dev/null || { echo "bench-features.sh: $t not found" >&2; exit 127; }
 done
 has() { case " $ITEMS " in *" $1 "*) return 0 ;; esac; return 1; }
+if has h && [ "${BENCH_BUILDKIT:-1}" = 1 ] && ! command -v runc >/dev/null; then
+  # Before minutes of building: buildkitd's OCI worker runs steps with runc.
+  echo "bench-features.sh: BuildKit (item h) needs runc (Debian: apt-get install runc); or set BENCH_BUILDKIT=0" >&2
+  exit 127
+fi
 
 NAME=bench-features
 . scripts/benchlib.sh
