@@ -28,16 +28,7 @@ import (
 func gitRepo(t *testing.T, dir string) (first, second string) {
 	t.Helper()
 	work := filepath.Join(dir, "work")
-	run := func(args ...string) string {
-		cmd := exec.Command("git", args...)
-		cmd.Dir = work
-		cmd.Env = append(os.Environ(), "GIT_AUTHOR_NAME=t", "GIT_AUTHOR_EMAIL=t@t", "GIT_COMMITTER_NAME=t", "GIT_COMMITTER_EMAIL=t@t", "GIT_COMMITTER_DATE=2020-01-02T03:04:05Z", "GIT_AUTHOR_DATE=2020-01-02T03:04:05Z")
-		out, err := cmd.CombinedOutput()
-		if err != nil {
-			t.Fatalf("git %v: %v\n%s", args, err, out)
-		}
-		return strings.TrimSpace(string(out))
-	}
+	run := func(args ...string) string { return gitIn(t, work, args...) }
 	if err := os.MkdirAll(filepath.Join(work, "sub", "deep"), 0o755); err != nil {
 		t.Fatal(err)
 	}
