@@ -33,6 +33,7 @@ import (
 	"github.com/kaniko-ecr/kaniko-ecr/plugin/dockerfile/edits"
 	"github.com/kaniko-ecr/kaniko-ecr/plugin/dockerfile/health"
 	"github.com/kaniko-ecr/kaniko-ecr/plugin/dockerfile/named"
+	"github.com/kaniko-ecr/kaniko-ecr/plugin/dockerfile/pulls"
 	"github.com/kaniko-ecr/kaniko-ecr/plugin/dockerfile/reach"
 	"github.com/kaniko-ecr/kaniko-ecr/plugin/dockerfile/words"
 )
@@ -184,6 +185,7 @@ type analysis struct {
 	// so a rewritten one never gets a created_by that is already taken.
 	written map[string]bool
 	pending []rewrite
+	pulls   pulls.Set
 	edits   []edits.Edit
 	names   []string     // every stage's name, lower-cased, "" when unnamed
 	reached []bool       // by stage: the target needs it (nil: all do)
@@ -225,6 +227,7 @@ func (a *analysis) warn(line int, msg string) {
 
 func (a *analysis) finish(complete bool) (*Result, []Problem) {
 	a.unshift()
+	a.res.Pulls, a.res.PullsUnknown = a.pulls.Registries, a.pulls.Unknown
 	sort.SliceStable(a.problems, func(i, j int) bool { return a.problems[i].Line < a.problems[j].Line })
 	sort.SliceStable(a.res.Warnings, func(i, j int) bool { return a.res.Warnings[i].Line < a.res.Warnings[j].Line })
 	if complete && len(a.problems) == 0 {
@@ -249,7 +252,7 @@ func errorLine(err error) int {
 func (a *analysis) node(n *parser.Node) {
 	line := n.StartLine
 	name := strings.ToUpper(n.Value)
-	if c, crash := crashesKaniko(n); crash {
+	if c, crash := checks.CrashesKaniko(n); crash {
 		// BuildKit's linter reads it (below); kaniko's parser would crash on it.
 		l := edits.CommentLine(a.src, line, c)
 		if l == 0 {
@@ -286,25 +289,6 @@ func (a *analysis) node(n *parser.Node) {
 		return
 	}
 	a.command(n, name, v)
-}
-
-// crashesKaniko reports whether kaniko's parse of n would panic. kaniko
-// hands BuildKit an empty linter.Linter, whose nil rule maps BuildKit
-// writes to when the first check= comment above an instruction lists skip
-// or experimental rules.
-func crashesKaniko(n *parser.Node) (string, bool) {
-	for _, c := range n.PrevComment {
-		p := parser.DirectiveParser{}
-		p.SetComment("")
-		d, _ := p.ParseLine([]byte(c))
-		if d == nil || d.Name != "check" {
-			continue
-		}
-		v, _, _ := strings.Cut(d.Value, " ")
-		cfg, err := linter.ParseLintOptions(v)
-		return c, err == nil && (len(cfg.SkipRules) > 0 || len(cfg.ExperimentalRules) > 0)
-	}
-	return "", false
 }
 
 // command checks an instruction inside a stage.

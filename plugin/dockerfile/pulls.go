@@ -2,11 +2,11 @@ package dockerfile
 
 import (
 	"slices"
-	"strconv"
 	"strings"
 
-	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
+
+	"github.com/kaniko-ecr/kaniko-ecr/plugin/dockerfile/pulls"
 )
 
 // metaArg records a global ARG (before the first FROM), which is what a
@@ -15,13 +15,8 @@ func (a *analysis) metaArg(c *instructions.ArgCommand) {
 	if a.meta == nil {
 		a.meta = map[string]string{}
 	}
-	given := map[string]string{}
-	for _, ba := range a.opts.BuildArgs {
-		k, v, _ := strings.Cut(ba, "=")
-		given[k] = v
-	}
 	for _, kv := range c.Args {
-		v, set := given[kv.Key]
+		v, set := a.buildArg(kv.Key)
 		if !set && kv.Value != nil {
 			v, set = *kv.Value, true
 		}
@@ -33,40 +28,23 @@ func (a *analysis) metaArg(c *instructions.ArgCommand) {
 	}
 }
 
-// pull records the registry an image reference of FROM or COPY --from
-// pulls from: scratch and earlier stages pull nothing. Variables expand as
-// they will for kaniko, from the global ARGs and the build args; a
-// reference that is then empty or no reference makes Result.PullsUnknown
-// true: the build may pull from anywhere.
+// pull records the registry an image reference of FROM, COPY --from or a
+// mount's from= pulls from (package pulls), expanded as it will be for
+// kaniko, from the global ARGs and the build args.
 func (a *analysis) pull(ref string) {
 	if a.unused() {
 		return // not built, so not pulled
 	}
 	res, err := a.lexMeta(ref)
-	low := strings.ToLower(res.Result)
-	switch {
-	case err != nil || res.Result == "":
-		a.res.PullsUnknown = true
-	case low == "scratch" || a.isStage(low):
-	default:
-		r, err := name.ParseReference(res.Result)
-		if err != nil {
-			a.res.PullsUnknown = true
-			return
-		}
-		if h := r.Context().RegistryStr(); !slices.Contains(a.res.Pulls, h) {
-			a.res.Pulls = append(a.res.Pulls, h)
-		}
-	}
+	a.pulls.Image(res.Result, err, a.isStage)
 }
 
 // copyFrom records what COPY --from names when it is an image rather than
 // a stage (by name or index).
 func (a *analysis) copyFrom(from string) {
-	if _, err := strconv.Atoi(from); from == "" || err == nil || a.isStage(strings.ToLower(from)) {
-		return
+	if pulls.IsImage(from, a.isStage) {
+		a.pull(from)
 	}
-	a.pull(from)
 }
 
 // isStage reports whether name (lower-cased) names a stage seen so far.
@@ -77,4 +55,14 @@ func (a *analysis) isStage(name string) bool {
 		}
 	}
 	return false
+}
+
+// buildArg is the value given for the build arg k, the last one given.
+func (a *analysis) buildArg(k string) (string, bool) {
+	for _, ba := range slices.Backward(a.opts.BuildArgs) {
+		if name, v, _ := strings.Cut(ba, "="); name == k {
+			return v, true
+		}
+	}
+	return "", false
 }

@@ -7,9 +7,9 @@ import (
 	"strings"
 
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
-	"github.com/moby/buildkit/frontend/dockerfile/linter"
 	"github.com/moby/buildkit/frontend/dockerfile/parser"
 
+	"github.com/kaniko-ecr/kaniko-ecr/plugin/dockerfile/checks"
 	"github.com/kaniko-ecr/kaniko-ecr/plugin/dockerfile/named"
 	"github.com/kaniko-ecr/kaniko-ecr/plugin/dockerfile/platform"
 	"github.com/kaniko-ecr/kaniko-ecr/plugin/dockerfile/words"
@@ -24,11 +24,11 @@ var defaultShell = []string{"/bin/sh", "-c"}
 // other base image the default shell is assumed, because its config is
 // unknown before the build.
 func (a *analysis) from(n *parser.Node, st *instructions.Stage) {
-	shell := defaultShell
+	shell, vars := defaultShell, words.Vars{}
 	base := strings.ToLower(st.BaseName)
 	for _, prev := range a.stages {
 		if prev.name != "" && prev.name == base {
-			shell = prev.shell
+			shell, vars = prev.shell, prev.vars.Clone(false)
 		}
 	}
 	if st.Name != "" && !strings.HasPrefix(st.Name, named.StagePrefix) {
@@ -39,12 +39,6 @@ func (a *analysis) from(n *parser.Node, st *instructions.Stage) {
 			}
 		}
 		a.res.Stages = append(a.res.Stages, st.Name)
-	}
-	var vars words.Vars
-	for _, prev := range a.stages {
-		if prev.name != "" && prev.name == base {
-			vars = prev.vars.Clone(false)
-		}
 	}
 	a.stages = append(a.stages, stage{name: st.Name, shell: append([]string(nil), shell...), files: a.baseFiles(base), vars: vars})
 	a.pull(st.BaseName)
@@ -84,18 +78,9 @@ func (a *analysis) directives() {
 	a.syntax()
 	// With checks off, skipping them is moot; only error=true, which makes
 	// BuildKit fail on a check, changes the outcome.
-	if _, v, loc, ok := parser.ParseDirective("check", a.src); ok && !a.opts.Checks {
-		if cfg, err := linter.ParseLintOptions(v); err != nil || cfg.ReturnAsError {
-			a.warn(rangeLine(loc), "# check="+v+": build checks are off (PLUGIN_BUILD_CHECKS=false), so they cannot fail the build")
-		}
+	if line, msg := checks.IgnoredDirective(a.src); msg != "" && !a.opts.Checks {
+		a.warn(line, msg)
 	}
-}
-
-func rangeLine(loc []parser.Range) int {
-	if len(loc) == 0 {
-		return 0
-	}
-	return loc[0].Start.Line
 }
 
 // StageRun is a stage with RUN instructions: its index, its name (empty

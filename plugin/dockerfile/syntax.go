@@ -26,3 +26,10 @@ func (a *analysis) syntax() {
 		a.res.Notices = append(a.res.Notices, fmt.Sprintf("%s:%d: # syntax=%s: read as the Dockerfile syntax %s of this build's parser; what it does not implement is refused by line", a.opts.File, rangeLine(loc), ref, syntax.ParserVersion()))
 	}
 }
+
+func rangeLine(loc []parser.Range) int {
+	if len(loc) == 0 {
+		return 0
+	}
+	return loc[0].Start.Line
+}

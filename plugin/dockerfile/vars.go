@@ -14,14 +14,9 @@ import (
 // stageArg records an ARG inside a stage: the build arg given for it, else
 // its default (expanded), else the global ARG of that name.
 func (a *analysis) stageArg(c *instructions.ArgCommand) {
-	given := map[string]string{}
-	for _, ba := range a.opts.BuildArgs {
-		k, v, _ := strings.Cut(ba, "=")
-		given[k] = v
-	}
 	cur := a.cur()
 	for _, kv := range c.Args {
-		if v, ok := given[kv.Key]; ok {
+		if v, ok := a.buildArg(kv.Key); ok {
 			cur.vars.SetArg(kv.Key, v)
 		} else if kv.Value != nil {
 			if v, _, err := words.Expand(a.lex(), *kv.Value, cur.vars); err == nil {

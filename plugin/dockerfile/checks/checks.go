@@ -134,3 +134,39 @@ func casing(stages []instructions.Stage, lint *linter.Linter) {
 		}
 	}
 }
+
+// CrashesKaniko reports whether kaniko's parse of n would panic. kaniko
+// hands BuildKit an empty linter.Linter, whose nil rule maps BuildKit
+// writes to when the first check= comment above an instruction lists skip
+// or experimental rules.
+func CrashesKaniko(n *parser.Node) (string, bool) {
+	for _, c := range n.PrevComment {
+		p := parser.DirectiveParser{}
+		p.SetComment("")
+		d, _ := p.ParseLine([]byte(c))
+		if d == nil || d.Name != "check" {
+			continue
+		}
+		v, _, _ := strings.Cut(d.Value, " ")
+		cfg, err := linter.ParseLintOptions(v)
+		return c, err == nil && (len(cfg.SkipRules) > 0 || len(cfg.ExperimentalRules) > 0)
+	}
+	return "", false
+}
+
+// IgnoredDirective is the warning for a `# check=` directive while the
+// checks are off, where it asks for something only they can do (fail the
+// build: error=true), or is invalid; "" when there is nothing to say.
+func IgnoredDirective(src []byte) (line int, msg string) {
+	v, _, loc, ok := parser.ParseDirective("check", src)
+	if !ok {
+		return 0, ""
+	}
+	if cfg, err := linter.ParseLintOptions(v); err == nil && !cfg.ReturnAsError {
+		return 0, ""
+	}
+	if len(loc) > 0 {
+		line = loc[0].Start.Line
+	}
+	return line, "# check=" + v + ": build checks are off (PLUGIN_BUILD_CHECKS=false), so they cannot fail the build"
+}
