@@ -106,7 +106,7 @@ func kanikoHonours(n *parser.Node, flag string, opts Options) bool {
 	case "add unpack":
 		// What kaniko does anyway: unpack local archives, not downloads;
 		// --unpack=false of local files makes a pick step.
-		return val != "false" || strings.Contains(n.Original, "://")
+		return !strings.EqualFold(val, "false") || strings.Contains(n.Original, "://")
 	case "copy from", "copy chown", "copy link", "add chown", "add link":
 		return true
 	case "healthcheck interval", "healthcheck timeout", "healthcheck start-period", "healthcheck retries":
@@ -159,7 +159,7 @@ func represented(res *Result, n *parser.Node, flag string) bool {
 		}
 	case "add keep-git-dir":
 		for _, st := range res.Steps {
-			if st.Line == n.StartLine && st.Helper && st.Kind == "git" && st.Git.KeepGitDir == (val != "false") {
+			if st.Line == n.StartLine && st.Helper && st.Kind == "git" && st.Git.KeepGitDir == !strings.EqualFold(val, "false") {
 				return true
 			}
 		}

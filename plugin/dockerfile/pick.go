@@ -14,7 +14,7 @@ import (
 // package copyflags). A stage it copies from is kept whole at its end.
 func (a *analysis) pick(n *parser.Node, sd instructions.SourcesAndDest, from string, parents bool, exclude []string, chmod, chown string, ok bool) bool {
 	st := a.newStep(n, "pick")
-	st.Sources, st.Parents, st.Exclude, st.Add = sd.SourcePaths, parents, exclude, strings.EqualFold(n.Value, "add") && !slices.Contains(flagValues(n, "unpack"), "false")
+	st.Sources, st.Parents, st.Exclude, st.Add = sd.SourcePaths, parents, exclude, strings.EqualFold(n.Value, "add") && !slices.ContainsFunc(flagValues(n, "unpack"), isFalse)
 	st.Dest, st.Chmod, st.Chown = sd.DestPath, chmod, chown
 	msgs := copyflags.Check(&st, len(sd.SourceContents), from, a.names[:len(a.stages)-1], a.word)
 	for _, msg := range msgs {
@@ -28,3 +28,6 @@ func (a *analysis) pick(n *parser.Node, sd instructions.SourcesAndDest, from str
 	}
 	return true
 }
+
+// isFalse is a boolean flag's false, in any case, as BuildKit reads it.
+func isFalse(v string) bool { return strings.EqualFold(v, "false") }

@@ -109,7 +109,7 @@ func TestASymbolicChmodMakesTheCopyAPickStep(t *testing.T) {
 func TestAddUnpackFalseOfLocalFilesIsAPickThatUnpacksNothing(t *testing.T) {
 	opts := testOpts()
 	opts.SelectHash = func([]string, bool, []string, bool) (string, error) { return "d", nil }
-	src := []byte("FROM alpine\nADD --unpack=false app.tgz /a/\nADD --unpack=true app.tgz /b/\nADD --unpack=false https://e.x/app.tgz /c/\n")
+	src := []byte("FROM alpine\nADD --unpack=False app.tgz /a/\nADD --unpack=true app.tgz /b/\nADD --unpack=false https://e.x/app.tgz /c/\n")
 	res, probs := Analyze(src, opts)
 	if len(probs) != 0 {
 		t.Fatal(messages(probs))
