@@ -9,7 +9,9 @@ import (
 	"github.com/moby/buildkit/frontend/dockerfile/parser"
 
 	"github.com/kaniko-ecr/kaniko-ecr/plugin/dockerfile/copyflags"
+	"github.com/kaniko-ecr/kaniko-ecr/plugin/dockerfile/edits"
 	"github.com/kaniko-ecr/kaniko-ecr/plugin/dockerfile/sources"
+	"github.com/kaniko-ecr/kaniko-ecr/plugin/dockerfile/step"
 	"github.com/kaniko-ecr/kaniko-ecr/plugin/dockerfile/words"
 )
 
@@ -38,6 +40,9 @@ func (a *analysis) copyCmd(n *parser.Node, c *instructions.CopyCommand) bool {
 		return a.pick(n, c.SourcesAndDest, c.From, c.Parents, c.ExcludePatterns, c.Chmod, c.Chown, ok)
 	}
 	if len(c.SourceContents) == 0 {
+		if c.From == "" && c.Chown == "" {
+			a.rootOwned(n)
+		}
 		return false
 	}
 	if c.From != "" {
@@ -89,9 +94,24 @@ func (a *analysis) add(n *parser.Node, c *instructions.AddCommand) bool {
 		return a.pick(n, c.SourcesAndDest, "", false, c.ExcludePatterns, c.Chmod, c.Chown, ok)
 	}
 	if len(c.SourceContents) == 0 {
+		if c.Chown == "" {
+			a.rootOwned(n)
+		}
 		return false
 	}
 	return a.heredocCopy(n, c.SourcesAndDest, c.Chmod, c.Chown, ok)
+}
+
+// rootOwned gives the files a COPY or ADD takes from the build context to
+// root, as BuildKit does (its client sends the context as 0:0), where
+// kaniko would keep each file's owner in the checkout: kaniko runs it
+// with --chown=0:0, and the history shows it as written. kaniko applies
+// no --chown to the local archives ADD unpacks, which keep their entries'
+// owners, as in BuildKit; downloads are root's either way.
+func (a *analysis) rootOwned(n *parser.Node) {
+	if text := edits.WithFlag(n.Original, "--chown=0:0"); text != "" {
+		a.chowned = append(a.chowned, rewrite{line: n.StartLine, end: n.EndLine, step: Step{Original: step.Original(n)}, text: text})
+	}
 }
 
 // checksum turns ADD --checksum, which kaniko ignores, into a helper step

@@ -9,8 +9,10 @@
 // either refused with a Problem, reported as a warning, or turned into
 // something the builder implements around kaniko (a Step run by the step
 // helper, a Checksum verified after the build). It also returns the
-// Dockerfile kaniko should build, which is the input unchanged unless a
-// BuildKit-only form had to be rewritten.
+// Dockerfile kaniko should build: the input, but for the BuildKit-only
+// forms rewritten and the COPY and ADD of the build context given
+// --chown=0:0 (kaniko would keep the checkout's owners; BuildKit's are
+// root).
 //
 // Analyze is pure: it reads no files, makes no network calls and never
 // imports kaniko, so it can run during settings validation.
@@ -96,8 +98,9 @@ func (p Problem) String() string {
 
 // Result is what the builder needs to build the Dockerfile with kaniko.
 type Result struct {
-	// Dockerfile is what kaniko builds: byte-identical to the input unless
-	// an instruction had to be rewritten. Nil when there are problems.
+	// Dockerfile is what kaniko builds: byte-identical to the input but
+	// for the instructions rewritten, and the COPY and ADD of the context
+	// given --chown=0:0. Nil when there are problems.
 	Dockerfile []byte
 	// Steps has one entry per RUN with heredocs or mounts, per COPY or ADD
 	// of heredocs or with --parents or --exclude; the helper runs those
@@ -185,6 +188,7 @@ type analysis struct {
 	// so a rewritten one never gets a created_by that is already taken.
 	written map[string]bool
 	pending []rewrite
+	chowned []rewrite // COPY and ADD of the context, given --chown=0:0
 	pulls   pulls.Set
 	edits   []edits.Edit
 	names   []string     // every stage's name, lower-cased, "" when unnamed

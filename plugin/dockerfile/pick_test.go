@@ -98,8 +98,8 @@ func TestASymbolicChmodMakesTheCopyAPickStep(t *testing.T) {
 	if want := []string{"a+rX,u-w", "go-w", "u+x"}; !reflect.DeepEqual(modes, want) {
 		t.Errorf("pick steps with modes %q, want %q", modes, want)
 	}
-	if last := strings.Split(strings.TrimSpace(string(res.Dockerfile)), "\n"); last[len(last)-1] != "COPY --chmod=0755 run.sh /" {
-		t.Errorf("the octal COPY was rewritten: %q", last[len(last)-1])
+	if last := strings.Split(strings.TrimSpace(string(res.Dockerfile)), "\n"); last[len(last)-1] != "COPY --chown=0:0 --chmod=0755 run.sh /" {
+		t.Errorf("the octal COPY is not left to kaniko (owned by root): %q", last[len(last)-1])
 	}
 }
 
@@ -124,7 +124,7 @@ func TestAddUnpackFalseOfLocalFilesIsAPickThatUnpacksNothing(t *testing.T) {
 		t.Fatalf("pick steps %+v: want one, for line 2, copying as COPY does", picks)
 	}
 	lines := strings.Split(string(res.Dockerfile), "\n")
-	if lines[2] != "ADD --unpack=true app.tgz /b/" || lines[3] != "ADD --unpack=false https://e.x/app.tgz /c/" {
-		t.Errorf("lines 3 and 4 were rewritten: %q", lines[2:4])
+	if lines[2] != "ADD --chown=0:0 --unpack=true app.tgz /b/" || lines[3] != "ADD --chown=0:0 --unpack=false https://e.x/app.tgz /c/" {
+		t.Errorf("lines 3 and 4 are not left to kaniko (owned by root): %q", lines[2:4])
 	}
 }

@@ -17,6 +17,8 @@ type rewrite struct {
 	step      Step
 	// shell: kaniko can run step.Args itself as an exec-form RUN.
 	shell bool
+	// text: the line kaniko runs instead, when no step is needed.
+	text string
 }
 
 // plan decides the replacement line of every pending rewrite and fills in
@@ -32,6 +34,12 @@ type rewrite struct {
 // instruction's source line trimmed, i.e. exactly the replacement line;
 // History maps it back to the instruction as written.
 func (a *analysis) plan() {
+	for _, r := range a.chowned {
+		if !a.written[r.text] {
+			a.res.History[r.text] = r.step.Original
+		}
+		a.edits = append(a.edits, edits.Edit{Start: r.line, End: r.end, Text: r.text})
+	}
 	for _, r := range a.pending {
 		if !step.Portable(r.step) {
 			a.problem(r.line, "the instruction must be valid UTF-8 text without NUL bytes to be rewritten")

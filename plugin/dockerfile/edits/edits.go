@@ -2,7 +2,11 @@
 // line that is not edited as it is.
 package edits
 
-import "bytes"
+import (
+	"bytes"
+	"strings"
+	"unicode"
+)
 
 // Edit replaces the physical lines Start..End (1-based) by Text; with End
 // before Start it inserts Text as lines of their own before line Start.
@@ -73,4 +77,34 @@ func CommentLine(src []byte, before int, comment string) int {
 		}
 	}
 	return 0
+}
+
+// WithFlag is an instruction's logical line (continuations joined, as
+// the parser's Original holds it) with flag ("--name=value") set, as one
+// line that parses to the same instruction plus flag: an empty --name=
+// among the flags written gets the value, else flag goes right after the
+// instruction's name. "" for a line with no arguments.
+func WithFlag(original, flag string) string {
+	line := strings.TrimSpace(original)
+	i := strings.IndexFunc(line, unicode.IsSpace)
+	if i < 0 {
+		return ""
+	}
+	name, _, _ := strings.Cut(flag, "=")
+	for at := i; at < len(line); {
+		start := at + strings.IndexFunc(line[at:], func(r rune) bool { return !unicode.IsSpace(r) })
+		end := strings.IndexFunc(line[start:], unicode.IsSpace)
+		if end < 0 {
+			end = len(line) - start
+		}
+		word := line[start : start+end]
+		if !strings.HasPrefix(word, "--") {
+			break // the arguments start
+		}
+		if word == name+"=" {
+			return line[:start] + flag + line[start+end:]
+		}
+		at = start + end
+	}
+	return line[:i] + " " + flag + line[i:]
 }

@@ -206,7 +206,7 @@ func sha256Hex(s string) string {
 
 func buildkitCases() []bkCase {
 	url := toolServer()
-	return append(append(append(mountFromCases(), pickCases()...), gitCases()...), []bkCase{
+	return append(append(append(append(mountFromCases(), pickCases()...), gitCases()...), ownerCases()...), []bkCase{
 		{name: "heredocs", dockerfile: bkHeredocs},
 		{
 			name: "scratch", dockerfile: bkScratch,
@@ -220,9 +220,8 @@ func buildkitCases() []bkCase {
 		},
 		{
 			name: "mounts", dockerfile: bkMounts, ssh: true,
-			stubs:  []string{"ctx", "other", "owned", "run", "run/buildkit", "scratch", "src"},
-			differ: map[string]string{"copy-owned.txt": "kaniko's COPY without --chown keeps the context file's owner (pkg/util/fs_util.go: DoNotChangeUID takes the source's uid); BuildKit's client sends the context as 0:0"},
-			files:  map[string]string{"src/app.txt": "from the context\n", "src/sub/x": "x\n", "src/owned.txt": "owned\n"},
+			stubs: []string{"ctx", "other", "owned", "run", "run/buildkit", "scratch", "src"},
+			files: map[string]string{"src/app.txt": "from the context\n", "src/sub/x": "x\n", "src/owned.txt": "owned\n"},
 			// A checkout's files belong to the CI's user, not root.
 			prepare: func(t *testing.T, ws string) {
 				owned := filepath.Join(ws, "src", "owned.txt")
