@@ -2,7 +2,6 @@ package runtime
 
 import (
 	"archive/tar"
-	"bytes"
 	"os"
 	"path/filepath"
 	"testing"
@@ -48,23 +47,7 @@ func ownerCases() []bkCase {
 // writeOwnedTar writes a tar whose entries belong to 1234:5678.
 func writeOwnedTar(t *testing.T, path string) {
 	t.Helper()
-	var buf bytes.Buffer
-	tw := tar.NewWriter(&buf)
-	for _, h := range []tar.Header{
-		{Name: "t/", Typeflag: tar.TypeDir, Mode: 0o755, Uid: 1234, Gid: 5678},
-		{Name: "t/f", Typeflag: tar.TypeReg, Mode: 0o644, Size: 2, Uid: 1234, Gid: 5678},
-	} {
-		if err := tw.WriteHeader(&h); err != nil {
-			t.Fatal(err)
-		}
-		if h.Size > 0 {
-			_, _ = tw.Write([]byte("f\n"))
-		}
-	}
-	if err := tw.Close(); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	writeTar(t, path, false, "f\n",
+		tar.Header{Name: "t/", Typeflag: tar.TypeDir, Mode: 0o755, Uid: 1234, Gid: 5678},
+		tar.Header{Name: "t/f", Typeflag: tar.TypeReg, Mode: 0o644, Size: 2, Uid: 1234, Gid: 5678})
 }

@@ -4,6 +4,7 @@ import (
 	"archive/tar"
 	"bytes"
 	"compress/gzip"
+	"io"
 	"os"
 	"path/filepath"
 	"testing"
@@ -92,26 +93,38 @@ ADD --unpack=false notes.txt /p/
 // writeTarGz writes a gzipped tar of a directory, a script and a file.
 func writeTarGz(t *testing.T, path string) {
 	t.Helper()
+	writeTar(t, path, true, "0123456789",
+		tar.Header{Name: "app/", Typeflag: tar.TypeDir, Mode: 0o750},
+		tar.Header{Name: "app/run.sh", Typeflag: tar.TypeReg, Mode: 0o755, Size: 10},
+		tar.Header{Name: "app/data.txt", Typeflag: tar.TypeReg, Mode: 0o600, Size: 10, Uid: 7, Gid: 8})
+}
+
+// writeTar writes a tar (gzipped with gz) of the entries, each file
+// holding body.
+func writeTar(t *testing.T, path string, gz bool, body string, hs ...tar.Header) {
+	t.Helper()
 	var buf bytes.Buffer
+	var w io.Writer = &buf
 	zw := gzip.NewWriter(&buf)
-	tw := tar.NewWriter(zw)
-	for _, h := range []tar.Header{
-		{Name: "app/", Typeflag: tar.TypeDir, Mode: 0o750},
-		{Name: "app/run.sh", Typeflag: tar.TypeReg, Mode: 0o755, Size: 10},
-		{Name: "app/data.txt", Typeflag: tar.TypeReg, Mode: 0o600, Size: 10, Uid: 7, Gid: 8},
-	} {
+	if gz {
+		w = zw
+	}
+	tw := tar.NewWriter(w)
+	for _, h := range hs {
 		if err := tw.WriteHeader(&h); err != nil {
 			t.Fatal(err)
 		}
 		if h.Size > 0 {
-			_, _ = tw.Write([]byte("0123456789"))
+			_, _ = tw.Write([]byte(body))
 		}
 	}
 	if err := tw.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if err := zw.Close(); err != nil {
-		t.Fatal(err)
+	if gz {
+		if err := zw.Close(); err != nil {
+			t.Fatal(err)
+		}
 	}
 	if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
 		t.Fatal(err)
