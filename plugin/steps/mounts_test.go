@@ -85,6 +85,21 @@ func TestMissingSecretIsAbsentUnlessRequired(t *testing.T) {
 	f.same(before) // the tmpfs set up before the failure is gone
 }
 
+func TestMissingOptionalSecretSetsItsVariableEmptyAsBuildKitDoes(t *testing.T) {
+	f := newFixture(t)
+	file := f.add("e", dockerfile.Step{Mounts: []dockerfile.Mount{{Type: "secret", ID: "nope", Env: "NOPE", Target: "/run/secrets/nope"}}})
+	before := f.snapshot()
+	f.start()
+	c, rep := f.prepare(file)
+	if !slices.Equal(rep.Env, []string{"NOPE="}) {
+		t.Errorf("env %q, want NOPE set and empty", rep.Env)
+	}
+	f.same(before) // and no file at the target
+	if err := c.finish(); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func TestCacheIsSharedByStepsWithTheSameIDAndKeptInTheStore(t *testing.T) {
 	f := newFixture(t)
 	mustWrite(t, f.in("/root/.cache/image-file"), "from the image", 0o644)

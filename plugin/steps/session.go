@@ -188,12 +188,16 @@ func (se *session) mount(m dockerfile.Mount, nssh *int) error {
 }
 
 // secret writes the value to the target, hands it out as an environment
-// variable, or both.
+// variable, or both. A secret not given, where it is not required, puts no
+// file at the target and sets the variable empty, as BuildKit does.
 func (se *session) secret(m dockerfile.Mount) error {
 	val, ok := se.srv.cfg.Secrets[m.ID]
 	if !ok {
 		if m.Required {
 			return fmt.Errorf("secret %q is required but was not given", m.ID)
+		}
+		if m.Env != "" {
+			se.env = append(se.env, m.Env+"=")
 		}
 		return nil
 	}
