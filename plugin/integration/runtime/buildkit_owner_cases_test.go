@@ -26,10 +26,26 @@ COPY --chown=5:6 ctx/file.txt /explicit.txt
 COPY ctx/sub/ /home/app/
 `
 
-// ownerCases compare what the build context's owners become, with
-// buildkitd at go.mod's version.
+// bkNewerMounts uses what the engine's BuildKit cannot run: a secret as
+// an environment variable (its length and a digest land in the image, not
+// the value) and a tmpfs size, which kaniko-ecr does not enforce (the
+// RUN stays under it).
+const bkNewerMounts = `ARG BASE
+FROM ${BASE}
+RUN --mount=type=secret,id=tok,env=TOKEN sh -c 'printf %s "$TOKEN" | sha256sum | cut -d" " -f1 > /env.sha; printf %s "$TOKEN" | wc -c > /env.len'
+RUN --mount=type=secret,id=tok,env=TOKEN,target=/run/t sh -c 'test -n "$TOKEN" && cmp -s /run/t /run/t && echo both > /both.txt'
+RUN --mount=type=secret,id=absent,env=NONE sh -c 'echo "${NONE-unset}" > /absent.txt'
+RUN --mount=type=tmpfs,target=/scratch,size=1m sh -c 'echo small > /scratch/f && cat /scratch/f > /tmpfs.txt'
+RUN env | grep -c TOKEN > /after.count || true
+`
+
+// ownerCases compare what the build context's owners become, and the
+// mounts only newer BuildKit runs, with buildkitd at go.mod's version.
 func ownerCases() []bkCase {
 	return []bkCase{{
+		name: "newer-mounts", dockerfile: bkNewerMounts, current: true,
+		secrets: map[string]string{"tok": "ENVSECRET-3c9d1e"},
+	}, {
 		name: "context-owners", dockerfile: bkContextOwners, current: true,
 		differ: map[string]string{"home/app": "kaniko's COPY of a directory gives an existing destination directory the source directory's mode and owner (pkg/util/fs_util.go: CopyDir walks the source's root too); BuildKit leaves it as it was"},
 		files:  map[string]string{"ctx/file.txt": "file\n", "ctx/sub/x": "x\n", "ctx/sub/deeper/y": "y\n"},

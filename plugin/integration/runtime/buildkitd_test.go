@@ -11,15 +11,18 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/moby/buildkit/frontend/dockerfile/parser"
 )
 
 // The engine's BuildKit (v0.8 in Docker 20.10) runs go.mod's Dockerfile
 // front end, but its own solver executes the file operations: it ignores
 // what that front end asks of a copy that v0.8 did not know (exclude
-// patterns, required paths). A case with current set is built instead by
-// buildkitd at go.mod's BuildKit version (front end and solver alike),
-// from KANIKO_ECR_BUILDKIT_BIN (scripts/buildkit.sh); without it the case
-// is skipped.
+// patterns, required paths), and it is not what `docker buildx build`
+// runs today. So every case is built instead by buildkitd at go.mod's
+// BuildKit version (front end and solver alike), from
+// KANIKO_ECR_BUILDKIT_BIN (scripts/buildkit.sh), when that is set; without
+// it a case with current set is skipped, and the others use the engine.
 
 var (
 	bkdOnce sync.Once
@@ -88,11 +91,19 @@ func stopBuildkitd() {
 	}
 }
 
-// buildWithCurrentBuildKit is buildWithBuildKit for a current case: build
-// args only (no secrets, no ssh). It runs in its own goroutine: no t.Fatal.
-func buildWithCurrentBuildKit(t *testing.T, addr string, ref *reference, ws string, c bkCase, out string) (map[string]entry, string, error) {
+// buildWithCurrentBuildKit is buildWithBuildKit for a current case: the
+// build args, the secrets, the SSH agent at sshSock, and a `# syntax=`
+// directive read as the front end served on loopback (as the engine's
+// build reads it). It runs in its own goroutine: no t.Fatal.
+func buildWithCurrentBuildKit(t *testing.T, addr string, ref *reference, ws string, c bkCase, sshSock, out string) (map[string]entry, string, error) {
 	args := []string{"--addr", addr, "build", "--no-cache", "--progress=plain", "--frontend", "dockerfile.v0",
 		"--local", "context=" + ws, "--local", "dockerfile=" + ws, "--opt", "build-arg:BASE=" + ref.base}
+	if _, _, _, ok := parser.DetectSyntax([]byte(c.dockerfile)); ok {
+		args = append(args, "--opt", "build-arg:BUILDKIT_SYNTAX="+ref.frontend)
+	}
+	if sshSock != "" {
+		args = append(args, "--ssh", "default="+sshSock)
+	}
 	for _, kv := range strings.Split(c.buildArgs, ",") {
 		if kv != "" {
 			args = append(args, "--opt", "build-arg:"+kv)
