@@ -9,6 +9,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/name"
 
 	"github.com/kaniko-ecr/kaniko-ecr/plugin/dockerfile/edits"
+	"github.com/kaniko-ecr/kaniko-ecr/plugin/dockerfile/mounts"
 	"github.com/kaniko-ecr/kaniko-ecr/plugin/dockerfile/step"
 )
 
@@ -72,7 +73,7 @@ func (a *analysis) keepFiles() {
 			continue
 		}
 		if a.res.CacheBuster == "" {
-			a.res.CacheBuster = absentToken(a.src)
+			a.res.CacheBuster = edits.AbsentToken(a.src)
 		}
 		if line, ok := a.keepStep(i, st); ok {
 			a.edits = append(a.edits, edits.Edit{Start: st.end + 1, End: st.end, Text: line})
@@ -85,13 +86,7 @@ func (a *analysis) keepStep(i int, st stage) (string, bool) {
 	if !a.helperReady(st.end) {
 		return "", false
 	}
-	// A path under another kept path is kept with it.
-	var paths []string
-	for _, p := range slices.Compact(slices.Sorted(slices.Values(st.kept))) {
-		if n := len(paths); n == 0 || paths[n-1] != "/" && !strings.HasPrefix(p, paths[n-1]+"/") {
-			paths = append(paths, p)
-		}
-	}
+	paths := mounts.Outermost(st.kept)
 	keep := Step{
 		Kind: "keep", Helper: true, File: a.opts.File, Line: st.end, Stage: i, StageName: st.name,
 		Shell: append([]string(nil), st.shell...), Escape: a.escape, Keep: paths,
@@ -100,14 +95,4 @@ func (a *analysis) keepStep(i int, st stage) (string, bool) {
 	a.res.Steps = append(a.res.Steps, keep)
 	line, _ := step.RunLine([]string{a.opts.Helper, "step", a.opts.StepFile(keep.ID), a.res.CacheBuster})
 	return line, true
-}
-
-// absentToken is a path element that occurs nowhere in src.
-func absentToken(src []byte) string {
-	for n := 0; ; n++ {
-		t := fmt.Sprintf("kaniko-ecr-build-%d", n)
-		if !strings.Contains(string(src), t) {
-			return t
-		}
-	}
 }

@@ -70,7 +70,7 @@ func (a *analysis) plan() {
 			r.step.ID = step.ID(r.step)
 			args := []string{a.opts.Helper, "step", a.opts.StepFile(r.step.ID)}
 			if r.step.FromStage != nil { // a stage's files: never cached
-				a.res.CacheBuster = cmp.Or(a.res.CacheBuster, absentToken(a.src))
+				a.res.CacheBuster = cmp.Or(a.res.CacheBuster, edits.AbsentToken(a.src))
 				args = append(args, a.res.CacheBuster)
 			}
 			text, _ = step.RunLine(args)

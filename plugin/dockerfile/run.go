@@ -1,9 +1,7 @@
 package dockerfile
 
 import (
-	"fmt"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
 	"github.com/moby/buildkit/frontend/dockerfile/parser"
@@ -93,28 +91,21 @@ func (a *analysis) runArgs(n *parser.Node, c *instructions.RunCommand) ([]string
 	return args, script, true
 }
 
-// textOK refuses heredoc bodies that cannot travel as a process argument
-// or through JSON unchanged.
+// textOK and fileName report the heredoc problems of package step.
 func (a *analysis) textOK(n *parser.Node, h Heredoc) bool {
-	switch {
-	case !utf8.ValidString(h.Data):
-		a.problem(n.StartLine, fmt.Sprintf("%s <<%s: the heredoc is not valid UTF-8 text", strings.ToUpper(n.Value), h.Name))
-	case strings.ContainsRune(h.Data, 0):
-		a.problem(n.StartLine, fmt.Sprintf("%s <<%s: the heredoc contains a NUL byte", strings.ToUpper(n.Value), h.Name))
-	default:
-		return true
-	}
-	return false
+	return a.none(n.StartLine, step.TextProblem(n.Value, h))
 }
 
-// fileName refuses heredoc names that are not a single path element:
-// BuildKit creates a file with that name, which fails for them.
 func (a *analysis) fileName(n *parser.Node, name string) bool {
-	if name == "" || name == "." || name == ".." || strings.ContainsAny(name, "/\\") {
-		a.problem(n.StartLine, fmt.Sprintf("%s <<%s: a heredoc used as a file needs a plain file name", strings.ToUpper(n.Value), name))
-		return false
+	return a.none(n.StartLine, step.FileNameProblem(n.Value, name))
+}
+
+// none reports msg, if any, and says whether there was none.
+func (a *analysis) none(line int, msg string) bool {
+	if msg != "" {
+		a.problem(line, msg)
 	}
-	return true
+	return msg == ""
 }
 
 // newStep fills in what every Step shares.

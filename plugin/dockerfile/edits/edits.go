@@ -4,6 +4,7 @@ package edits
 
 import (
 	"bytes"
+	"fmt"
 	"strings"
 	"unicode"
 )
@@ -107,4 +108,14 @@ func WithFlag(original, flag string) string {
 		at = start + end
 	}
 	return line[:i] + " " + flag + line[i:]
+}
+
+// AbsentToken is a path element that occurs nowhere in src.
+func AbsentToken(src []byte) string {
+	for n := 0; ; n++ {
+		t := fmt.Sprintf("kaniko-ecr-build-%d", n)
+		if !bytes.Contains(src, []byte(t)) {
+			return t
+		}
+	}
 }

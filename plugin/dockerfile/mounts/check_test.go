@@ -1,6 +1,9 @@
 package mounts
 
-import "testing"
+import (
+	"slices"
+	"testing"
+)
 
 func TestCheckerFillsInDispatchTargetsAndRefusesWhatTheBuildLacks(t *testing.T) {
 	for _, tc := range []struct {
@@ -37,5 +40,18 @@ func TestCheckerFillsInDispatchTargetsAndRefusesWhatTheBuildLacks(t *testing.T) 
 				}
 			}
 		})
+	}
+}
+
+func TestOutermostKeepsNoPathUnderAnother(t *testing.T) {
+	for _, tc := range []struct{ in, want []string }{
+		{[]string{"/a/b", "/a", "/c", "/a/b/c", "/c"}, []string{"/a", "/c"}},
+		{[]string{"/ab", "/a"}, []string{"/a", "/ab"}},
+		{[]string{"/x", "/"}, []string{"/"}},
+		{nil, nil},
+	} {
+		if got := Outermost(tc.in); !slices.Equal(got, tc.want) {
+			t.Errorf("Outermost(%q) = %q, want %q", tc.in, got, tc.want)
+		}
 	}
 }

@@ -5,6 +5,7 @@ package mounts
 import (
 	"fmt"
 	"path"
+	"slices"
 	"strings"
 
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
@@ -164,4 +165,16 @@ func narrow(v *uint64) *uint32 {
 	}
 	u := uint32(*v)
 	return &u
+}
+
+// Outermost is the clean absolute paths of ps, sorted, without those
+// under another of them: a path under a kept path is kept with it.
+func Outermost(ps []string) []string {
+	var out []string
+	for _, p := range slices.Compact(slices.Sorted(slices.Values(ps))) {
+		if n := len(out); n == 0 || out[n-1] != "/" && !strings.HasPrefix(p, out[n-1]+"/") {
+			out = append(out, p)
+		}
+	}
+	return out
 }
