@@ -41,9 +41,9 @@ func Registry(s string) (string, error) {
 func notInHost(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }
 
 // Mirror is one of kaniko's --registry-mirror values: a host, maybe with a
-// path, without the scheme or a trailing slash.
+// path, without the scheme or any trailing slash.
 func Mirror(s string) (string, error) {
-	m := strings.TrimSuffix(strings.TrimPrefix(strings.TrimPrefix(s, "https://"), "http://"), "/")
+	m := strings.TrimRight(strings.TrimPrefix(strings.TrimPrefix(s, "https://"), "http://"), "/")
 	if m == "" || strings.HasPrefix(m, "/") || strings.ContainsFunc(m, notInHost) {
 		return "", fmt.Errorf("%q is not a registry host", m)
 	}

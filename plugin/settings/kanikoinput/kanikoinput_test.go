@@ -39,12 +39,13 @@ func TestMirrorDropsTheSchemeAndTrailingSlashButKeepsThePath(t *testing.T) {
 		"mirror.gcr.io":                      "mirror.gcr.io",
 		"https://mirror.example/hub/":        "mirror.example/hub",
 		"http://mirror.local:5000/dockerhub": "mirror.local:5000/dockerhub",
+		"mirror.example/hub//":               "mirror.example/hub",
 	} {
 		if got, err := Mirror(in); err != nil || got != want {
 			t.Errorf("Mirror(%q) = %q, %v; want %q", in, got, err, want)
 		}
 	}
-	for _, in := range []string{"", "https://", "/", "https:///hub", "a b", "mirror.example/\x00"} {
+	for _, in := range []string{"", "https://", "/", "//", "https:///hub", "a b", "mirror.example/\x00"} {
 		if got, err := Mirror(in); err == nil {
 			t.Errorf("Mirror(%q) = %q, want an error", in, got)
 		}
