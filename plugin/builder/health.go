@@ -79,6 +79,20 @@ func baseStartInterval(hc *v1.HealthConfig, bases []v1.Image) time.Duration {
 // setStartInterval sets config.Healthcheck.StartInterval in a config's
 // JSON, keeping every other field as it is.
 func setStartInterval(raw []byte, d time.Duration) ([]byte, error) {
+	return setConfigField(raw, "Healthcheck", func(old json.RawMessage) (any, error) {
+		var hc dockerspec.HealthcheckConfig
+		if err := json.Unmarshal(old, &hc); err != nil {
+			return nil, fmt.Errorf("the image config's healthcheck: %w", err)
+		}
+		hc.StartInterval = d
+		return hc, nil
+	})
+}
+
+// setConfigField replaces the field of the config object of a config's
+// JSON with what set makes of its old value (null when absent), keeping
+// every other field as it is.
+func setConfigField(raw []byte, field string, set func(old json.RawMessage) (any, error)) ([]byte, error) {
 	var top map[string]json.RawMessage
 	if err := json.Unmarshal(raw, &top); err != nil {
 		return nil, err
@@ -87,13 +101,15 @@ func setStartInterval(raw []byte, d time.Duration) ([]byte, error) {
 	if err := json.Unmarshal(top["config"], &cfg); err != nil {
 		return nil, fmt.Errorf("the image config has no config object: %w", err)
 	}
-	var hc dockerspec.HealthcheckConfig
-	if err := json.Unmarshal(cfg["Healthcheck"], &hc); err != nil {
-		return nil, fmt.Errorf("the image config's healthcheck: %w", err)
+	old := cfg[field]
+	if old == nil {
+		old = json.RawMessage("null")
 	}
-	hc.StartInterval = d
-	var err error
-	if cfg["Healthcheck"], err = json.Marshal(hc); err != nil {
+	v, err := set(old)
+	if err != nil {
+		return nil, err
+	}
+	if cfg[field], err = json.Marshal(v); err != nil {
 		return nil, err
 	}
 	if top["config"], err = json.Marshal(cfg); err != nil {

@@ -82,6 +82,9 @@ func (Kaniko) Build(ctx context.Context, p *settings.Plan, onLayer func(path str
 		if img, err = withStartInterval(img, res.Health, pulledBases()); err != nil {
 			return nil, fmt.Errorf("setting the healthcheck's start interval: %w", err)
 		}
+		if img, err = withVolumes(img, res.Volumes); err != nil {
+			return nil, fmt.Errorf("declaring the volumes: %w", err)
+		}
 	}
 	return img, nil
 }

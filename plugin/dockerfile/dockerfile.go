@@ -10,9 +10,10 @@
 // something the builder implements around kaniko (a Step run by the step
 // helper, a Checksum verified after the build). It also returns the
 // Dockerfile kaniko should build: the input, but for the BuildKit-only
-// forms rewritten and the COPY and ADD of the build context given
+// forms rewritten, the COPY and ADD of the build context given
 // --chown=0:0 (kaniko would keep the checkout's owners; BuildKit's are
-// root).
+// root) and VOLUME taken out (kaniko would drop what is written under it
+// later; the builder declares the volumes).
 //
 // Analyze is pure: it reads no files, makes no network calls and never
 // imports kaniko, so it can run during settings validation.
@@ -22,7 +23,6 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"path"
 	"sort"
 	"strings"
 
@@ -31,107 +31,23 @@ import (
 	"github.com/moby/buildkit/frontend/dockerfile/parser"
 
 	"github.com/kaniko-ecr/kaniko-ecr/plugin/dockerfile/checks"
-	"github.com/kaniko-ecr/kaniko-ecr/plugin/dockerfile/copyflags"
 	"github.com/kaniko-ecr/kaniko-ecr/plugin/dockerfile/edits"
 	"github.com/kaniko-ecr/kaniko-ecr/plugin/dockerfile/health"
+	"github.com/kaniko-ecr/kaniko-ecr/plugin/dockerfile/model"
 	"github.com/kaniko-ecr/kaniko-ecr/plugin/dockerfile/named"
 	"github.com/kaniko-ecr/kaniko-ecr/plugin/dockerfile/pulls"
 	"github.com/kaniko-ecr/kaniko-ecr/plugin/dockerfile/reach"
 	"github.com/kaniko-ecr/kaniko-ecr/plugin/dockerfile/words"
 )
 
-// Options describes the build environment the Dockerfile is checked against.
-type Options struct {
-	// File is the name used in messages, e.g. "Dockerfile".
-	File string
-	// Secrets holds the ids of the build secrets that will be available.
-	Secrets map[string]bool
-	// SSH reports that an SSH agent will be available; it serves every
-	// ssh mount id.
-	SSH bool
-	// Helper is the absolute path of the step helper inside the build root.
-	Helper string
-	// StepDir is the directory in the build root where the builder writes
-	// each Step as <id>.json (see StepFile).
-	StepDir string
-	// ContentHash, when set, returns a digest of a file or directory of the
-	// build context ("" for the whole context): bind mounts from the context
-	// are part of their step's cache key.
-	ContentHash func(source string) (string, error)
-	// SelectHash, when set, returns a digest of what COPY or ADD sources
-	// with --parents and --exclude select in the build context.
-	SelectHash copyflags.Hash
-	// BuildArgs are the build args given (NAME=value), for the global ARGs
-	// a FROM names.
-	BuildArgs []string
-	// Platform is the os/arch[/variant] kaniko pulls every base image for;
-	// empty means this machine's platform.
-	Platform string
-	// Target is the stage to build (empty: the last). Unless AllStages is
-	// set, only the stages it needs are checked, as only those are built.
-	Target    string
-	AllStages bool
-	// Checks runs BuildKit's build checks (see package checks): their
-	// findings are warnings, or problems under `# check=error=true`.
-	Checks bool
-	// Contexts are the named build contexts by named.Key.
-	Contexts map[string]named.Context
-}
-
-// StepFile is where the builder writes the Step with the given id.
-func (o Options) StepFile(id string) string {
-	return path.Join(o.StepDir, id+".json")
-}
-
-// Problem is a finding tied to a line of the Dockerfile (0 when the
-// Dockerfile as a whole is at fault).
-type Problem struct {
-	File string // Options.File
-	Line int    // 1-based line of the instruction or directive
-	Msg  string // what is wrong, starting with the instruction and flag
-}
-
-// String formats the problem as "file:line: message".
-func (p Problem) String() string {
-	return fmt.Sprintf("%s:%d: %s", p.File, p.Line, p.Msg)
-}
-
-// Result is what the builder needs to build the Dockerfile with kaniko.
-type Result struct {
-	// Dockerfile is what kaniko builds: byte-identical to the input but
-	// for the instructions rewritten, and the COPY and ADD of the context
-	// given --chown=0:0. Nil when there are problems.
-	Dockerfile []byte
-	// Steps has one entry per RUN with heredocs or mounts, per COPY or ADD
-	// of heredocs or with --parents or --exclude; the helper runs those
-	// with Helper set.
-	Steps []Step
-	// History maps the created_by kaniko records for each rewritten
-	// instruction to the instruction as written, so the builder can
-	// restore the image history.
-	History map[string]string
-	// Stages lists the stage names given with FROM ... AS, lower-cased.
-	Stages []string
-	// Runs names each stage that has RUN instructions, with the line of
-	// its first: such a stage executes programs of its platform.
-	Runs []StageRun
-	// Pulls are the registries the build pulls images from (FROM, COPY
-	// --from); PullsUnknown is set when a reference could not be resolved
-	// here, so the build may pull from anywhere.
-	Pulls        []string
-	PullsUnknown bool
-	// CacheBuster, when set, occurs in Dockerfile only in the lines added
-	// for stages whose files a later RUN mounts; the builder replaces it
-	// with a value of its own for each build (see keepFiles).
-	CacheBuster string
-	// Notices are facts about how the Dockerfile is read, for the log.
-	Notices []string
-	// Warnings are findings that do not stop the build.
-	Warnings []Problem
-	// Health is what sets the built image's HEALTHCHECK --start-interval,
-	// which kaniko drops.
-	Health health.Check
-}
+// Options, Problem and Result are the front end's interface (package
+// model).
+type (
+	Options  = model.Options
+	Problem  = model.Problem
+	Result   = model.Result
+	StageRun = model.StageRun
+)
 
 // Analyze checks src against opts and returns what the builder needs. The
 // problems are sorted by line; when there are any, Result.Dockerfile is nil
@@ -169,6 +85,9 @@ func Analyze(src []byte, opts Options) (res *Result, problems []Problem) {
 	}
 	a.pruneStages(ast.AST)
 	a.res.Health = health.Of(ast.AST, a.opts.Target)
+	if i := reach.Target(a.names, a.opts.Target); i >= 0 && i < len(a.stages) {
+		a.res.Volumes = a.stages[i].volumes
+	}
 	a.keepFiles()
 	a.plan()
 	named.History(a.res.History, a.named.Restore)
@@ -204,8 +123,9 @@ type stage struct {
 	vars  words.Vars // its build variables known before the build
 	// end is the last physical line of the stage's last instruction; kept
 	// lists the sources later RUNs mount from the stage (see keepFiles).
-	end  int
-	kept []string
+	end     int
+	kept    []string
+	volumes []string // declared by VOLUME here and in the stages it is built on
 }
 
 // problem refuses the Dockerfile, unless the finding is in a stage the
@@ -307,6 +227,8 @@ func (a *analysis) command(n *parser.Node, name string, v any) {
 		keep = !a.copyCmd(n, c)
 	case *instructions.AddCommand:
 		keep = !a.add(n, c)
+	case *instructions.VolumeCommand:
+		keep = !a.volume(n, c)
 	case *instructions.ShellCommand:
 		a.cur().shell = append([]string(nil), c.Shell...)
 	case *instructions.WorkdirCommand:

@@ -4,12 +4,14 @@ import (
 	"cmp"
 	"fmt"
 	"runtime"
+	"slices"
 	"strings"
 
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
 	"github.com/moby/buildkit/frontend/dockerfile/parser"
 
 	"github.com/kaniko-ecr/kaniko-ecr/plugin/dockerfile/checks"
+	"github.com/kaniko-ecr/kaniko-ecr/plugin/dockerfile/edits"
 	"github.com/kaniko-ecr/kaniko-ecr/plugin/dockerfile/named"
 	"github.com/kaniko-ecr/kaniko-ecr/plugin/dockerfile/platform"
 	"github.com/kaniko-ecr/kaniko-ecr/plugin/dockerfile/words"
@@ -24,11 +26,11 @@ var defaultShell = []string{"/bin/sh", "-c"}
 // other base image the default shell is assumed, because its config is
 // unknown before the build.
 func (a *analysis) from(n *parser.Node, st *instructions.Stage) {
-	shell, vars := defaultShell, words.Vars{}
+	shell, vars, volumes := defaultShell, words.Vars{}, []string(nil)
 	base := strings.ToLower(st.BaseName)
 	for _, prev := range a.stages {
 		if prev.name != "" && prev.name == base {
-			shell, vars = prev.shell, prev.vars.Clone(false)
+			shell, vars, volumes = prev.shell, prev.vars.Clone(false), slices.Clone(prev.volumes)
 		}
 	}
 	if st.Name != "" && !strings.HasPrefix(st.Name, named.StagePrefix) {
@@ -40,7 +42,7 @@ func (a *analysis) from(n *parser.Node, st *instructions.Stage) {
 		}
 		a.res.Stages = append(a.res.Stages, st.Name)
 	}
-	a.stages = append(a.stages, stage{name: st.Name, shell: append([]string(nil), shell...), files: a.baseFiles(base), vars: vars})
+	a.stages = append(a.stages, stage{name: st.Name, shell: append([]string(nil), shell...), files: a.baseFiles(base), vars: vars, volumes: volumes})
 	a.pull(st.BaseName)
 	if st.Platform != "" {
 		a.platform(n.StartLine, st.Platform)
@@ -83,14 +85,6 @@ func (a *analysis) directives() {
 	}
 }
 
-// StageRun is a stage with RUN instructions: its index, its name (empty
-// when unnamed) and the line of its first RUN.
-type StageRun struct {
-	Stage int
-	Name  string
-	Line  int
-}
-
 // noteRun records the current stage's first RUN.
 func (a *analysis) noteRun(line int) {
 	i := len(a.stages) - 1
@@ -99,3 +93,27 @@ func (a *analysis) noteRun(line int) {
 	}
 	a.res.Runs = append(a.res.Runs, StageRun{Stage: i, Name: a.stages[i].name, Line: line})
 }
+
+// volume takes VOLUME from kaniko, which would leave what the stage
+// writes under the path afterwards out of every layer (the classic
+// builder's rule) and create the directory; BuildKit does neither. kaniko
+// gets an ARG that declares nothing the build uses in its place, and the
+// builder adds the target's volumes to its config (Result.Volumes). A
+// path whose variables are known only during the build stays kaniko's.
+func (a *analysis) volume(n *parser.Node, c *instructions.VolumeCommand) bool {
+	cur := a.cur()
+	paths := slices.Clone(cur.volumes)
+	for _, v := range c.Volumes {
+		x, unknown, err := words.Expand(a.lex(), v, cur.vars)
+		if err != nil || len(unknown) > 0 {
+			return false
+		}
+		paths = append(paths, x)
+	}
+	cur.volumes = paths
+	a.edits = append(a.edits, edits.Edit{Start: n.StartLine, End: n.EndLine, Text: "ARG " + volumeArg})
+	return true
+}
+
+// volumeArg is the ARG that stands for a VOLUME: a name no build arg takes.
+const volumeArg = "KANIKO_ECR_VOLUME"

@@ -23,6 +23,10 @@ type parityCase struct {
 	// bothFail: why both builders are expected to fail on it here; the
 	// case matches only if both fail with the same error.
 	bothFail string
+	// asBuildKit: why the plugin builds the case as BuildKit does where
+	// kaniko's executor does not; the case matches only if the two then
+	// differ (or the plugin fails, with failsWith in its log).
+	asBuildKit, failsWith string
 	// wallClock: files whose content is the time of the build (RUN date >
 	// /date), which two builds cannot share; their content is left out of
 	// the comparison, their presence, mode and owner are not.
@@ -47,6 +51,11 @@ var parityCases = map[string]parityCase{
 	"Dockerfile_git_buildcontext":            {license: true},
 	"Dockerfile_relative_copy":               {context: "context"},
 	"Dockerfile_test_meta_arg":               {bothFail: "busybox's touch refuses the date of RUN touch -d 0 (GNU touch takes it)"},
+	"Dockerfile_test_volume":                 {asBuildKit: "what RUN writes under a VOLUME afterwards (/tmp/hey) stays, and VOLUME creates no directory"},
+	"Dockerfile_test_volume_2": {
+		asBuildKit: "VOLUME /foo1 creates no directory, so the RUN that writes /foo1/hello fails, as with BuildKit",
+		failsWith:  "can't create /foo1/hello",
+	},
 }
 
 // Why a case cannot be built here. Only what needs the internet, or a tool

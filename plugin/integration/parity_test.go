@@ -258,6 +258,10 @@ func (p *parityRun) buildAndCompare(t *testing.T, d suiteDockerfile) {
 		p.bothFailing(t, dockerfile, c, plugin, executor)
 		return
 	}
+	if c.asBuildKit != "" {
+		p.followsBuildKit(t, dockerfile, c, plugin, executor)
+		return
+	}
 	switch {
 	case executor.code != 0:
 		t.Fatalf("kaniko's executor fails (exit %d) where the plugin builds; its log ends:\n%s", executor.code, tail(executor.stderr+executor.stdout, 30))
@@ -271,6 +275,31 @@ func (p *parityRun) buildAndCompare(t *testing.T, d suiteDockerfile) {
 	}
 	p.note(&p.matched, dockerfile)
 	t.Log(same)
+}
+
+// followsBuildKit checks a case that the plugin builds as BuildKit does
+// and kaniko's executor does not: the executor builds it, and the plugin
+// fails as named or builds an image that differs.
+func (p *parityRun) followsBuildKit(t *testing.T, dockerfile string, c parityCase, plugin, executor result) {
+	if executor.code != 0 {
+		t.Fatalf("kaniko's executor fails (exit %d); its log ends:\n%s", executor.code, tail(executor.stderr+executor.stdout, 30))
+	}
+	if plugin.code != 0 {
+		if c.failsWith == "" || !strings.Contains(plugin.stderr, c.failsWith) {
+			t.Fatalf("the plugin fails (exit %d), not as BuildKit does (%q); its log ends:\n%s", plugin.code, c.failsWith, tail(plugin.stderr, 30))
+		}
+	} else {
+		if c.failsWith != "" {
+			t.Fatalf("the plugin builds it; BuildKit fails (%s)", c.asBuildKit)
+		}
+		ref := stack.Registry.Addr + "/parity/" + strings.ToLower(dockerfile)
+		if _, diffs := compareImages(t, ref+":plugin", ref+":executor", c.wallClock); len(diffs) == 0 {
+			t.Fatalf("the plugin's image is the executor's, but should differ as BuildKit's does (%s)", c.asBuildKit)
+		} else {
+			t.Logf("differs from the executor's as BuildKit's does (%s):\n%s", c.asBuildKit, strings.Join(diffs, "\n"))
+		}
+	}
+	p.note(&p.matched, dockerfile)
 }
 
 // bothFailing checks a case that both builders are expected to refuse:

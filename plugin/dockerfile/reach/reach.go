@@ -78,23 +78,14 @@ func mark(stages []stage, target string) []bool {
 	if len(stages) == 0 {
 		return nil
 	}
-	index := func(ref string) int {
-		ref = strings.ToLower(ref)
-		for i, st := range stages {
-			if st.name != "" && st.name == ref {
-				return i
-			}
-		}
-		if i, err := strconv.Atoi(ref); err == nil && i >= 0 && i < len(stages) {
-			return i
-		}
-		return -1
+	names := make([]string, len(stages))
+	for i, st := range stages {
+		names[i] = st.name
 	}
-	start := len(stages) - 1
-	if target != "" {
-		if start = index(target); start < 0 {
-			return nil // an unknown target is reported elsewhere
-		}
+	index := func(ref string) int { return find(names, ref) }
+	start := Target(names, target)
+	if start < 0 {
+		return nil // an unknown target is reported elsewhere
 	}
 	reached := make([]bool, len(stages))
 	todo := []int{start}
@@ -112,6 +103,30 @@ func mark(stages []stage, target string) []bool {
 		}
 	}
 	return reached
+}
+
+// Target is the index of the target among stages of these names
+// (lower-cased, "" when unnamed): a stage name or index; empty, the last
+// stage. -1 when there is no such stage.
+func Target(names []string, target string) int {
+	if target == "" {
+		return len(names) - 1
+	}
+	return find(names, target)
+}
+
+// find is the index of the stage a reference names, by name or index, or -1.
+func find(names []string, ref string) int {
+	ref = strings.ToLower(ref)
+	for i, n := range names {
+		if n != "" && n == ref {
+			return i
+		}
+	}
+	if i, err := strconv.Atoi(ref); err == nil && i >= 0 && i < len(names) {
+		return i
+	}
+	return -1
 }
 
 // Names lists the name of every stage of the Dockerfile, lower-cased, ""

@@ -11,12 +11,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -317,6 +319,9 @@ type bkCase struct {
 	// BuildKit, where the front end comes from), as kaniko-ecr does: the
 	// stubs only count against the engine's BuildKit.
 	stubs []string
+	// volumes: the VOLUME paths the image's config must declare, as
+	// BuildKit's does (the root filesystems show none of it).
+	volumes []string
 	// current: the reference must be buildkitd at go.mod's version (see
 	// buildkitd_test.go): the case is skipped without it. Where it is at
 	// hand (KANIKO_ECR_BUILDKIT_BIN, as in CI), it is every case's.
@@ -430,6 +435,12 @@ func compareWithBuildKit(t *testing.T, ref *reference, c bkCase) {
 		t.Fatalf("kaniko-ecr: %v\n%s", err, tail(string(out), 30))
 	}
 	ours := pulledTree(t, stack.Registry.Addr+"/"+repo+":latest")
+	if c.volumes != nil {
+		cf := pulledConfig(t, stack.Registry.Addr+"/"+repo+":latest")
+		if got := slices.Sorted(maps.Keys(cf.Config.Volumes)); !slices.Equal(got, c.volumes) {
+			t.Errorf("the config declares the volumes %q, want %q", got, c.volumes)
+		}
+	}
 
 	seen := map[string]bool{}
 	paths := map[string]bool{}
@@ -564,6 +575,18 @@ func readTreeFile(path string) (map[string]entry, error) {
 // pulledTree reads an image back from the local ECR and flattens it.
 func pulledTree(t *testing.T, ref string) map[string]entry {
 	t.Helper()
+	rc := mutate.Extract(pulled(t, ref))
+	defer rc.Close()
+	tree, err := readTree(rc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tree
+}
+
+// pulled is the image ref names, read back from the registry.
+func pulled(t *testing.T, ref string) v1.Image {
+	t.Helper()
 	r, err := name.ParseReference(ref)
 	if err != nil {
 		t.Fatal(err)
@@ -576,13 +599,16 @@ func pulledTree(t *testing.T, ref string) map[string]entry {
 	if err != nil {
 		t.Fatalf("reading %s back: %v", ref, err)
 	}
-	rc := mutate.Extract(img)
-	defer rc.Close()
-	tree, err := readTree(rc)
+	return img
+}
+
+func pulledConfig(t *testing.T, ref string) *v1.ConfigFile {
+	t.Helper()
+	cf, err := pulled(t, ref).ConfigFile()
 	if err != nil {
 		t.Fatal(err)
 	}
-	return tree
+	return cf
 }
 
 func tagExists(t *testing.T, ref string) bool {
