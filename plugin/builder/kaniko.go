@@ -92,10 +92,11 @@ func (Kaniko) Build(ctx context.Context, p *settings.Plan, onLayer func(path str
 // keyCopyLines gives the COPY lines of the Dockerfile kaniko reads what
 // kaniko's cache key lacks (copykey.Key), when COPY layers are cached; if
 // that fails, COPY layers are not cached in this build: a miss is better
-// than a stale layer.
+// than a stale layer. Otherwise it gives kaniko the ADD lines it would
+// fail on as COPY (copykey.Adds).
 func keyCopyLines(opts *config.KanikoOptions) copykey.Keys {
 	if !opts.Cache || !opts.CacheCopyLayers {
-		return copykey.Keys{}
+		return copyAdds(opts)
 	}
 	df, err := os.ReadFile(opts.DockerfilePath)
 	if err == nil {
@@ -109,6 +110,26 @@ func keyCopyLines(opts *config.KanikoOptions) copykey.Keys {
 	logrus.Warnf("COPY layers are not taken from the cache in this build: %v", err)
 	opts.CacheCopyLayers = false
 	return copykey.Keys{}
+}
+
+// copyAdds gives kaniko as COPY each ADD of a compressed file that holds
+// no tar (copykey.Adds); if that fails, the Dockerfile stays as it is.
+func copyAdds(opts *config.KanikoOptions) copykey.Keys {
+	df, err := os.ReadFile(opts.DockerfilePath)
+	if err != nil {
+		return copykey.Keys{}
+	}
+	keys, err := copykey.Adds(df, opts)
+	if err == nil && len(keys.Restore) > 0 {
+		err = writeFile(opts.DockerfilePath, keys.Dockerfile)
+	}
+	if err != nil || len(keys.Restore) == 0 {
+		if err != nil {
+			logrus.Debugf("reading the ADD lines: %v", err)
+		}
+		return copykey.Keys{}
+	}
+	return keys
 }
 
 // unkeyHistory takes what copykey.Key added out of the history, so

@@ -64,6 +64,7 @@ type Keys struct {
 type copyLine struct {
 	line     int    // 1-based
 	add      string // an ADD made a COPY: its keyword as written
+	misread  bool   // an ADD kaniko would fail: a source it takes for an archive is none
 	stage    string // "": the build context
 	upto     int    // for a stage: the line after it (0: the end)
 	pinned   bool   // --from an image pinned by digest
@@ -86,14 +87,23 @@ type scan struct {
 // Key returns the Dockerfile df (as kaniko will read it, with opts) with
 // the key flags described at Flag.
 func Key(df []byte, opts *config.KanikoOptions) (Keys, error) {
-	out := Keys{Dockerfile: df}
+	sc, err := scanDockerfile(df, opts)
+	if err != nil {
+		return Keys{Dockerfile: df}, err
+	}
+	return Keys{Dockerfile: df}.apply(df, sc.copies, sc.fc, func(upto int) string { return argsDigest(opts.BuildArgs, sc.declared, upto) })
+}
+
+// scanDockerfile reads df's stages as kaniko will, with opts, and each
+// COPY, and ADD of local files, in them.
+func scanDockerfile(df []byte, opts *config.KanikoOptions) (*scan, error) {
 	stages, metaArgs, err := kdockerfile.Parse(df)
 	if err != nil {
-		return out, err
+		return nil, err
 	}
 	fc, err := util.NewFileContextFromDockerfile(opts.DockerfilePath, opts.SrcContext)
 	if err != nil {
-		return out, err
+		return nil, err
 	}
 	sc := &scan{opts: opts, fc: fc, declared: map[string]int{}}
 	for _, m := range metaArgs {
@@ -119,7 +129,7 @@ func Key(df []byte, opts *config.KanikoOptions) (Keys, error) {
 			}
 		}
 	}
-	return out.apply(df, sc.copies, fc, func(upto int) string { return argsDigest(opts.BuildArgs, sc.declared, upto) })
+	return sc, nil
 }
 
 // command takes in one instruction of stage i: what changes the args and
@@ -139,8 +149,8 @@ func (sc *scan) command(cmd commands.DockerCommand, line, i int, args *kdockerfi
 	case *commands.WorkdirCommand:
 		*workdirs += " " + text
 	case *commands.AddCommand:
-		if kw, ok := localAdd(text, sc.fc, args.ReplacementEnvs(cfg.Env)); ok {
-			cl := copyLine{line: line, add: kw, wildcard: strings.ContainsAny(text, "*?["), vals: valuesUsed(text+*workdirs, args.ReplacementEnvs(cfg.Env))}
+		if kw, misread, ok := localAdd(text, sc.fc, args.ReplacementEnvs(cfg.Env)); ok {
+			cl := copyLine{line: line, add: kw, misread: misread, wildcard: strings.ContainsAny(text, "*?["), vals: valuesUsed(text+*workdirs, args.ReplacementEnvs(cfg.Env))}
 			cl.files, cl.err = c.FilesUsedFromContext(cfg, args)
 			sc.copies = append(sc.copies, cl)
 		}
@@ -161,35 +171,37 @@ func (sc *scan) command(cmd commands.DockerCommand, line, i int, args *kdockerfi
 }
 
 // localAdd reports whether an ADD line only copies files of the context,
-// as COPY does: no URL, no archive to unpack, no flag COPY lacks, and no
+// as COPY does: no URL, no archive to unpack (by BuildKit's test,
+// isArchive), no flag COPY lacks, and no
 // variable (whose value could name an archive during the build). kaniko
 // never caches ADD; such a line is given to it as a COPY, which it does.
 // keyword is the ADD as written.
-func localAdd(text string, fc util.FileContext, env []string) (keyword string, ok bool) {
+func localAdd(text string, fc util.FileContext, env []string) (keyword string, misreads, ok bool) {
 	fields := strings.Fields(text)
 	if len(fields) < 3 || strings.Contains(text, "$") || strings.Contains(text, "://") {
-		return "", false
+		return "", false, false
 	}
 	keyword, rest := fields[0], fields[1:]
 	for len(rest) > 0 && strings.HasPrefix(rest[0], "--") {
 		if f := rest[0]; !strings.HasPrefix(f, "--chown=") && !strings.HasPrefix(f, "--chmod=") {
-			return "", false // --checksum, --keep-git-dir, --unpack, --link, ...
+			return "", false, false // --checksum, --keep-git-dir, --unpack, --link, ...
 		}
 		rest = rest[1:]
 	}
 	if len(rest) < 2 || strings.HasPrefix(rest[0], "[") {
-		return "", false
+		return "", false, false
 	}
 	srcs, err := util.ResolveSources(rest[:len(rest)-1], fc.Root)
 	if err != nil {
-		return "", false
+		return "", false, false
 	}
 	for _, src := range srcs {
-		if util.IsSrcRemoteFileURL(src) || util.IsFileLocalTarArchive(filepath.Join(fc.Root, src)) {
-			return "", false
+		if util.IsSrcRemoteFileURL(src) || isArchive(filepath.Join(fc.Root, src)) {
+			return "", false, false
 		}
+		misreads = misreads || misread(fc.Root, src)
 	}
-	return keyword, true
+	return keyword, misreads, true
 }
 
 // apply writes each COPY's token into its line.
@@ -218,26 +230,8 @@ func (out Keys) apply(df []byte, copies []copyLine, fc util.FileContext, args fu
 			}
 			token = "kaniko-ecr-key-" + digest("context", names, c.vals)
 		}
-		i := c.line - 1
-		if i < 0 || i >= len(lines) {
-			return out, fmt.Errorf("line %d: not in the Dockerfile", c.line)
-		}
-		text := lines[i]
-		kw := "copy"
-		if c.add != "" {
-			kw = "add"
-		}
-		at := len(text) - len(strings.TrimLeft(text, " \t")) + len(kw)
-		if len(text) <= at || !strings.EqualFold(text[at-len(kw):at], kw) || !strings.ContainsRune(" \t", rune(text[at])) {
-			return out, fmt.Errorf("line %d: no %s keyword to key", c.line, strings.ToUpper(kw))
-		}
-		flag := Flag + token
-		if c.add != "" {
-			lines[i] = text[:at-len(kw)] + "COPY" + flag + text[at:]
-			out.Restore["COPY"+flag] = c.add
-		} else {
-			lines[i] = text[:at] + flag + text[at:]
-			out.Restore[flag] = ""
+		if err := out.flag(lines, c, token); err != nil {
+			return out, err
 		}
 	}
 	out.Dockerfile = []byte(strings.Join(lines, "\n"))
