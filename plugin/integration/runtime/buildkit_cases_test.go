@@ -206,7 +206,7 @@ func sha256Hex(s string) string {
 
 func buildkitCases() []bkCase {
 	url := toolServer()
-	return append(append(append(append(append(mountFromCases(), pickCases()...), gitCases()...), ownerCases()...), commonCases()...), []bkCase{
+	return append(append(append(append(append(mountFromCases(), pickCases()...), gitCases()...), ownerCases()...), append(commonCases(), moreCases()...)...), []bkCase{
 		{name: "heredocs", dockerfile: bkHeredocs},
 		{
 			name: "scratch", dockerfile: bkScratch,
