@@ -4,12 +4,12 @@ import (
 	"archive/tar"
 	"bufio"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
 
 	"github.com/chainguard-dev/kaniko/pkg/config"
-	"github.com/chainguard-dev/kaniko/pkg/util"
 	"github.com/moby/go-archive/compression"
 )
 
@@ -33,10 +33,19 @@ func isArchive(path string) bool {
 }
 
 // misread says whether kaniko would take the context's file src for an
-// archive that BuildKit copies as it is.
+// archive that BuildKit copies as it is: a compressed file (kaniko's
+// test, read from the first bytes rather than the whole file) that holds
+// no tar.
 func misread(root, src string) bool {
 	p := filepath.Join(root, src)
-	return util.IsFileLocalTarArchive(p) && !isArchive(p)
+	f, err := os.Open(p)
+	if err != nil {
+		return false
+	}
+	head := make([]byte, 512)
+	n, _ := io.ReadFull(f, head)
+	f.Close()
+	return compression.Detect(head[:n]) != compression.None && !isArchive(p)
 }
 
 // flag adds Flag and token to c's line, an ADD made a COPY, and records
@@ -73,7 +82,7 @@ func (out Keys) flag(lines []string, c copyLine, token string) error {
 // local files.
 func Adds(df []byte, opts *config.KanikoOptions) (Keys, error) {
 	out := Keys{Dockerfile: df, Restore: map[string]string{}}
-	sc, err := scanDockerfile(df, opts)
+	sc, err := scanDockerfile(df, opts, true)
 	if err != nil {
 		return out, err
 	}

@@ -82,12 +82,13 @@ type scan struct {
 	names    []string       // of the stages
 	starts   []int          // the line of each stage's FROM
 	copies   []copyLine
+	addsOnly bool // see scanDockerfile
 }
 
 // Key returns the Dockerfile df (as kaniko will read it, with opts) with
 // the key flags described at Flag.
 func Key(df []byte, opts *config.KanikoOptions) (Keys, error) {
-	sc, err := scanDockerfile(df, opts)
+	sc, err := scanDockerfile(df, opts, false)
 	if err != nil {
 		return Keys{Dockerfile: df}, err
 	}
@@ -95,8 +96,9 @@ func Key(df []byte, opts *config.KanikoOptions) (Keys, error) {
 }
 
 // scanDockerfile reads df's stages as kaniko will, with opts, and each
-// COPY, and ADD of local files, in them.
-func scanDockerfile(df []byte, opts *config.KanikoOptions) (*scan, error) {
+// COPY, and ADD of local files, in them; with addsOnly, only the ADDs,
+// and not the files they take.
+func scanDockerfile(df []byte, opts *config.KanikoOptions, addsOnly bool) (*scan, error) {
 	stages, metaArgs, err := kdockerfile.Parse(df)
 	if err != nil {
 		return nil, err
@@ -105,7 +107,7 @@ func scanDockerfile(df []byte, opts *config.KanikoOptions) (*scan, error) {
 	if err != nil {
 		return nil, err
 	}
-	sc := &scan{opts: opts, fc: fc, declared: map[string]int{}}
+	sc := &scan{opts: opts, fc: fc, declared: map[string]int{}, addsOnly: addsOnly}
 	for _, m := range metaArgs {
 		for _, kv := range m.Args {
 			sc.declared[kv.Key] = 0
@@ -151,10 +153,15 @@ func (sc *scan) command(cmd commands.DockerCommand, line, i int, args *kdockerfi
 	case *commands.AddCommand:
 		if kw, misread, ok := localAdd(text, sc.fc, args.ReplacementEnvs(cfg.Env)); ok {
 			cl := copyLine{line: line, add: kw, misread: misread, wildcard: strings.ContainsAny(text, "*?["), vals: valuesUsed(text+*workdirs, args.ReplacementEnvs(cfg.Env))}
-			cl.files, cl.err = c.FilesUsedFromContext(cfg, args)
+			if !sc.addsOnly {
+				cl.files, cl.err = c.FilesUsedFromContext(cfg, args)
+			}
 			sc.copies = append(sc.copies, cl)
 		}
 	case *commands.CopyCommand:
+		if sc.addsOnly {
+			return
+		}
 		cl := copyLine{line: line, wildcard: strings.ContainsAny(text, "*?["), vals: valuesUsed(text+*workdirs, args.ReplacementEnvs(cfg.Env))}
 		if from := c.From(); from != "" {
 			cl.stage, cl.pinned = stageOf(from, sc.names[:i]), strings.Contains(from, "@sha256:")
