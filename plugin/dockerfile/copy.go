@@ -109,6 +109,9 @@ func (a *analysis) add(n *parser.Node, c *instructions.AddCommand) bool {
 // no --chown to the local archives ADD unpacks, which keep their entries'
 // owners, as in BuildKit; downloads are root's either way.
 func (a *analysis) rootOwned(n *parser.Node) {
+	if a.unused() {
+		return // the stage is emptied (reach.Prune)
+	}
 	if text := edits.WithFlag(n.Original, "--chown=0:0"); text != "" {
 		a.chowned = append(a.chowned, rewrite{line: n.StartLine, end: n.EndLine, step: Step{Original: step.Original(n)}, text: text})
 	}

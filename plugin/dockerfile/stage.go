@@ -101,6 +101,9 @@ func (a *analysis) noteRun(line int) {
 // builder adds the target's volumes to its config (Result.Volumes). A
 // path whose variables are known only during the build stays kaniko's.
 func (a *analysis) volume(n *parser.Node, c *instructions.VolumeCommand) bool {
+	if a.unused() {
+		return false // the stage is emptied (reach.Prune)
+	}
 	cur := a.cur()
 	paths := slices.Clone(cur.volumes)
 	for _, v := range c.Volumes {

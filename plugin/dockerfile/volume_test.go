@@ -46,3 +46,19 @@ func TestVolumesAreTakenFromKanikoAndGivenToTheTargetsConfig(t *testing.T) {
 		})
 	}
 }
+
+func TestAStageTheTargetDoesNotNeedStaysEmptyWithoutOwnersOrVolumes(t *testing.T) {
+	opts := testOpts()
+	opts.Target = "one"
+	res, probs := Analyze([]byte("FROM a AS one\nCOPY x /x\nVOLUME /v\nFROM b AS two\nCOPY y /y\nVOLUME /w\nRUN echo\n"), opts)
+	if len(probs) != 0 {
+		t.Fatal(messages(probs))
+	}
+	want := "FROM a AS one\nCOPY --chown=0:0 x /x\nARG " + volumeArg + "\nFROM scratch AS two\n\n\n\n"
+	if string(res.Dockerfile) != want {
+		t.Errorf("kaniko reads\n%s\nwant\n%s", res.Dockerfile, want)
+	}
+	if !slices.Equal(res.Volumes, []string{"/v"}) {
+		t.Errorf("volumes %q", res.Volumes)
+	}
+}
