@@ -99,7 +99,9 @@ func (a *analysis) noteRun(line int) {
 // builder's rule) and create the directory; BuildKit does neither. kaniko
 // gets an ARG that declares nothing the build uses in its place, and the
 // builder adds the target's volumes to its config (Result.Volumes). A
-// path whose variables are known only during the build stays kaniko's.
+// path whose variables are known only during the build stays kaniko's;
+// one that does not expand (an unclosed quote) is refused, as BuildKit
+// refuses it.
 func (a *analysis) volume(n *parser.Node, c *instructions.VolumeCommand) bool {
 	if a.unused() {
 		return false // the stage is emptied (reach.Prune)
@@ -108,7 +110,11 @@ func (a *analysis) volume(n *parser.Node, c *instructions.VolumeCommand) bool {
 	paths := slices.Clone(cur.volumes)
 	for _, v := range c.Volumes {
 		x, unknown, err := words.Expand(a.lex(), v, cur.vars)
-		if err != nil || len(unknown) > 0 {
+		if err != nil {
+			a.problem(n.StartLine, "VOLUME "+v+": "+err.Error())
+			return true // refused, as BuildKit refuses it
+		}
+		if len(unknown) > 0 {
 			return false
 		}
 		paths = append(paths, x)

@@ -19,6 +19,9 @@ func TestVolumesAreTakenFromKanikoAndGivenToTheTargetsConfig(t *testing.T) {
 		{name: "another image's stage does not pass its volumes on", src: "FROM a AS one\nVOLUME /one\nFROM b\nCOPY --from=one /one /x\n"},
 		{name: "a variable only the base image defines stays kaniko's", src: "FROM a\nVOLUME /known $FROM_BASE\n", kaniko: []int{2}},
 	}
+	if _, probs := Analyze([]byte("FROM a\nVOLUME \"/open\n"), testOpts()); len(probs) != 1 || probs[0].Line != 2 || !strings.HasPrefix(probs[0].Msg, "VOLUME ") {
+		t.Errorf("an unclosed quote: problems %v, want one at line 2", probs)
+	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			opts := testOpts()
