@@ -206,7 +206,7 @@ func sha256Hex(s string) string {
 
 func buildkitCases() []bkCase {
 	url := toolServer()
-	return append(append(append(append(append(mountFromCases(), pickCases()...), gitCases()...), ownerCases()...), append(commonCases(), moreCases()...)...), []bkCase{
+	return append(append(append(append(append(mountFromCases(), pickCases()...), gitCases()...), ownerCases()...), append(append(append(commonCases(), moreCases()...), envCases()...), append(stageCases(), pathCases()...)...)...), []bkCase{
 		{name: "heredocs", dockerfile: bkHeredocs},
 		{
 			name: "scratch", dockerfile: bkScratch,
