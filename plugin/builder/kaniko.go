@@ -121,15 +121,14 @@ func copyAdds(opts *config.KanikoOptions) copykey.Keys {
 	}
 	keys, err := copykey.Adds(df, opts)
 	if err == nil && len(keys.Restore) > 0 {
-		err = writeFile(opts.DockerfilePath, keys.Dockerfile)
-	}
-	if err != nil || len(keys.Restore) == 0 {
-		if err != nil {
-			logrus.Debugf("reading the ADD lines: %v", err)
+		if err = writeFile(opts.DockerfilePath, keys.Dockerfile); err == nil {
+			return keys
 		}
-		return copykey.Keys{}
 	}
-	return keys
+	if err != nil {
+		logrus.Debugf("reading the ADD lines: %v", err)
+	}
+	return copykey.Keys{}
 }
 
 // unkeyHistory takes what copykey.Key added out of the history, so

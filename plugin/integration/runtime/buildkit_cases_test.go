@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"testing"
 )
@@ -206,7 +207,7 @@ func sha256Hex(s string) string {
 
 func buildkitCases() []bkCase {
 	url := toolServer()
-	return append(append(append(append(append(mountFromCases(), pickCases()...), gitCases()...), ownerCases()...), append(append(append(commonCases(), moreCases()...), envCases()...), append(stageCases(), pathCases()...)...)...), []bkCase{
+	return slices.Concat(mountFromCases(), pickCases(), gitCases(), ownerCases(), commonCases(), moreCases(), envCases(), stageCases(), pathCases(), []bkCase{
 		{name: "heredocs", dockerfile: bkHeredocs},
 		{
 			name: "scratch", dockerfile: bkScratch,
@@ -243,5 +244,5 @@ func buildkitCases() []bkCase {
 			secrets: map[string]string{"api_token": "init-token-42"},
 			stubs:   []string{"home", "var/cache", "var/cache/apk"},
 		},
-	}...)
+	})
 }
